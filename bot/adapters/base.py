@@ -1,0 +1,71 @@
+"""The adapter interface: how a source hands citizen mentions to Engage.
+
+An adapter is a small object with a ``name`` (the configured instance, e.g. ``city-news``), a
+``source`` (the kind of platform, e.g. ``rss``) and ``fetch(cursor)``. It knows only its own
+client library and this module: never storage, handlers or Slack.
+
+``fetch`` receives the opaque JSON cursor it returned last time (``None`` on the first run) and
+returns a :class:`FetchResult`: the new mentions, the cursor to store, and per-item errors.
+The polling runner stores the mentions *and* the new cursor in one transaction, so a crash
+either keeps both or neither: a restart never repeats and never skips an item.
+Deduplication by ``(source, external_id)`` in storage stays the last line of defence.
+
+A whole-fetch failure (network down, 5xx, rate limited) is raised as :class:`AdapterError`;
+the runner records it, backs off and keeps the old cursor. One malformed item is reported in
+``FetchResult.errors`` and never blocks the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+JSON = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class IncomingMention:
+    """One citizen mention, normalised, as it crosses from an adapter into Engage."""
+
+    source: str
+    external_id: str
+    text: str
+    author: str = ""
+    url: str | None = None
+    title: str | None = None
+    created_at: datetime | None = None  # timezone-aware when the source says when
+    language: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ItemError:
+    """An item the adapter could not turn into a mention: recorded and skipped."""
+
+    item_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    mentions: list[IncomingMention]
+    cursor: JSON
+    errors: list[ItemError] = field(default_factory=list)
+
+
+class AdapterError(Exception):
+    """The whole fetch failed; ``retry_after`` (seconds) is set when the source said when."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@runtime_checkable
+class PollingAdapter(Protocol):
+    name: str
+    source: str
+
+    def fetch(self, cursor: JSON | None) -> FetchResult: ...
