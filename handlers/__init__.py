@@ -1,0 +1,23 @@
+"""Slack in and out: thin listeners that parse a payload, call a service, render a reply.
+
+Importing this package registers nothing; :func:`register` wires every listener into an app.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from slack_bolt import App
+
+from bot.claims import Claims
+from bot.routing import Match
+from handlers import actions, commands, events, views
+
+
+def register(
+    app: App, *, claims: Claims, route_test: Callable[[str], tuple[Match | None, str]]
+) -> None:
+    actions.register(app, claims)
+    views.register(app, claims)
+    events.register(app, claims)
+    commands.register(app, route_test)

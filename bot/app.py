@@ -1,0 +1,241 @@
+"""The composition root: builds every part from settings and config, starts and stops them.
+
+This is the one module of ``bot`` that imports ``handlers`` (to wire them into Bolt).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+from sqlalchemy.engine import Engine
+from waitress.server import create_server
+
+import handlers
+from bot import metrics, sources
+from bot.adapters.base import IncomingMention
+from bot.claims import Claims
+from bot.clock import Clock, SystemClock
+from bot.config import EngageConfig, Settings
+from bot.delivery import Delivery
+from bot.ingest import Ingestor, IngestResult
+from bot.polling import Poller, Scheduled
+from bot.routing import Match
+from bot.rulebook import Rulebook, config_rows
+from bot.web import WebApp
+from storage import inbox
+from storage import outbox as outbox_rows
+from storage import rules as stored
+from storage.db import is_sqlite, make_engine, ping, session_scope, upgrade
+
+log = logging.getLogger(__name__)
+HTTP_THREADS = 16
+
+
+class Engage:
+    def __init__(
+        self,
+        settings: Settings,
+        config: EngageConfig,
+        *,
+        clock: Clock | None = None,
+        engine: Engine | None = None,
+        adapters: Sequence[Scheduled] | None = None,
+        migrate: bool | None = None,
+    ) -> None:
+        self.settings = settings
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.engine = engine or make_engine(settings.database_url)
+        # SQLite is a local file the bot owns: upgrade it. PostgreSQL is shared by replicas:
+        # an operator runs `engage db upgrade` (or the container's entrypoint does).
+        if migrate if migrate is not None else is_sqlite(self.engine):
+            upgrade(self.engine)
+        self._sync_config()
+        self.rulebook = Rulebook(triage_channel=config.triage.channel)
+        self.ingestor = Ingestor(rulebook=self.rulebook, clock=self.clock)
+        self.client = WebClient(
+            token=settings.slack_bot_token,
+            base_url=settings.slack_api_url,
+            timeout=15,
+            retry_handlers=[],  # delivery decides about retries (see bot/delivery.py)
+        )
+        self.delivery = Delivery(
+            engine=self.engine,
+            client=self.client,
+            clock=self.clock,
+            channel_interval=config.delivery.channel_interval,
+            max_attempts=config.delivery.max_attempts,
+        )
+        self.claims = Claims(engine=self.engine, clock=self.clock, wake=self.delivery.wake)
+        self.poller = Poller(
+            engine=self.engine, ingestor=self.ingestor, clock=self.clock, wake=self.delivery.wake
+        )
+        self.adapters = list(adapters) if adapters is not None else sources.build(config)
+        self.slack_ok = False
+        self.bolt = self._bolt()
+        self.web = WebApp(
+            slack=None if settings.socket_mode else SlackRequestHandler(self.bolt),
+            ingest=self.ingest_one,
+            webhook_secret=settings.webhook_secret,
+            health=self.health,
+            refresh_metrics=self._refresh_metrics,
+        )
+        self.scheduler = BackgroundScheduler(timezone="UTC")
+        self._server: Any = None
+        self._server_thread: threading.Thread | None = None
+        self._socket: Any = None
+
+    # Wiring.
+    def _sync_config(self) -> None:
+        departments, rules = config_rows(self.config)
+        with session_scope(self.engine) as session:
+            if stored.sync(
+                session=session, departments=departments, rules=rules, now=self.clock.now()
+            ):
+                log.info("departments and rules loaded from the config")
+
+    def _bolt(self) -> App:
+        app = App(
+            client=WebClient(
+                token=self.settings.slack_bot_token,
+                base_url=self.settings.slack_api_url,
+                timeout=10,
+            ),
+            signing_secret=self.settings.slack_signing_secret or "socket-mode-unused",
+            token_verification_enabled=False,  # /healthz reports auth; start even if Slack is down
+            raise_error_for_unhandled_request=False,
+        )
+        handlers.register(app, claims=self.claims, route_test=self.route_test)
+
+        @app.error
+        def on_error(error: Exception, body: dict[str, Any]) -> None:
+            log.error(
+                "Slack listener failed",
+                exc_info=error,
+                extra={"type": body.get("type") if isinstance(body, dict) else None},
+            )
+
+        return app
+
+    # Services the edges call.
+    def ingest_one(self, item: IncomingMention) -> IngestResult:
+        with session_scope(self.engine) as session:
+            result = self.ingestor.ingest(session=session, items=[item])[0]
+        if not result.duplicate:
+            self.delivery.wake()
+        return result
+
+    def route_test(self, text: str) -> tuple[Match | None, str]:
+        with session_scope(self.engine) as session:
+            book = self.rulebook.current(session)
+        match = book.route(text, "slack")
+        name = book.names.get(match.department, match.department) if match else "triage"
+        return match, name
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        detail: dict[str, Any] = {"slack": self.slack_ok}
+        try:
+            ping(self.engine)
+            detail["database"] = True
+        except Exception as exc:
+            detail["database"] = False
+            detail["database_error"] = type(exc).__name__
+        last = self.delivery.last_delivery_at
+        detail["last_delivery"] = last.isoformat() if last else None
+        return bool(detail["database"] and self.slack_ok), detail
+
+    def _refresh_metrics(self) -> None:
+        with session_scope(self.engine) as session:
+            depth, age = outbox_rows.stats(session=session, now=self.clock.now())
+        metrics.OUTBOX_DEPTH.set(depth)
+        metrics.OUTBOX_AGE.set(age)
+
+    def _check_slack(self) -> None:
+        self.slack_ok = self.delivery.check_auth()
+
+    def _forget_old_requests(self) -> None:
+        with session_scope(self.engine) as session:
+            inbox.forget_before(session=session, cutoff=self.clock.now() - timedelta(days=7))
+
+    # Lifecycle.
+    def start(self, *, host: str | None = None, port: int | None = None) -> None:
+        self._check_slack()
+        self.delivery.start()
+        jobs: dict[str, Any] = {
+            "max_instances": 1,
+            "coalesce": True,
+            "misfire_grace_time": 60,
+            "replace_existing": True,
+        }
+        self.scheduler.add_job(self._check_slack, "interval", seconds=300, id="slack-auth", **jobs)
+        self.scheduler.add_job(
+            self._forget_old_requests, "interval", hours=6, id="inbox-gc", **jobs
+        )
+        for item in self.adapters:
+            self.scheduler.add_job(
+                self.poller.run,
+                "interval",
+                args=[item],
+                seconds=5,
+                id=f"adapter:{item.adapter.name}",
+                next_run_time=_soon(),
+                **jobs,
+            )
+        self.scheduler.start()
+        self._server = create_server(
+            self.web,
+            host=host or self.settings.host,
+            port=self.settings.port if port is None else port,
+            threads=HTTP_THREADS,
+            ident="engage",
+        )
+        self._server_thread = threading.Thread(
+            target=self._server.run, name="engage-http", daemon=True
+        )
+        self._server_thread.start()
+        if self.settings.socket_mode:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            self._socket = SocketModeHandler(self.bolt, self.settings.slack_app_token)
+            self._socket.connect()
+        log.info(
+            "engage started",
+            extra={
+                "url": self.url,
+                "socket_mode": self.settings.socket_mode,
+                "adapters": [a.adapter.name for a in self.adapters],
+            },
+        )
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            return ""
+        return f"http://{self._server.effective_host}:{self._server.effective_port}"
+
+    def stop(self) -> None:
+        """Stop taking work, finish the delivery in flight, then close."""
+        if self._socket is not None:
+            self._socket.close()
+        if self._server is not None:
+            self._server.close()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+        self.delivery.stop()
+        if self._server_thread is not None:
+            self._server_thread.join(5)
+        log.info("engage stopped")
+
+
+def _soon() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC) + timedelta(seconds=1)

@@ -1,0 +1,363 @@
+"""What staff do to a mention: claim, release, answer, hand over, dismiss.
+
+Each action is one transaction: remember the Slack request's key (a retry finds it and does
+nothing), make the conditional change, append the event, and queue the Slack calls that
+follow (card update, thread note, or an ephemeral refusal) in the outbox. The Slack handler
+acks only after this commits, so an acked click is never lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot import metrics
+from bot.clock import Clock
+from bot.mrkdwn import escape, safe
+from storage import cards, events, inbox, mentions, outbox
+from storage import rules as stored
+from storage.db import session_scope
+from storage.models import Card, EventKind, Mention, OutboxKind
+
+NOTE_LIMIT = 2500
+DISMISS_REASONS = {
+    "spam": "spam",
+    "no_action": "no action needed",
+    "duplicate": "duplicate",
+    "abusive": "abusive",
+    "other": "other",
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    message: str = ""  # why not, in words for the person who clicked
+    duplicate: bool = False  # this exact Slack request was handled before
+
+
+@dataclass(frozen=True)
+class MentionBrief:
+    """What a modal shows about a mention."""
+
+    id: int
+    source: str
+    author: str
+    text: str
+    status: str
+    department: str | None
+
+
+class Claims:
+    def __init__(self, *, engine: Engine, clock: Clock, wake: Callable[[], None]) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.wake = wake  # tells the delivery worker there is work
+
+    # Reads for the modals.
+    def brief(self, mention_id: int) -> MentionBrief | None:
+        with session_scope(self.engine) as session:
+            m = mentions.get(session=session, mention_id=mention_id)
+            if m is None or m.id is None:
+                return None
+            return MentionBrief(m.id, m.source, m.author, m.text, m.status, m.department)
+
+    def departments(self) -> list[tuple[str, str]]:
+        with session_scope(self.engine) as session:
+            return [(d.slug, d.name) for d in stored.departments(session=session)]
+
+    # The actions.
+    def claim(self, *, mention_id: int, user_id: str, request_key: str, channel_id: str) -> Outcome:
+        def act(session: Session, m: Mention) -> Outcome:
+            now = self.clock.now()
+            if not mentions.claim(session=session, mention_id=mention_id, user_id=user_id, now=now):
+                why = self._why_not_claim(m, user_id)
+                return self._refuse(session, request_key, user_id, channel_id, why)
+            events.record(
+                session=session,
+                mention_id=mention_id,
+                kind=EventKind.CLAIMED,
+                actor=user_id,
+                at=now,
+            )
+            metrics.CLAIM_LATENCY.observe((now - m.received_at).total_seconds())
+            self._after(session, mention_id, request_key, f"<@{user_id}> claimed this.")
+            return Outcome(ok=True)
+
+        return self._run(mention_id, request_key, act)
+
+    def release(
+        self, *, mention_id: int, user_id: str, request_key: str, channel_id: str
+    ) -> Outcome:
+        def act(session: Session, m: Mention) -> Outcome:
+            if not mentions.release(session=session, mention_id=mention_id, user_id=user_id):
+                why = (
+                    f"Only <@{m.claimed_by}>, who claimed it, can release it."
+                    if m.claimed_by and m.claimed_by != user_id
+                    else "It is not claimed any more."
+                )
+                return self._refuse(session, request_key, user_id, channel_id, why)
+            events.record(
+                session=session,
+                mention_id=mention_id,
+                kind=EventKind.RELEASED,
+                actor=user_id,
+                at=self.clock.now(),
+            )
+            self._after(
+                session,
+                mention_id,
+                request_key,
+                f"<@{user_id}> released this: it is open for anyone to claim.",
+            )
+            return Outcome(ok=True)
+
+        return self._run(mention_id, request_key, act)
+
+    def answer(self, *, mention_id: int, user_id: str, text: str, request_key: str) -> Outcome:
+        def act(session: Session, m: Mention) -> Outcome:
+            now = self.clock.now()
+            if not mentions.answer(
+                session=session, mention_id=mention_id, user_id=user_id, text=text, now=now
+            ):
+                return Outcome(ok=False, message=self._closed(m))
+            if m.claimed_by is None:
+                events.record(
+                    session=session,
+                    mention_id=mention_id,
+                    kind=EventKind.CLAIMED,
+                    actor=user_id,
+                    at=now,
+                    data={"implicit": True},
+                )
+            events.record(
+                session=session,
+                mention_id=mention_id,
+                kind=EventKind.ANSWERED,
+                actor=user_id,
+                at=now,
+                data={"text": text, "via": "slack"},
+            )
+            quote = "\n".join(f"> {line}" for line in safe(text, NOTE_LIMIT).splitlines())
+            self._after(
+                session, mention_id, request_key, f"<@{user_id}> answered the citizen:\n{quote}"
+            )
+            return Outcome(ok=True)
+
+        return self._run(mention_id, request_key, act)
+
+    def dismiss(
+        self, *, mention_id: int, user_id: str, reason: str, note: str, request_key: str
+    ) -> Outcome:
+        label = DISMISS_REASONS.get(reason)
+        if label is None:
+            return Outcome(ok=False, message=f"Unknown reason {reason!r}.")
+
+        def act(session: Session, m: Mention) -> Outcome:
+            if not mentions.dismiss(
+                session=session, mention_id=mention_id, user_id=user_id, reason=label
+            ):
+                return Outcome(ok=False, message=self._closed(m))
+            events.record(
+                session=session,
+                mention_id=mention_id,
+                kind=EventKind.DISMISSED,
+                actor=user_id,
+                at=self.clock.now(),
+                data={"reason": reason, "note": note},
+            )
+            extra = f"\n> {safe(note, NOTE_LIMIT)}" if note else ""
+            self._after(
+                session,
+                mention_id,
+                request_key,
+                f"<@{user_id}> closed this without action ({label}).{extra}",
+            )
+            return Outcome(ok=True)
+
+        return self._run(mention_id, request_key, act)
+
+    def hand_over(
+        self, *, mention_id: int, user_id: str, to_department: str, note: str, request_key: str
+    ) -> Outcome:
+        def act(session: Session, m: Mention) -> Outcome:
+            now = self.clock.now()
+            target = stored.department(session=session, slug=to_department)
+            if target is None:
+                return Outcome(ok=False, message=f"There is no department {to_department!r}.")
+            if to_department == m.department:
+                return Outcome(ok=False, message=f"It is already with {target.name}.")
+            if not mentions.hand_over(
+                session=session,
+                mention_id=mention_id,
+                from_department=m.department,
+                to_department=to_department,
+            ):
+                return Outcome(ok=False, message=self._closed(m))
+            events.record(
+                session=session,
+                mention_id=mention_id,
+                kind=EventKind.HANDED_OVER,
+                actor=user_id,
+                at=now,
+                data={"from": m.department, "to": to_department, "note": note},
+            )
+            old = cards.active(session=session, mention_id=mention_id)
+            extra = f"\n> {safe(note, NOTE_LIMIT)}" if note else ""
+            if old is not None:
+                cards.deactivate(session=session, card_id=_id(old))
+                self._queue_update(session, old, now, moved_to=target.name, moved_by=user_id)
+                self._queue_note(
+                    session,
+                    old,
+                    request_key,
+                    now,
+                    f"<@{user_id}> handed this over to *{escape(target.name)}*.{extra}",
+                )
+            new = cards.create(
+                session=session,
+                mention_id=mention_id,
+                channel_id=target.channel_id,
+                department=to_department,
+                now=now,
+            )
+            outbox.enqueue(
+                session=session,
+                kind=OutboxKind.POST_CARD,
+                idem_key=f"card:{new.id}",
+                channel_id=target.channel_id,
+                mention_id=mention_id,
+                card_id=new.id,
+                now=now,
+            )
+            return Outcome(ok=True)
+
+        return self._run(mention_id, request_key, act)
+
+    def claim_by_reply(
+        self, *, channel_id: str, thread_ts: str, user_id: str, request_key: str
+    ) -> Outcome:
+        """A staff member who replies first in a card's thread owns the mention."""
+        with session_scope(self.engine) as session:
+            card = cards.by_message(session=session, channel_id=channel_id, ts=thread_ts)
+            if card is None or not card.active:
+                return Outcome(ok=False, message="not an open card")
+            mention_id = card.mention_id
+
+        def act(session: Session, m: Mention) -> Outcome:
+            now = self.clock.now()
+            if not mentions.claim(session=session, mention_id=mention_id, user_id=user_id, now=now):
+                return Outcome(ok=False, message=self._why_not_claim(m, user_id))
+            events.record(
+                session=session,
+                mention_id=mention_id,
+                kind=EventKind.CLAIMED,
+                actor=user_id,
+                at=now,
+                data={"via": "thread_reply"},
+            )
+            metrics.CLAIM_LATENCY.observe((now - m.received_at).total_seconds())
+            self._after(
+                session,
+                mention_id,
+                request_key,
+                f"<@{user_id}> replied here first, so it is theirs now.",
+            )
+            return Outcome(ok=True)
+
+        return self._run(mention_id, request_key, act)
+
+    # Plumbing shared by the actions.
+    def _run(
+        self, mention_id: int, request_key: str, act: Callable[[Session, Mention], Outcome]
+    ) -> Outcome:
+        with session_scope(self.engine) as session:
+            if not inbox.remember(session=session, key=request_key, now=self.clock.now()):
+                return Outcome(ok=True, duplicate=True)
+            mention = mentions.get(session=session, mention_id=mention_id)
+            if mention is None:
+                return Outcome(ok=False, message="This mention no longer exists.")
+            outcome = act(session, mention)
+        self.wake()
+        return outcome
+
+    def _after(self, session: Session, mention_id: int, request_key: str, note: str) -> None:
+        card = cards.active(session=session, mention_id=mention_id)
+        if card is None:
+            return
+        now = self.clock.now()
+        self._queue_update(session, card, now)
+        self._queue_note(session, card, request_key, now, note)
+
+    def _queue_update(self, session: Session, card: Card, now: Any, **payload: Any) -> None:
+        # One pending update per card is enough: it renders the state current when it is sent.
+        if not payload and outbox.has_pending(
+            session=session, mention_id=card.mention_id, kind=OutboxKind.UPDATE_CARD
+        ):
+            return
+        mention = mentions.get(session=session, mention_id=card.mention_id)
+        version = mention.version if mention else 0
+        outbox.enqueue(
+            session=session,
+            kind=OutboxKind.UPDATE_CARD,
+            idem_key=f"update:{card.id}:{version}",
+            channel_id=card.channel_id,
+            mention_id=card.mention_id,
+            card_id=card.id,
+            now=now,
+            payload=payload,
+        )
+
+    def _queue_note(
+        self, session: Session, card: Card, request_key: str, now: Any, text: str
+    ) -> None:
+        outbox.enqueue(
+            session=session,
+            kind=OutboxKind.THREAD_REPLY,
+            idem_key=f"note:{request_key}",
+            channel_id=card.channel_id,
+            mention_id=card.mention_id,
+            card_id=card.id,
+            now=now,
+            payload={"text": text},
+        )
+
+    def _refuse(
+        self, session: Session, request_key: str, user_id: str, channel_id: str, why: str
+    ) -> Outcome:
+        outbox.enqueue(
+            session=session,
+            kind=OutboxKind.EPHEMERAL,
+            idem_key=f"ephemeral:{request_key}",
+            channel_id=channel_id,
+            now=self.clock.now(),
+            payload={"user": user_id, "text": why},
+        )
+        return Outcome(ok=False, message=why)
+
+    @staticmethod
+    def _why_not_claim(m: Mention, user_id: str) -> str:
+        if m.status == "claimed" and m.claimed_by == user_id:
+            return "You have already claimed this."
+        if m.status == "claimed":
+            return f"Already claimed by <@{m.claimed_by}>."
+        return Claims._closed(m)
+
+    @staticmethod
+    def _closed(m: Mention) -> str:
+        if m.status == "answered":
+            return f"Already answered by <@{m.answered_by}>."
+        if m.status == "dismissed":
+            return f"Already closed without action by <@{m.dismissed_by}>."
+        if m.status == "claimed":
+            return f"Already claimed by <@{m.claimed_by}>."
+        return "It changed meanwhile; look at the card again."
+
+
+def _id(card: Card) -> int:
+    assert card.id is not None
+    return card.id

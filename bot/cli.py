@@ -1,0 +1,151 @@
+"""The ``engage`` command (also ``python -m bot``)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from bot.config import ConfigError, EngageConfig, Settings, load_config
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args))
+    except ConfigError as exc:
+        print(f"engage: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="engage", description="Engage: citizens' mentions, answered together in Slack."
+    )
+    sub = parser.add_subparsers(metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the bot (HTTP mode, or Socket Mode with SLACK_APP_TOKEN)")
+    run.add_argument("--config", help="YAML config (default: $ENGAGE_CONFIG, else the sample)")
+    run.set_defaults(handler=_run)
+
+    config = sub.add_parser("config", help="check a config file").add_subparsers(metavar="ACTION")
+    check = config.add_parser("check", help="validate FILE and print a summary; exit 2 if wrong")
+    check.add_argument("file")
+    check.set_defaults(handler=_config_check)
+
+    rules = sub.add_parser("rules", help="try the routing rules").add_subparsers(metavar="ACTION")
+    test = rules.add_parser("test", help="print which department TEXT goes to, and why")
+    test.add_argument("text")
+    test.add_argument("--source", default="webhook", help="the source to pretend (default webhook)")
+    test.add_argument("--config", help="YAML config (default: $ENGAGE_CONFIG, else the sample)")
+    test.set_defaults(handler=_rules_test)
+
+    adapters = sub.add_parser("adapters", help="adapter health").add_subparsers(metavar="ACTION")
+    status = adapters.add_parser("status", help="print each adapter's last success, error, counts")
+    status.set_defaults(handler=_adapters_status)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(metavar="ACTION")
+    up = db.add_parser("upgrade", help="apply the migrations to $DATABASE_URL")
+    up.set_defaults(handler=_db_upgrade)
+    return parser
+
+
+def _config(settings: Settings, path: str | None) -> EngageConfig:
+    return load_config(path or settings.config_path)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from bot import logs
+    from bot.app import Engage
+
+    settings = Settings.from_env()
+    logs.setup(settings.log_level, settings.log_format)
+    settings.require_slack()
+    engage = Engage(settings, _config(settings, args.config))
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    engage.start()
+    print(f"engage: listening on {engage.url}", file=sys.stderr)
+    stop.wait()
+    engage.stop()
+    return 0
+
+
+def _config_check(args: argparse.Namespace) -> int:
+    config = load_config(args.file)
+    print(
+        f"{args.file}: ok: {len(config.departments)} departments, {len(config.rules)} rules, "
+        f"{len(config.adapters)} adapters, triage in {config.triage.channel}"
+    )
+    return 0
+
+
+def _rules_test(args: argparse.Namespace) -> int:
+    from bot.routing import Router
+
+    config = _config(Settings.from_env(), args.config)
+    router = Router(config.rule_defs())
+    explained = router.explain(args.text, args.source)
+    matches = list(explained)
+    if not matches:
+        print(f"triage ({config.triage.channel}): no rule matched")
+    else:
+        best = matches[0]
+        department = config.department(best.department)
+        name = department.name if department else best.department
+        print(f"{best.department} ({name}): rule {best.rule!r}: {best.reason}")
+        for other in matches[1:]:
+            print(f"  also matched, lower priority: rule {other.rule!r}: {other.reason}")
+    for rule, why in explained.vetoed:
+        print(f"  vetoed: rule {rule!r}: {why}")
+    return 0
+
+
+def _adapters_status(args: argparse.Namespace) -> int:
+    from storage import adapters as states
+    from storage.db import make_engine, session_scope
+
+    settings = Settings.from_env()
+    with session_scope(make_engine(settings.database_url)) as session:
+        rows = states.all_states(session=session)
+    if not rows:
+        print("no adapter has run yet")
+        return 0
+    header = ("ADAPTER", "SOURCE", "ITEMS", "SKIPPED", "LAST SUCCESS", "LAST ERROR")
+    table = [header] + [
+        (
+            r.name,
+            r.source,
+            str(r.items_seen),
+            str(r.item_errors),
+            r.last_success_at.strftime("%Y-%m-%d %H:%M:%S") if r.last_success_at else "never",
+            (
+                f"{r.last_error_at:%Y-%m-%d %H:%M:%S} {r.last_error}"
+                if r.last_error_at and r.last_error
+                else "-"
+            )[:80],
+        )
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from storage.db import make_engine, upgrade
+
+    settings = Settings.from_env()
+    upgrade(make_engine(settings.database_url))
+    print("database schema is up to date")
+    return 0

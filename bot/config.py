@@ -1,0 +1,321 @@
+"""Settings (secrets, from the environment) and the YAML config (departments, rules, adapters).
+
+Everything here is read once, validated, and passed down: no other module reads
+``os.environ``. A mistake in the config raises :class:`ConfigError` whose message is one line
+naming the key (and the line in the file) and what is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from dotenv import load_dotenv
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.routing import Router, RuleDef, RuleError
+
+SLACK_API_URL = "https://slack.com/api/"
+CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
+USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
+
+
+class ConfigError(Exception):
+    """A config or settings mistake, phrased for the person who made it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Secrets and deployment settings from the environment (and ``.env``)."""
+
+    slack_bot_token: str | None
+    slack_signing_secret: str | None
+    slack_app_token: str | None
+    slack_api_url: str
+    database_url: str
+    config_path: str | None
+    port: int
+    host: str
+    webhook_secret: str | None
+    log_level: str
+    log_format: str
+
+    @property
+    def socket_mode(self) -> bool:
+        return bool(self.slack_app_token)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
+        if env is None:
+            if dotenv:
+                load_dotenv(override=False)
+            env = os.environ
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        port_text = get("PORT") or "3000"
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise ConfigError(f"PORT: expected a port number, got {port_text!r}")
+        api_url = get("SLACK_API_URL") or SLACK_API_URL
+        if not api_url.endswith("/"):
+            api_url += "/"  # slack_sdk appends the method name to the base URL
+        return cls(
+            slack_bot_token=get("SLACK_BOT_TOKEN"),
+            slack_signing_secret=get("SLACK_SIGNING_SECRET"),
+            slack_app_token=get("SLACK_APP_TOKEN"),
+            slack_api_url=api_url,
+            database_url=get("DATABASE_URL") or "sqlite:///engage.db",
+            config_path=get("ENGAGE_CONFIG"),
+            port=int(port_text),
+            host=get("HOST") or "0.0.0.0",
+            webhook_secret=get("ENGAGE_WEBHOOK_SECRET"),
+            log_level=(get("LOG_LEVEL") or "INFO").upper(),
+            log_format=get("LOG_FORMAT") or "json",
+        )
+
+    def require_slack(self) -> None:
+        missing = [
+            name
+            for name, value in (
+                ("SLACK_BOT_TOKEN", self.slack_bot_token),
+                ("SLACK_SIGNING_SECRET", self.slack_signing_secret),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigError(
+                f"{', '.join(missing)}: not set; put it in the environment or in .env "
+                "(see README, 'Create the Slack app')"
+            )
+
+
+# The YAML config. Models forbid unknown keys so a typo is an error, not a silent default.
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DepartmentConfig(_Model):
+    slug: str
+    name: str
+    channel: str
+    leads: tuple[str, ...] = ()
+    timezone: str = "UTC"
+
+    @field_validator("slug")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not SLUG.match(v):
+            raise ValueError("use lower-case letters, digits and '-' (e.g. public-works)")
+        return v
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, v: str) -> str:
+        return _channel_id(v)
+
+    @field_validator("leads")
+    @classmethod
+    def _leads(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        for user in v:
+            if not USER_ID.match(user):
+                raise ValueError(f"{user!r} is not a Slack user id (like U012AB3CD)")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {v!r} (use an IANA name like Europe/Paris)"
+            ) from None
+        return v
+
+
+class RuleConfig(_Model):
+    name: str
+    department: str
+    priority: int = 100
+    keywords: tuple[str, ...] = ()
+    hashtags: tuple[str, ...] = ()
+    regex: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    enabled: bool = True
+
+    def to_def(self) -> RuleDef:
+        return RuleDef(**self.model_dump())
+
+
+class TriageConfig(_Model):
+    channel: str
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, v: str) -> str:
+        return _channel_id(v)
+
+
+class CommsTeamConfig(_Model):
+    users: tuple[str, ...] = ()
+    usergroup: str | None = None
+
+
+class RssAdapterConfig(_Model):
+    type: Literal["rss"]
+    name: str
+    url: str
+    every: int = Field(default=300, ge=30, description="seconds between polls")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not re.match(r"^https?://", v):
+            raise ValueError("must start with http:// or https://")
+        return v
+
+
+AdapterConfig = Annotated[RssAdapterConfig, Field(discriminator="type")]
+
+
+class DeliveryConfig(_Model):
+    channel_interval: float = Field(default=1.0, ge=0, description="seconds between posts")
+    max_attempts: int = Field(default=8, ge=1)
+
+
+class EngageConfig(_Model):
+    triage: TriageConfig
+    departments: tuple[DepartmentConfig, ...] = Field(min_length=1)
+    rules: tuple[RuleConfig, ...] = ()
+    adapters: tuple[AdapterConfig, ...] = ()
+    comms_team: CommsTeamConfig = CommsTeamConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
+
+    def department(self, slug: str) -> DepartmentConfig | None:
+        return next((d for d in self.departments if d.slug == slug), None)
+
+    def rule_defs(self) -> list[RuleDef]:
+        return [r.to_def() for r in self.rules]
+
+
+def _channel_id(v: str) -> str:
+    if not CHANNEL_ID.match(v):
+        raise ValueError(
+            f"{v!r} is not a Slack channel id (like C012AB3CD; in Slack: channel details, "
+            "bottom of the About tab)"
+        )
+    return v
+
+
+def load_config(path: str | Path | None) -> EngageConfig:
+    """Load and validate the config; ``None`` loads the embedded sample config."""
+    if path is None:
+        text = resources.files("bot").joinpath("sample/engage.yml").read_text("utf-8")
+        where = "embedded sample config"
+    else:
+        try:
+            text = Path(path).read_text("utf-8")
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from None
+        where = str(path)
+    return parse_config(text, where=where)
+
+
+def parse_config(text: str, *, where: str = "config") -> EngageConfig:
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{where}{line}: not valid YAML: {problem}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a mapping with triage, departments, rules")
+    try:
+        config = EngageConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        raise ConfigError(_where(where, root, loc) + f": {_message(err)}") from None
+    _cross_check(config, where, root)
+    return config
+
+
+def _message(err: Mapping[str, Any]) -> str:
+    msg = str(err["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    if err["type"] == "extra_forbidden":
+        return "unknown key (check its spelling)"
+    return msg
+
+
+def _cross_check(config: EngageConfig, where: str, root: Any) -> None:
+    def fail(loc: tuple[Any, ...], msg: str) -> None:
+        raise ConfigError(_where(where, root, loc) + f": {msg}")
+
+    slugs = [d.slug for d in config.departments]
+    for i, slug in enumerate(slugs):
+        if slug in slugs[:i]:
+            fail(("departments", i, "slug"), f"duplicate department {slug!r}")
+    names: set[str] = set()
+    for i, rule in enumerate(config.rules):
+        if rule.name in names:
+            fail(("rules", i, "name"), f"duplicate rule name {rule.name!r}")
+        names.add(rule.name)
+        if rule.department not in slugs:
+            fail(
+                ("rules", i, "department"),
+                f"unknown department {rule.department!r} (known: {', '.join(slugs)})",
+            )
+        try:
+            Router([rule.to_def()])
+        except RuleError as exc:
+            fail(("rules", i), str(exc))
+    adapter_names: set[str] = set()
+    for i, adapter in enumerate(config.adapters):
+        if adapter.name in adapter_names:
+            fail(("adapters", i, "name"), f"duplicate adapter name {adapter.name!r}")
+        adapter_names.add(adapter.name)
+
+
+def _where(where: str, root: Any, loc: tuple[Any, ...]) -> str:
+    """``file line 12: rules[2].department`` from a pydantic location and the YAML node tree."""
+    key = ""
+    for part in loc:
+        if isinstance(part, int):
+            key += f"[{part}]"
+        elif not part[:1].isupper():  # pydantic adds model names for unions; skip them
+            key += f".{part}" if key else str(part)
+    line = _line_of(root, loc)
+    return f"{where}{f' line {line}' if line else ''}: {key}"
+
+
+def _line_of(node: Any, loc: tuple[Any, ...]) -> int | None:
+    found = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            match = [v for k, v in node.value if k.value == part]
+            if not match:
+                break
+            node = match[0]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                break
+            node = node.value[part]
+        else:
+            continue
+        found = node.start_mark.line + 1
+    return found

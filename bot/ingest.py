@@ -1,0 +1,118 @@
+"""Ingest: store a mention, route it and queue its card, all in one transaction.
+
+The mention row, its ``received`` and ``routed`` events, its card row and the outbox row that
+will post the card commit together or not at all, so a crash at any point either leaves no
+trace (the adapter's cursor did not move either) or leaves everything delivery needs.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from bot import metrics
+from bot.adapters.base import IncomingMention
+from bot.clock import Clock
+from bot.rulebook import Rulebook
+from storage import cards, events, mentions, outbox
+from storage.models import EventKind, OutboxKind
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    mention_id: int | None  # None when it was a duplicate
+    duplicate: bool
+    department: str | None = None
+    rule: str | None = None
+
+
+class Ingestor:
+    def __init__(self, *, rulebook: Rulebook, clock: Clock) -> None:
+        self.rulebook = rulebook
+        self.clock = clock
+
+    def ingest(
+        self, *, session: Session, items: Sequence[IncomingMention], adapter: str = ""
+    ) -> list[IngestResult]:
+        return [self._one(session, item, adapter) for item in items]
+
+    def _one(self, session: Session, item: IncomingMention, adapter: str) -> IngestResult:
+        now = self.clock.now()
+        book = self.rulebook.current(session)
+        routing_text = f"{item.title}\n{item.text}" if item.title else item.text
+        match = book.route(routing_text, item.source)
+        department = match.department if match else None
+        mention_id = mentions.insert(
+            session=session,
+            values={
+                "source": item.source,
+                "external_id": item.external_id[:512],
+                "adapter": adapter,
+                "author": item.author,
+                "url": item.url,
+                "title": item.title,
+                "text": item.text,
+                "language": item.language,
+                "created_at": item.created_at,
+                "received_at": now,
+                "extra": dict(item.extra),
+                "department": department,
+                "rule": match.rule if match else None,
+                "route_reason": match.reason if match else None,
+                "status": "new",
+                "version": 0,
+            },
+        )
+        if mention_id is None:
+            return IngestResult(mention_id=None, duplicate=True)
+        events.record(
+            session=session,
+            mention_id=mention_id,
+            kind=EventKind.RECEIVED,
+            at=now,
+            data={"source": item.source, "adapter": adapter},
+        )
+        events.record(
+            session=session,
+            mention_id=mention_id,
+            kind=EventKind.ROUTED,
+            at=now,
+            data={
+                "department": department,
+                "rule": match.rule if match else None,
+                "reason": match.reason if match else "no rule matched",
+            },
+        )
+        channel = book.channels[department] if department else self.rulebook.triage_channel
+        card = cards.create(
+            session=session,
+            mention_id=mention_id,
+            channel_id=channel,
+            department=department,
+            now=now,
+        )
+        outbox.enqueue(
+            session=session,
+            kind=OutboxKind.POST_CARD,
+            idem_key=f"card:{card.id}",
+            channel_id=channel,
+            mention_id=mention_id,
+            card_id=card.id,
+            now=now,
+        )
+        metrics.MENTIONS_RECEIVED.labels(source=item.source).inc()
+        log.info(
+            "mention stored",
+            extra={"mention_id": mention_id, "source": item.source, "department": department},
+        )
+        return IngestResult(
+            mention_id=mention_id,
+            duplicate=False,
+            department=department,
+            rule=match.rule if match else None,
+        )

@@ -1,0 +1,45 @@
+"""Making citizen text safe for Slack's mrkdwn, and fitting it into Block Kit's limits.
+
+Slack turns ``<!channel>``, ``<@U123>``, ``<!subteam^S1>`` and ``<https://x|label>`` into
+pings and hidden links only when they arrive with their angle brackets; escaping ``&``, ``<``
+and ``>`` makes them print literally. Plain ``@channel`` pings only with ``link_names=1``,
+which Engage never sends, and ``verbatim`` mrkdwn objects stop Slack from auto-linking.
+"""
+
+from __future__ import annotations
+
+SECTION_TEXT_LIMIT = 3000
+CONTEXT_TEXT_LIMIT = 2000
+FALLBACK_LIMIT = 300
+
+
+def escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def cut(text: str, limit: int, *, suffix: str = "…") -> str:
+    """Cut *unescaped* text to at most ``limit`` characters once escaped, ending with ``suffix``.
+
+    Cutting before escaping keeps entities like ``&amp;`` whole.
+    """
+    if len(escape(text)) <= limit:
+        return text
+    budget = limit - len(escape(suffix))
+    out: list[str] = []
+    used = 0
+    for ch in text:
+        size = len(escape(ch))
+        if used + size > budget:
+            break
+        out.append(ch)
+        used += size
+    return "".join(out).rstrip() + suffix
+
+
+def safe(text: str, limit: int) -> str:
+    """Escaped and cut to ``limit`` characters: the one way citizen text enters mrkdwn."""
+    return escape(cut(text, limit))
+
+
+def one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -1,0 +1,96 @@
+"""The compiled rules and departments, recompiled only when the stored rules change.
+
+Each ingest asks the database for ``rules_version`` (one tiny read); a change made by any
+replica (or, later, from Slack) is picked up on the next mention without a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import Session
+
+from bot.config import EngageConfig
+from bot.routing import Match, Router, RuleDef
+from storage import rules as stored
+
+SPEC_KEYS = ("keywords", "hashtags", "regex", "sources", "exclude")
+
+
+@dataclass(frozen=True)
+class Book:
+    version: int
+    router: Router
+    channels: dict[str, str] = field(default_factory=dict)  # department slug -> channel id
+    names: dict[str, str] = field(default_factory=dict)  # department slug -> name
+
+    def route(self, text: str, source: str) -> Match | None:
+        match = self.router.route(text, source)
+        if match is not None and match.department not in self.channels:
+            return None  # a rule for a department that no longer exists: triage
+        return match
+
+
+class Rulebook:
+    def __init__(self, *, triage_channel: str) -> None:
+        self.triage_channel = triage_channel
+        self._lock = threading.Lock()
+        self._book: Book | None = None
+
+    def current(self, session: Session) -> Book:
+        version = stored.version(session=session)
+        book = self._book
+        if book is not None and book.version == version:
+            return book
+        with self._lock:
+            if self._book is None or self._book.version != version:
+                self._book = self._compile(session, version)
+            return self._book
+
+    @staticmethod
+    def _compile(session: Session, version: int) -> Book:
+        defs = [
+            RuleDef(
+                name=r.name,
+                department=r.department,
+                priority=r.priority,
+                enabled=r.enabled,
+                **{k: tuple(r.spec.get(k, ())) for k in SPEC_KEYS},
+            )
+            for r in stored.rules_in_order(session)
+        ]
+        departments = stored.departments(session=session)
+        return Book(
+            version=version,
+            router=Router(defs),
+            channels={d.slug: d.channel_id for d in departments},
+            names={d.slug: d.name for d in departments},
+        )
+
+
+def config_rows(config: EngageConfig) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Departments and rules from the YAML config, shaped as storage keeps them."""
+    departments = [
+        {
+            "slug": d.slug,
+            "name": d.name,
+            "channel_id": d.channel,
+            "leads": list(d.leads),
+            "timezone": d.timezone,
+        }
+        for d in config.departments
+    ]
+    rules = [_rule_row(r) for r in config.rule_defs()]
+    return departments, rules
+
+
+def _rule_row(rule: RuleDef) -> dict[str, Any]:
+    return {
+        "name": rule.name,
+        "department": rule.department,
+        "priority": rule.priority,
+        "enabled": rule.enabled,
+        "spec": {k: list(getattr(rule, k)) for k in SPEC_KEYS if getattr(rule, k)},
+    }

@@ -1,0 +1,43 @@
+"""Every Slack id Engage defines, in one place: action, block and callback ids, metadata."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ActionId(StrEnum):
+    CLAIM = "engage.claim"
+    RELEASE = "engage.release"
+    ANSWERED = "engage.answered"
+    HAND_OVER = "engage.hand_over"
+    DISMISS = "engage.dismiss"
+    OPEN_ORIGINAL = "engage.open_original"
+
+
+class CallbackId(StrEnum):
+    ANSWER = "engage.answer_modal"
+    HAND_OVER = "engage.hand_over_modal"
+    DISMISS = "engage.dismiss_modal"
+
+
+class BlockId(StrEnum):
+    CARD_TEXT = "engage.card.text"
+    CARD_META = "engage.card.meta"
+    CARD_STATUS = "engage.card.status"
+    CARD_ACTIONS = "engage.card.actions"
+    ANSWER_TEXT = "engage.answer.text"
+    DEPARTMENT = "engage.hand_over.department"
+    NOTE = "engage.note"
+    REASON = "engage.dismiss.reason"
+
+
+class InputId(StrEnum):
+    ANSWER_TEXT = "answer_text"
+    DEPARTMENT = "department"
+    NOTE = "note"
+    REASON = "reason"
+
+
+COMMAND = "/engage"
+# The message metadata event type that carries the outbox id of every message Engage posts.
+CARD_EVENT_TYPE = "engage_message"

@@ -1,0 +1,114 @@
+"""Mentions: insertion deduplicated by ``(source, external_id)`` and atomic state changes.
+
+Every state change is one conditional ``UPDATE ... WHERE <expected state>``: the database,
+not a read-then-write in Python, decides who wins when two people click at once. Each
+function returns whether it changed the row; the caller records the matching event in the
+same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, col, select
+
+from storage.insert import insert_ignore
+from storage.models import OPEN_STATUSES, Mention, MentionStatus
+
+
+def insert(*, session: Session, values: dict[str, Any]) -> int | None:
+    """Insert a mention; ``None`` if ``(source, external_id)`` is already stored."""
+    mention_id = insert_ignore(session, Mention, values)
+    return int(mention_id) if mention_id is not None else None
+
+
+def find(*, session: Session, source: str, external_id: str) -> Mention | None:
+    query = select(Mention).where(Mention.source == source, Mention.external_id == external_id)
+    return session.exec(query).first()
+
+
+def get(*, session: Session, mention_id: int) -> Mention | None:
+    return session.get(Mention, mention_id, populate_existing=True)
+
+
+def _change(
+    session: Session, mention_id: int, where: list[ColumnElement[bool]], **values: Any
+) -> bool:
+    stmt = (
+        update(Mention)
+        .where(col(Mention.id) == mention_id, *where)
+        .values(version=col(Mention.version) + 1, **values)
+    )
+    changed = session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+    return bool(changed)
+
+
+def claim(*, session: Session, mention_id: int, user_id: str, now: datetime) -> bool:
+    return _change(
+        session,
+        mention_id,
+        [col(Mention.status) == MentionStatus.NEW.value, col(Mention.claimed_by).is_(None)],
+        status=MentionStatus.CLAIMED.value,
+        claimed_by=user_id,
+        claimed_at=now,
+    )
+
+
+def release(*, session: Session, mention_id: int, user_id: str) -> bool:
+    return _change(
+        session,
+        mention_id,
+        [col(Mention.status) == MentionStatus.CLAIMED.value, col(Mention.claimed_by) == user_id],
+        status=MentionStatus.NEW.value,
+        claimed_by=None,
+        claimed_at=None,
+    )
+
+
+def answer(*, session: Session, mention_id: int, user_id: str, text: str, now: datetime) -> bool:
+    """Mark answered from any open state; answering an unclaimed mention claims it too."""
+    return _change(
+        session,
+        mention_id,
+        [col(Mention.status).in_(OPEN_STATUSES)],
+        status=MentionStatus.ANSWERED.value,
+        claimed_by=func.coalesce(col(Mention.claimed_by), user_id),
+        claimed_at=func.coalesce(col(Mention.claimed_at), now),
+        answered_by=user_id,
+        answered_at=now,
+        answer_text=text,
+    )
+
+
+def dismiss(*, session: Session, mention_id: int, user_id: str, reason: str) -> bool:
+    return _change(
+        session,
+        mention_id,
+        [col(Mention.status).in_(OPEN_STATUSES)],
+        status=MentionStatus.DISMISSED.value,
+        dismissed_by=user_id,
+        dismissed_reason=reason,
+    )
+
+
+def hand_over(
+    *, session: Session, mention_id: int, from_department: str | None, to_department: str
+) -> bool:
+    """Move an open mention to another department; it arrives there unclaimed."""
+    same_department = (
+        col(Mention.department).is_(None)
+        if from_department is None
+        else col(Mention.department) == from_department
+    )
+    return _change(
+        session,
+        mention_id,
+        [col(Mention.status).in_(OPEN_STATUSES), same_department],
+        department=to_department,
+        status=MentionStatus.NEW.value,
+        claimed_by=None,
+        claimed_at=None,
+    )

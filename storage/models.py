@@ -1,0 +1,195 @@
+"""The tables. Every state change of a mention is also an append-only ``Event``.
+
+Constraints, not application checks, make retries and replicas safe: unique
+``(source, external_id)`` on mentions, a unique idempotency key on outbox rows, and a unique key
+per handled Slack request in ``SlackInbox``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def _utc(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+def _json() -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class MentionStatus(StrEnum):
+    NEW = "new"
+    CLAIMED = "claimed"
+    ANSWERED = "answered"
+    DISMISSED = "dismissed"
+
+
+OPEN_STATUSES = (MentionStatus.NEW.value, MentionStatus.CLAIMED.value)
+
+
+class EventKind(StrEnum):
+    RECEIVED = "received"
+    ROUTED = "routed"
+    POSTED = "posted"
+    CLAIMED = "claimed"
+    RELEASED = "released"
+    ANSWERED = "answered"
+    HANDED_OVER = "handed_over"
+    DISMISSED = "dismissed"
+    NUDGED = "nudged"
+    ESCALATED = "escalated"
+
+
+class OutboxKind(StrEnum):
+    POST_CARD = "post_card"
+    UPDATE_CARD = "update_card"
+    THREAD_REPLY = "thread_reply"
+    EPHEMERAL = "ephemeral"
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+# Departments and rules: seeded from the YAML config, read by routing and the card builders.
+class Department(SQLModel, table=True):
+    slug: str = Field(primary_key=True, max_length=64)
+    name: str
+    channel_id: str = Field(max_length=32)
+    leads: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    timezone: str = "UTC"
+
+
+class Rule(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=128)
+    department: str = Field(max_length=64)
+    priority: int = 100
+    position: int = 0  # order in the config: breaks priority ties
+    enabled: bool = True
+    spec: dict[str, Any] = _json()  # keywords, hashtags, regex, sources, exclude
+    updated_at: datetime = _utc()
+
+
+class Meta(SQLModel, table=True):
+    """Small key/value facts shared by replicas, e.g. ``rules_version``."""
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str
+
+
+# Mentions: one row per citizen post, whatever its source.
+class Mention(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_mention_source_external_id"),
+        Index("ix_mention_status_department", "status", "department"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=32)
+    external_id: str = Field(max_length=512)
+    adapter: str = Field(default="", max_length=128)
+    author: str = ""
+    url: str | None = None
+    title: str | None = None
+    text: str = ""
+    language: str | None = Field(default=None, max_length=16)
+    created_at: datetime | None = _utc(default=None)
+    received_at: datetime = _utc()
+    extra: dict[str, Any] = _json()
+    department: str | None = Field(default=None, max_length=64)  # None: triage
+    rule: str | None = None
+    route_reason: str | None = None
+    status: str = Field(default=MentionStatus.NEW.value, max_length=16)
+    claimed_by: str | None = None
+    claimed_at: datetime | None = _utc(default=None)
+    answered_by: str | None = None
+    answered_at: datetime | None = _utc(default=None)
+    answer_text: str | None = None
+    dismissed_by: str | None = None
+    dismissed_reason: str | None = None
+    version: int = 0
+
+
+class Event(SQLModel, table=True):
+    """Append-only: never updated, never deleted by the application."""
+
+    __table_args__ = (Index("ix_event_kind_at", "kind", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int | None = Field(default=None, foreign_key="mention.id", index=True)
+    kind: str = Field(max_length=32)
+    actor: str | None = None  # Slack user id, or None for the system
+    at: datetime = _utc()
+    data: dict[str, Any] = _json()
+
+
+class Card(SQLModel, table=True):
+    """A Slack message showing a mention. A hand-over leaves the old card inactive."""
+
+    __table_args__ = (Index("ix_card_channel_ts", "channel_id", "ts"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mention.id", index=True)
+    channel_id: str = Field(max_length=32)
+    ts: str | None = Field(default=None, max_length=32)  # set once Slack has it
+    department: str | None = Field(default=None, max_length=64)
+    active: bool = True
+    created_at: datetime = _utc()
+
+
+# Outbox: every Slack call that follows a decision, carried at least once.
+class Outbox(SQLModel, table=True):
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    idem_key: str = Field(unique=True, max_length=255)
+    kind: str = Field(max_length=32)
+    mention_id: int | None = Field(default=None, foreign_key="mention.id", index=True)
+    card_id: int | None = Field(default=None, foreign_key="card.id")
+    channel_id: str = Field(max_length=32)
+    payload: dict[str, Any] = _json()
+    status: str = Field(default=OutboxStatus.PENDING.value, max_length=16)
+    attempts: int = 0
+    # True while an attempt may have reached Slack without us learning the result:
+    # the next attempt looks for the message before posting again.
+    needs_check: bool = False
+    next_attempt_at: datetime = _utc()
+    leased_until: datetime | None = _utc(default=None)
+    last_error: str | None = None
+    created_at: datetime = _utc()
+    done_at: datetime | None = _utc(default=None)
+    result: dict[str, Any] = _json()
+
+
+# Adapters: the cursor each one gets back next time, its health, and a lease for replicas.
+class AdapterState(SQLModel, table=True):
+    name: str = Field(primary_key=True, max_length=128)
+    source: str = Field(max_length=32)
+    cursor: dict[str, Any] = _json()
+    items_seen: int = 0
+    item_errors: int = 0
+    last_success_at: datetime | None = _utc(default=None)
+    last_error_at: datetime | None = _utc(default=None)
+    last_error: str | None = None
+    consecutive_failures: int = 0
+    next_run_at: datetime | None = _utc(default=None)
+    lease_owner: str | None = None
+    lease_until: datetime | None = _utc(default=None)
+
+
+class SlackInbox(SQLModel, table=True):
+    """Keys of Slack requests already acted on: a retry or replay finds its key here."""
+
+    key: str = Field(primary_key=True, max_length=255)
+    received_at: datetime = _utc()

@@ -1,0 +1,139 @@
+"""Shared fixtures: databases (SQLite and the local PostgreSQL), the fake Slack, a running bot.
+
+PostgreSQL tests use their own schema per test on ``TEST_DATABASE_URL`` (default: the local
+server's ``test`` database). If that server is not reachable they are skipped locally and
+fail under CI, where it must be there.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from bot.app import Engage
+from bot.config import Settings, parse_config
+from bot.sandbox.fake_slack import FakeSlack
+from storage.db import make_engine, upgrade
+
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+FIXTURES = Path(__file__).parent / "fixtures"
+WEBHOOK_SECRET = "webhook-test-secret"
+
+CONFIG = """
+triage:
+  channel: C0TRIAGE01
+comms_team:
+  users: [U0COMMS01]
+departments:
+  - slug: public-works
+    name: Public Works
+    channel: C0PUBWORKS
+    leads: [U0LEADPW1]
+    timezone: America/New_York
+  - slug: parks
+    name: Parks and Recreation
+    channel: C0PARKS001
+rules:
+  - name: streets
+    department: public-works
+    priority: 10
+    keywords: [pothole, "street light", bin*]
+    hashtags: [potholes]
+    exclude: [binance]
+  - name: parks
+    department: parks
+    priority: 20
+    keywords: [park, playground]
+delivery:
+  channel_interval: 0
+"""
+
+
+def _pg_available() -> bool:
+    try:
+        with make_engine(PG_URL).connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def pg_ok() -> bool:
+    ok = _pg_available()
+    if not ok and os.environ.get("CI"):
+        pytest.fail(f"PostgreSQL is not reachable at {PG_URL}; CI needs it")
+    return ok
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path, pg_ok: bool) -> Iterator[Engine]:
+    """A migrated, empty database of each kind."""
+    if request.param == "sqlite":
+        eng = make_engine(f"sqlite:///{tmp_path / 'engage.db'}")
+        upgrade(eng)
+        yield eng
+        eng.dispose()
+        return
+    if not pg_ok:
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    eng = make_engine(PG_URL, connect_args={"options": f"-csearch_path={schema}"})
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack(bot_token="xoxb-test", signing_secret="test-secret")
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+def settings_for(slack: FakeSlack, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "slack_bot_token": "xoxb-test",
+        "slack_signing_secret": "test-secret",
+        "slack_app_token": None,
+        "slack_api_url": slack.api_url,
+        "database_url": "sqlite://",
+        "config_path": None,
+        "port": 0,
+        "host": "127.0.0.1",
+        "webhook_secret": WEBHOOK_SECRET,
+        "log_level": "INFO",
+        "log_format": "text",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def make_bot(slack: FakeSlack, engine: Engine) -> Iterator[Callable[..., Engage]]:
+    """Start the whole bot over HTTP on loopback, talking to the fake Slack."""
+    started: list[Engage] = []
+
+    def make(config: str = CONFIG, **kw: Any) -> Engage:
+        bot = Engage(settings_for(slack), parse_config(config), engine=engine, migrate=False, **kw)
+        bot.start(host="127.0.0.1", port=0)
+        started.append(bot)
+        return bot
+
+    yield make
+    for bot in started:
+        bot.stop()
