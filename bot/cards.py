@@ -14,6 +14,7 @@ from bot.mrkdwn import (
     CONTEXT_TEXT_LIMIT,
     FALLBACK_LIMIT,
     SECTION_TEXT_LIMIT,
+    cut,
     escape,
     one_line,
     safe,
@@ -136,13 +137,11 @@ def render(view: CardView) -> tuple[str, list[dict[str, Any]]]:
     """The fallback text and the blocks of a card."""
     body = view.text.strip() or "(no text)"
     link = _link(view.url)
-    more = " … (cut: open the original for the rest)" if link else " … (cut)"
+    more = "… (cut: open the original for the rest)" if link else "… (cut)"
     text_limit = SECTION_TEXT_LIMIT - (TITLE_LIMIT + 10 if view.title else 0)
-    text = (
-        safe(body, text_limit)
-        if len(escape(body)) <= text_limit
-        else (safe(body, text_limit - len(more)) + more)
-    )
+    text = safe(body, text_limit)
+    if len(escape(body)) > text_limit:
+        text = escape(cut(body, text_limit - len(more), suffix="")) + more
     if view.title:
         text = f"*{safe(one_line(view.title), TITLE_LIMIT)}*\n{text}"
 

@@ -75,7 +75,7 @@ class Claims:
         def act(session: Session, m: Mention) -> Outcome:
             now = self.clock.now()
             if not mentions.claim(session=session, mention_id=mention_id, user_id=user_id, now=now):
-                why = self._why_not_claim(m, user_id)
+                why = self._why_not_claim(_fresh(session, m), user_id)
                 return self._refuse(session, request_key, user_id, channel_id, why)
             events.record(
                 session=session,
@@ -95,6 +95,7 @@ class Claims:
     ) -> Outcome:
         def act(session: Session, m: Mention) -> Outcome:
             if not mentions.release(session=session, mention_id=mention_id, user_id=user_id):
+                m = _fresh(session, m)
                 why = (
                     f"Only <@{m.claimed_by}>, who claimed it, can release it."
                     if m.claimed_by and m.claimed_by != user_id
@@ -124,7 +125,7 @@ class Claims:
             if not mentions.answer(
                 session=session, mention_id=mention_id, user_id=user_id, text=text, now=now
             ):
-                return Outcome(ok=False, message=self._closed(m))
+                return Outcome(ok=False, message=self._closed(_fresh(session, m)))
             if m.claimed_by is None:
                 events.record(
                     session=session,
@@ -161,7 +162,7 @@ class Claims:
             if not mentions.dismiss(
                 session=session, mention_id=mention_id, user_id=user_id, reason=label
             ):
-                return Outcome(ok=False, message=self._closed(m))
+                return Outcome(ok=False, message=self._closed(_fresh(session, m)))
             events.record(
                 session=session,
                 mention_id=mention_id,
@@ -197,7 +198,7 @@ class Claims:
                 from_department=m.department,
                 to_department=to_department,
             ):
-                return Outcome(ok=False, message=self._closed(m))
+                return Outcome(ok=False, message=self._closed(_fresh(session, m)))
             events.record(
                 session=session,
                 mention_id=mention_id,
@@ -251,7 +252,7 @@ class Claims:
         def act(session: Session, m: Mention) -> Outcome:
             now = self.clock.now()
             if not mentions.claim(session=session, mention_id=mention_id, user_id=user_id, now=now):
-                return Outcome(ok=False, message=self._why_not_claim(m, user_id))
+                return Outcome(ok=False, message=self._why_not_claim(_fresh(session, m), user_id))
             events.record(
                 session=session,
                 mention_id=mention_id,
@@ -356,6 +357,12 @@ class Claims:
         if m.status == "claimed":
             return f"Already claimed by <@{m.claimed_by}>."
         return "It changed meanwhile; look at the card again."
+
+
+def _fresh(session: Session, m: Mention) -> Mention:
+    """The row as committed now: after a lost race, the winner's state, for the message."""
+    assert m.id is not None
+    return mentions.get(session=session, mention_id=m.id) or m
 
 
 def _id(card: Card) -> int:

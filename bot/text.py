@@ -36,13 +36,35 @@ __all__ = [
 # Arabic harakat, Indic viramas... Stripping them after NFKD is what makes matching
 # accent-insensitive. Built from the running Python's Unicode database so it always agrees with
 # `unicodedata.normalize`. Every such character lives below U+20000 (the highest is in the
-# U+1E900 Adlam block), so scanning the first two planes is enough and costs ~5 ms at import,
-# against ~45 ms for the whole code space.
-_COMBINING_RE = re.compile(
-    "["
-    + "".join(re.escape(chr(cp)) for cp in range(0x20000) if unicodedata.combining(chr(cp)))
-    + "]+"
-)
+# U+1E900 Adlam block), so scanning the first two planes is enough (~5 ms at import).
+_MARKS = [cp for cp in range(0x20000) if unicodedata.combining(chr(cp))]
+
+
+def _char_class(code_points: list[int]) -> str:
+    """A regex character class body for *code_points* (sorted), as compact ranges."""
+    ranges: list[list[int]] = []
+    for cp in code_points:
+        if ranges and ranges[-1][1] == cp - 1:
+            ranges[-1][1] = cp
+        else:
+            ranges.append([cp, cp])
+    return "".join(
+        re.escape(chr(lo)) if lo == hi else f"{re.escape(chr(lo))}-{re.escape(chr(hi))}"
+        for lo, hi in ranges
+    )
+
+
+# Two passes, for speed: `re` tests a class of BMP characters with one table lookup, but walks
+# astral ranges one by one (~10x slower on every character, and emoji are astral). So BMP marks
+# are removed in C, and astral runs (emoji, mostly) are looked at in Python, which is rare and
+# short.
+_BMP_MARKS_RE = re.compile("[" + _char_class([cp for cp in _MARKS if cp <= 0xFFFF]) + "]+")
+_ASTRAL_RE = re.compile("[\U00010000-\U0010ffff]+")
+
+
+def _drop_astral_marks(run: re.Match[str]) -> str:
+    return "".join(ch for ch in run.group() if not unicodedata.combining(ch))
+
 
 # Scripts written without spaces between words. Whole-word matching is meaningless there
 # ("路灯坏了" is one `\w+` run), so each character is its own token and a keyword like "路灯"
@@ -83,7 +105,8 @@ def fold(text: str) -> str:
     if text.isascii():
         # The common case, and ~20x cheaper: for ASCII, casefold is lower and NFKD is a no-op.
         return text.lower()
-    folded = _COMBINING_RE.sub("", unicodedata.normalize("NFKD", text.casefold())).casefold()
+    folded = _BMP_MARKS_RE.sub("", unicodedata.normalize("NFKD", text.casefold()))
+    folded = _ASTRAL_RE.sub(_drop_astral_marks, folded).casefold()
     if _DOTLESS_I in folded:
         # re.IGNORECASE equates dotless i with 'i' and 'I'; casefold does not. Folding it keeps
         # the regex prefilter sound and treats it like any other accented i.

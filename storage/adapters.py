@@ -28,6 +28,7 @@ def acquire(*, session: Session, name: str, owner: str, now: datetime, seconds: 
     """Take (or renew) the lease: one replica polls an adapter at a time."""
     stmt = (
         update(AdapterState)
+        .execution_options(synchronize_session=False)
         .where(
             col(AdapterState.name) == name,
             or_(
@@ -44,6 +45,7 @@ def acquire(*, session: Session, name: str, owner: str, now: datetime, seconds: 
 def release(*, session: Session, name: str, owner: str) -> None:
     session.execute(
         update(AdapterState)
+        .execution_options(synchronize_session=False)
         .where(col(AdapterState.name) == name, col(AdapterState.lease_owner) == owner)
         .values(lease_owner=None, lease_until=None)
     )
@@ -61,6 +63,7 @@ def record_success(
 ) -> None:
     session.execute(
         update(AdapterState)
+        .execution_options(synchronize_session=False)
         .where(col(AdapterState.name) == name)
         .values(
             cursor=cursor,
@@ -78,6 +81,7 @@ def record_failure(
 ) -> None:
     session.execute(
         update(AdapterState)
+        .execution_options(synchronize_session=False)
         .where(col(AdapterState.name) == name)
         .values(
             last_error=error[:2000],

@@ -25,7 +25,10 @@ def get(*, session: Session, card_id: int) -> Card | None:
 
 def set_ts(*, session: Session, card_id: int, channel_id: str, ts: str) -> None:
     session.execute(
-        update(Card).where(col(Card.id) == card_id).values(channel_id=channel_id, ts=ts)
+        update(Card)
+        .execution_options(synchronize_session=False)
+        .where(col(Card.id) == card_id)
+        .values(channel_id=channel_id, ts=ts)
     )
 
 
@@ -39,7 +42,12 @@ def active(*, session: Session, mention_id: int) -> Card | None:
 
 
 def deactivate(*, session: Session, card_id: int) -> None:
-    session.execute(update(Card).where(col(Card.id) == card_id).values(active=False))
+    session.execute(
+        update(Card)
+        .execution_options(synchronize_session=False)
+        .where(col(Card.id) == card_id)
+        .values(active=False)
+    )
 
 
 def by_message(*, session: Session, channel_id: str, ts: str) -> Card | None:

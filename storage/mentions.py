@@ -39,6 +39,7 @@ def _change(
 ) -> bool:
     stmt = (
         update(Mention)
+        .execution_options(synchronize_session=False)
         .where(col(Mention.id) == mention_id, *where)
         .values(version=col(Mention.version) + 1, **values)
     )

@@ -87,6 +87,7 @@ def lease(*, session: Session, row_id: int, now: datetime, seconds: float) -> bo
     """Take a row for one attempt; ``False`` if another worker holds it."""
     stmt = (
         update(Outbox)
+        .execution_options(synchronize_session=False)
         .where(
             col(Outbox.id) == row_id,
             col(Outbox.status) == PENDING,
@@ -98,12 +99,18 @@ def lease(*, session: Session, row_id: int, now: datetime, seconds: float) -> bo
 
 
 def mark_needs_check(*, session: Session, row_id: int) -> None:
-    session.execute(update(Outbox).where(col(Outbox.id) == row_id).values(needs_check=True))
+    session.execute(
+        update(Outbox)
+        .execution_options(synchronize_session=False)
+        .where(col(Outbox.id) == row_id)
+        .values(needs_check=True)
+    )
 
 
 def complete(*, session: Session, row_id: int, now: datetime, result: dict[str, Any]) -> None:
     session.execute(
         update(Outbox)
+        .execution_options(synchronize_session=False)
         .where(col(Outbox.id) == row_id)
         .values(
             status=OutboxStatus.DONE.value,
@@ -121,6 +128,7 @@ def reschedule(
 ) -> None:
     session.execute(
         update(Outbox)
+        .execution_options(synchronize_session=False)
         .where(col(Outbox.id) == row_id)
         .values(
             next_attempt_at=at, leased_until=None, last_error=error[:2000], needs_check=needs_check
@@ -131,6 +139,7 @@ def reschedule(
 def fail(*, session: Session, row_id: int, now: datetime, error: str) -> None:
     session.execute(
         update(Outbox)
+        .execution_options(synchronize_session=False)
         .where(col(Outbox.id) == row_id)
         .values(
             status=OutboxStatus.FAILED.value,
