@@ -230,6 +230,7 @@ class Engage:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         self.delivery.stop()
+        self.poller.release_all([item.adapter.name for item in self.adapters])
         if self._server_thread is not None:
             self._server_thread.join(5)
         log.info("engage stopped")

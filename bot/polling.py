@@ -49,8 +49,11 @@ class Poller:
         self.clock = clock
         self.owner = owner or uuid.uuid4().hex
 
-    def run(self, item: Scheduled, *, force: bool = False) -> int:
-        """Poll one adapter if it is due; return how many new mentions it stored."""
+    def run(self, item: Scheduled, *, force: bool = False) -> int | None:
+        """Poll one adapter if it is due; return how many new mentions it stored.
+
+        ``None`` means it did not poll: not due yet, or another replica holds the lease.
+        """
         adapter = item.adapter
         now = self.clock.now()
         with session_scope(self.engine) as session:
@@ -58,7 +61,7 @@ class Poller:
             state = states.get(session=session, name=adapter.name)
             assert state is not None
             if not force and state.next_run_at is not None and state.next_run_at > now:
-                return 0
+                return None
             lease = max(120.0, item.every * 2)
             if not states.acquire(
                 session=session, name=adapter.name, owner=self.owner, now=now, seconds=lease
@@ -101,6 +104,12 @@ class Poller:
             extra={"adapter": adapter.name, "new": new, "skipped": len(result.errors)},
         )
         return new
+
+    def release_all(self, names: list[str]) -> None:
+        """Give up this process's leases on a clean stop, so another replica takes over now."""
+        with session_scope(self.engine) as session:
+            for name in names:
+                states.release(session=session, name=name, owner=self.owner)
 
     def _failed(self, name: str, error: str, delay: float) -> None:
         metrics.ADAPTER_RUNS.labels(adapter=name, outcome="error").inc()

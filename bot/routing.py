@@ -68,7 +68,15 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any, NamedTuple
 
-from bot.text import HASHTAG_RE, TOKEN_RE, fold, hashtags, original_span, tokenize
+from bot.text import (
+    HASHTAG_RE,
+    TOKEN_RE,
+    fold,
+    hashtags,
+    is_plain_word,
+    original_span,
+    tokenize,
+)
 
 __all__ = ["Explanation", "Match", "Router", "RuleDef", "RuleError", "Veto"]
 
@@ -193,6 +201,12 @@ class _Mention:
         return hit
 
 
+# Per-word memo entry: (ranks hit by a keyword prefix, ranks whose regex literal is in the word).
+_WordEntry = tuple[tuple[int, ...], tuple[int, ...]]
+_NO_WORD_ENTRY: _WordEntry = ((), ())
+_WORD_MEMO_SIZE = 50_000  # distinct words; ~5 MB at most
+
+
 def _source_key(source: str) -> str:
     return source.strip().casefold()
 
@@ -237,8 +251,8 @@ class Router:
         """The best matching rule for a mention, or ``None`` when no rule matches (triage)."""
         mention = _Mention(text)
         src = _source_key(source)
-        hits = self._text_hits(mention)
-        for rank in self._candidates(mention, src, hits):
+        hits, maybes = self._scan(mention)
+        for rank in self._candidates(src, hits, maybes):
             rule = self._compiled[rank]
             if self._applies(rule, mention, src, hits) and _first_veto(rule, mention) is None:
                 return Match(rule.name, rule.department, _reason(rule, mention, source))
@@ -252,9 +266,9 @@ class Router:
         """
         mention = _Mention(text)
         src = _source_key(source)
-        hits = self._text_hits(mention)
+        hits, maybes = self._scan(mention)
         result = Explanation()
-        for rank in self._candidates(mention, src, hits):
+        for rank in self._candidates(src, hits, maybes):
             rule = self._compiled[rank]
             if not self._applies(rule, mention, src, hits):
                 continue
@@ -314,29 +328,40 @@ class Router:
             for first, by_needle in phrases.items()
         }
         self._phrase_keys = frozenset(self._phrases)
-        # Prefixes are grouped by their first few characters so that each token costs one
-        # slice and one set probe however many prefixes there are.
-        self._head_len = min((len(prefix) for prefix in prefixes), default=0)
-        self._head_len = min(self._head_len, 3)
-        heads: dict[str, list[tuple[str, tuple[int, ...]]]] = {}
+        by_length: dict[int, dict[str, tuple[int, ...]]] = {}
         for prefix, found in prefixes.items():
-            heads.setdefault(prefix[: self._head_len], []).append((" " + prefix, ranks(found)))
-        self._prefix_heads = {head: tuple(entries) for head, entries in heads.items()}
-        self._prefix_head_keys = frozenset(self._prefix_heads)
+            by_length.setdefault(len(prefix), {})[prefix] = ranks(found)
+        self._prefixes = tuple(sorted(by_length.items()))
         self._tags = {tag: ranks(found) for tag, found in tags.items()}
         self._tag_keys = frozenset(self._tags)
-        self._regex_literals = tuple(
-            (literal, ranks(found)) for literal, found in regex_literals.items()
+        # A literal made only of word characters can only occur inside one word, so it is
+        # looked for word by word (and memoised); any other literal in the whole folded text.
+        self._word_literals = tuple(
+            (literal, ranks(found))
+            for literal, found in regex_literals.items()
+            if is_plain_word(literal)
+        )
+        self._text_literals = tuple(
+            (literal, ranks(found))
+            for literal, found in regex_literals.items()
+            if not is_plain_word(literal)
         )
         self._regex_always = ranks(regex_always)
         self._no_text_any = ranks(no_text_any)
         self._no_text_by_source = {
             src: ranks(found + no_text_any) for src, found in no_text_by_source.items()
         }
+        self._per_word = bool(self._prefixes or self._word_literals)
+        self._word_memo: dict[str, _WordEntry] = {}
 
-    def _text_hits(self, mention: _Mention) -> set[int]:
-        """Ranks of rules with a keyword or hashtag hit (regexes are checked later, lazily)."""
+    def _scan(self, mention: _Mention) -> tuple[set[int], set[int]]:
+        """Look the mention up in every index.
+
+        Returns ``(hits, maybes)``: ranks of rules whose keyword or hashtag criteria hit, and
+        ranks of regex rules that passed the literal prefilter (their regex still has to run).
+        """
         hits: set[int] = set()
+        maybes: set[int] = set()
         token_set = mention.token_set
         if self._single_keys:
             single = self._single
@@ -348,27 +373,54 @@ class Router:
                 for needle, found in self._phrases[first]:
                     if needle in joined:
                         hits.update(found)
-        if self._prefix_head_keys:
-            size = self._head_len
-            heads = {token[:size] for token in token_set}
-            heads.intersection_update(self._prefix_head_keys)
-            joined = mention.joined
-            for head in heads:
-                for needle, found in self._prefix_heads[head]:
-                    if needle in joined:
-                        hits.update(found)
+        if self._per_word:
+            memo = self._word_memo
+            for token in token_set:
+                entry = memo.get(token)
+                if entry is None:
+                    entry = self._word_entry(token)
+                if entry is not _NO_WORD_ENTRY:
+                    hits.update(entry[0])
+                    maybes.update(entry[1])
         if self._tag_keys and "#" in mention.folded:
             for tag in mention.tags.intersection(self._tag_keys):
                 hits.update(self._tags[tag])
-        return hits
+        if self._text_literals:
+            folded = mention.folded
+            for literal, found in self._text_literals:
+                if literal in folded:
+                    maybes.update(found)
+        return hits, maybes
 
-    def _candidates(self, mention: _Mention, src: str, hits: set[int]) -> list[int]:
+    def _word_entry(self, token: str) -> _WordEntry:
+        """What one word contributes via prefixes and regex literals, memoised.
+
+        Both lookups cost a loop per word (over prefix lengths, over literals: ~100 substring
+        checks for 100 regex rules), but a city's mentions reuse the same few thousand words,
+        so each distinct word pays once. The memo is bounded and simply restarts when full; it
+        is the Router's only mutable state, and racing threads can at worst compute an entry
+        twice (dict get/set are atomic).
+        """
+        hits: set[int] = set()
+        for length, by_prefix in self._prefixes:
+            if length > len(token):
+                break
+            found = by_prefix.get(token[:length])
+            if found:
+                hits.update(found)
+        maybes: set[int] = set()
+        for literal, found in self._word_literals:
+            if literal in token:
+                maybes.update(found)
+        entry = (tuple(hits), tuple(maybes)) if hits or maybes else _NO_WORD_ENTRY
+        if len(self._word_memo) >= _WORD_MEMO_SIZE:
+            self._word_memo.clear()
+        self._word_memo[token] = entry
+        return entry
+
+    def _candidates(self, src: str, hits: set[int], maybes: set[int]) -> list[int]:
         """Ranks that may match, in priority order: text hits, regex maybes, no-text rules."""
-        candidates = set(hits)
-        folded = mention.folded
-        for literal, found in self._regex_literals:
-            if literal in folded:
-                candidates.update(found)
+        candidates = hits | maybes
         candidates.update(self._regex_always)
         candidates.update(self._no_text_by_source.get(src, self._no_text_any))
         return sorted(candidates)

@@ -28,6 +28,7 @@ __all__ = [
     "TOKEN_RE",
     "fold",
     "hashtags",
+    "is_plain_word",
     "original_span",
     "tokenize",
 ]
@@ -84,7 +85,11 @@ _UNSPACED = (
 #: A token is one character of an unspaced script, or a maximal run of other word characters
 #: (letters, digits, underscore: Python's ``\w``, as in a regex ``\b``). Any run of anything else
 #: (spaces, punctuation, emoji, '#', '-') separates tokens.
-TOKEN_RE = re.compile(f"[{_UNSPACED}]|[^\\W{_UNSPACED}]+")
+TOKEN_RE = re.compile(f"[^\\W{_UNSPACED}]+|[{_UNSPACED}]")
+_PLAIN_WORD_RE = re.compile(f"[^\\W{_UNSPACED}]+")
+_UNSPACED_RE = re.compile(f"[{_UNSPACED}]")
+
+_WORD_RE = re.compile(r"\w+")
 
 #: A hashtag in folded text: '#' not glued to a preceding word, then its word characters.
 HASHTAG_RE = re.compile(r"(?<!\w)#(\w+)")
@@ -116,7 +121,15 @@ def fold(text: str) -> str:
 
 def tokenize(folded: str) -> list[str]:
     """Split already-folded text into tokens (see :data:`TOKEN_RE`)."""
+    if _UNSPACED_RE.search(folded) is None:
+        # Same tokens, a third cheaper: plain `\w+` needs no alternation.
+        return _WORD_RE.findall(folded)
     return TOKEN_RE.findall(folded)
+
+
+def is_plain_word(folded: str) -> bool:
+    """Whether *folded* is a single token of a spaced script: word characters only."""
+    return _PLAIN_WORD_RE.fullmatch(folded) is not None
 
 
 def hashtags(folded: str) -> set[str]:
