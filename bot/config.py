@@ -187,6 +187,7 @@ class RssAdapterConfig(_Model):
 
 
 AdapterConfig = Annotated[RssAdapterConfig, Field(discriminator="type")]
+ADAPTER_TYPES = {"rss"}
 
 
 class DeliveryConfig(_Model):
@@ -247,7 +248,7 @@ def parse_config(text: str, *, where: str = "config") -> EngageConfig:
         config = EngageConfig.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        loc = tuple(err["loc"])
+        loc = _clean(tuple(err["loc"]))
         raise ConfigError(_where(where, root, loc) + f": {_message(err)}") from None
     _cross_check(config, where, root)
     return config
@@ -289,6 +290,16 @@ def _cross_check(config: EngageConfig, where: str, root: Any) -> None:
         if adapter.name in adapter_names:
             fail(("adapters", i, "name"), f"duplicate adapter name {adapter.name!r}")
         adapter_names.add(adapter.name)
+
+
+def _clean(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Drop the parts pydantic adds for unions (``adapters.0.rss.url`` -> ``adapters.0.url``)."""
+    out: list[Any] = []
+    for part in loc:
+        if isinstance(part, str) and out and isinstance(out[-1], int) and part in ADAPTER_TYPES:
+            continue
+        out.append(part)
+    return tuple(out)
 
 
 def _where(where: str, root: Any, loc: tuple[Any, ...]) -> str:
