@@ -211,7 +211,7 @@ class Claims:
             extra = f"\n> {safe(note, NOTE_LIMIT)}" if note else ""
             if old is not None:
                 cards.deactivate(session=session, card_id=_id(old))
-                self._queue_update(session, old, now, moved_to=target.name, moved_by=user_id)
+                self._queue_update(session, old, request_key, now)
                 self._queue_note(
                     session,
                     old,
@@ -291,26 +291,19 @@ class Claims:
         if card is None:
             return
         now = self.clock.now()
-        self._queue_update(session, card, now)
+        self._queue_update(session, card, request_key, now)
         self._queue_note(session, card, request_key, now, note)
 
-    def _queue_update(self, session: Session, card: Card, now: Any, **payload: Any) -> None:
-        # One pending update per card is enough: it renders the state current when it is sent.
-        if not payload and outbox.has_pending(
-            session=session, mention_id=card.mention_id, kind=OutboxKind.UPDATE_CARD
-        ):
-            return
-        mention = mentions.get(session=session, mention_id=card.mention_id)
-        version = mention.version if mention else 0
+    def _queue_update(self, session: Session, card: Card, request_key: str, now: Any) -> None:
+        # The update renders the card's state when it is sent, so it needs no payload.
         outbox.enqueue(
             session=session,
             kind=OutboxKind.UPDATE_CARD,
-            idem_key=f"update:{card.id}:{version}",
+            idem_key=f"update:{card.id}:{request_key}",
             channel_id=card.channel_id,
             mention_id=card.mention_id,
             card_id=card.id,
             now=now,
-            payload=payload,
         )
 
     def _queue_note(

@@ -206,22 +206,25 @@ class Delivery:
                 text=job.payload["text"],
             )
             return {}
+        # Read and render in one short unit of work; call Slack after it has ended.
         with session_scope(self.engine) as session:
             card = cards.get(session=session, card_id=job.card_id) if job.card_id else None
             if card is None:
                 raise GiveUp("the card is gone")
             if job.kind == OutboxKind.POST_CARD:
                 text, blocks = render(card_view(session, card))
-                return self._post(job, text=text, blocks=blocks)
-            if card.ts is None:
+                channel, ts = card.channel_id, None
+            elif card.ts is None:
                 if self._card_failed(session, card):
                     raise GiveUp("the card was never posted")
                 raise Retry("waiting for the card to be posted", after=2)
-            if job.kind == OutboxKind.UPDATE_CARD:
+            elif job.kind == OutboxKind.UPDATE_CARD:
                 text, blocks = render(card_view(session, card))
                 channel, ts = card.channel_id, card.ts
             else:
                 text, blocks, channel, ts = job.payload["text"], [], card.channel_id, card.ts
+        if job.kind == OutboxKind.POST_CARD:
+            return self._post(job, text=text, blocks=blocks)
         if job.kind == OutboxKind.UPDATE_CARD:
             self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
             return {"channel": channel, "ts": ts}

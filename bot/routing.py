@@ -41,22 +41,29 @@ compiled into indexes the mention's tokens look up:
 * phrases: the same lookup on the phrase's first token, then a substring check of
   ``" street light "`` in the mention's tokens joined by single spaces (exact whole-token
   sequence, because tokens never contain spaces);
-* prefixes: the first few characters of each token looked up in a dict of prefix heads, then
-  the same joined-string check (``" bin"``);
+* prefixes ("bin*"): each distinct word of the mention is looked up, per prefix length, in
+  a dict of prefixes;
 * hashtags: a set intersection;
 * regexes: CPython's ``re`` tries an alternation branch by branch at every position, so one
-  combined alternation of 100 rule regexes costs about as much as running them one by one
-  (measured ~180 us for a 300-character text). Instead each regex is parsed once to extract
-  literals that any match must contain (``\\bpot\\s*holes?\\b`` needs "hole"); only when one
-  of them occurs in the folded text does the rule's own regex run. Regexes with no usable
-  literal (``\\d{5}``) run for every mention;
+  combined alternation of 100 rule regexes as a prefilter costs about as much as running them
+  one by one (measured ~180 us for a 300-character text, against a ~50 us budget). Instead
+  each regex is parsed once to extract literals that any match must contain
+  (``\\bpot\\s*holes?\\b`` needs "hole"; see ``_regex_literals``), and the rule's regex
+  runs only when one of them occurs in the folded text. A literal made of word characters can
+  only occur inside one word, so it is looked for word by word. Regexes with no usable literal
+  (``\\d{5}``) run for every mention;
+* the per-word lookups (prefixes, regex literals) loop over prefix lengths and literals, so
+  their result is memoised per distinct word: mentions keep reusing the same few thousand
+  words, and a word seen before costs one dict lookup;
 * rules without text criteria are precomputed per source.
 
 The candidates found this way are tried in priority order, checking source, regex and
 exclusions only for them, and the first that passes wins. Reasons (which word matched, quoted
 from the original text) are built only for returned matches.
 
-A :class:`Router` is immutable after construction and safe to share between threads.
+A :class:`Router` is safe to share between threads: the rules and indexes never change after
+construction, and the per-word memo only holds entries that any thread would compute
+identically (it is cleared, not trimmed, when full).
 """
 
 from __future__ import annotations
@@ -204,7 +211,8 @@ class _Mention:
 # Per-word memo entry: (ranks hit by a keyword prefix, ranks whose regex literal is in the word).
 _WordEntry = tuple[tuple[int, ...], tuple[int, ...]]
 _NO_WORD_ENTRY: _WordEntry = ((), ())
-_WORD_MEMO_SIZE = 50_000  # distinct words; ~5 MB at most
+_WORD_MEMO_SIZE = 50_000  # distinct words: a few MB at most
+_WORD_MEMO_MAX_LENGTH = 40
 
 
 def _source_key(source: str) -> str:
@@ -336,11 +344,20 @@ class Router:
         self._tag_keys = frozenset(self._tags)
         # A literal made only of word characters can only occur inside one word, so it is
         # looked for word by word (and memoised); any other literal in the whole folded text.
-        self._word_literals = tuple(
-            (literal, ranks(found))
-            for literal, found in regex_literals.items()
-            if is_plain_word(literal)
-        )
+        # Word literals are bucketed by their first two characters, so a new word is checked
+        # only against the literals starting with one of its character pairs, not against all.
+        buckets: dict[str, list[tuple[str, tuple[int, ...]]]] = {}
+        short: list[tuple[str, tuple[int, ...]]] = []
+        for literal, found in regex_literals.items():
+            if is_plain_word(literal):
+                entry = (literal, ranks(found))
+                if len(literal) >= 2:
+                    buckets.setdefault(literal[:2], []).append(entry)
+                else:
+                    short.append(entry)
+        self._literal_buckets = {pair: tuple(entries) for pair, entries in buckets.items()}
+        self._literal_bucket_keys = frozenset(self._literal_buckets)
+        self._short_literals = tuple(short)
         self._text_literals = tuple(
             (literal, ranks(found))
             for literal, found in regex_literals.items()
@@ -351,7 +368,7 @@ class Router:
         self._no_text_by_source = {
             src: ranks(found + no_text_any) for src, found in no_text_by_source.items()
         }
-        self._per_word = bool(self._prefixes or self._word_literals)
+        self._per_word = bool(self._prefixes or self._literal_buckets or self._short_literals)
         self._word_memo: dict[str, _WordEntry] = {}
 
     def _scan(self, mention: _Mention) -> tuple[set[int], set[int]]:
@@ -395,9 +412,9 @@ class Router:
     def _word_entry(self, token: str) -> _WordEntry:
         """What one word contributes via prefixes and regex literals, memoised.
 
-        Both lookups cost a loop per word (over prefix lengths, over literals: ~100 substring
-        checks for 100 regex rules), but a city's mentions reuse the same few thousand words,
-        so each distinct word pays once. The memo is bounded and simply restarts when full; it
+        Both lookups cost a loop per word (over prefix lengths, over the character pairs of the
+        word), but a city's mentions reuse the same few thousand words, so each distinct word
+        pays once. The memo is bounded and simply restarts when full; it
         is the Router's only mutable state, and racing threads can at worst compute an entry
         twice (dict get/set are atomic).
         """
@@ -409,13 +426,20 @@ class Router:
             if found:
                 hits.update(found)
         maybes: set[int] = set()
-        for literal, found in self._word_literals:
+        if self._literal_bucket_keys:
+            pairs = {token[i : i + 2] for i in range(len(token) - 1)}
+            for pair in pairs.intersection(self._literal_bucket_keys):
+                for literal, found in self._literal_buckets[pair]:
+                    if literal in token:
+                        maybes.update(found)
+        for literal, found in self._short_literals:
             if literal in token:
                 maybes.update(found)
         entry = (tuple(hits), tuple(maybes)) if hits or maybes else _NO_WORD_ENTRY
-        if len(self._word_memo) >= _WORD_MEMO_SIZE:
-            self._word_memo.clear()
-        self._word_memo[token] = entry
+        if len(token) <= _WORD_MEMO_MAX_LENGTH:  # a 5 KB "word" is noise, not vocabulary
+            if len(self._word_memo) >= _WORD_MEMO_SIZE:
+                self._word_memo.clear()
+            self._word_memo[token] = entry
         return entry
 
     def _candidates(self, src: str, hits: set[int], maybes: set[int]) -> list[int]:
@@ -469,12 +493,12 @@ def _text_reason(rule: _Rule, mention: _Mention) -> str | None:
     for rx in rule.regexes:
         hit = rx.search(mention.text)
         if hit is not None:
-            return f"regex {rx.pattern} matched {_quote(hit.group())}"
+            return f"regex {_one_line(rx.pattern)} matched {_quote(hit.group())}"
         if mention.folded != mention.text:
             hit = rx.search(mention.folded)
             if hit is not None:
                 quoted = _quote_folded(mention, hit.start(), hit.end())
-                return f"regex {rx.pattern} matched {quoted}"
+                return f"regex {_one_line(rx.pattern)} matched {quoted}"
     return None
 
 
@@ -486,21 +510,24 @@ def _quote_term(term: _Term, mention: _Mention) -> str:
     spans = list(islice(TOKEN_RE.finditer(mention.folded), first, first + len(term.tokens)))
     if not spans:  # cannot happen while fold/tokenize agree; never fail a route over a quote
         return '"?"'
-    return _quote_folded(mention, spans[0].start(), spans[-1].end(), prefix=term.prefix)
+    # Whole tokens: for "bin*" this quotes "bins", not just the "bin" the prefix needed.
+    return _quote_folded(mention, spans[0].start(), spans[-1].end())
 
 
-def _quote_folded(mention: _Mention, start: int, end: int, *, prefix: bool = False) -> str:
+def _quote_folded(mention: _Mention, start: int, end: int) -> str:
     """Quote the original text behind the folded span ``[start, end)``."""
-    if prefix:  # quote the whole word "bins", not just the "bin" the prefix needed
-        word = TOKEN_RE.match(mention.folded, max(start, end - 1))
-        end = word.end() if word else end
     orig_start, orig_end = original_span(mention.text, start, end)
     return _quote(mention.text[orig_start:orig_end])
 
 
+def _one_line(text: str) -> str:
+    """Reasons are shown on one line (Slack messages, CLI tables), verbose regexes included."""
+    return " ".join(text.split())
+
+
 def _quote(found: str, limit: int = 60) -> str:
     """Quote matched text on one line, cut short: a regex like ``.*`` can match kilobytes."""
-    flat = " ".join(found.split())
+    flat = _one_line(found)
     if len(flat) > limit:
         flat = flat[: limit - 1] + "…"
     return f'"{flat}"'
@@ -522,11 +549,13 @@ def _check_rule_shape(rule: RuleDef) -> None:
         raise RuleError(name, "department must be a non-empty string")
     if isinstance(rule.priority, bool) or not isinstance(rule.priority, int):
         raise RuleError(name, f"priority must be an integer, not {rule.priority!r}")
+    if not isinstance(rule.enabled, bool):  # the string "false" would be truthy
+        raise RuleError(name, f"enabled must be true or false, not {rule.enabled!r}")
     for field in _STRING_LISTS:
         value = getattr(rule, field)
         # A YAML scalar where a list was meant would otherwise be split into characters.
-        if isinstance(value, str):
-            raise RuleError(name, f"{field} must be a list of strings, not the string {value!r}")
+        if isinstance(value, str) or not isinstance(value, Iterable):
+            raise RuleError(name, f"{field} must be a list of strings, not {value!r}")
         for item in value:
             if not isinstance(item, str):
                 raise RuleError(name, f"{field} must contain strings, not {item!r}")

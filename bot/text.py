@@ -145,7 +145,7 @@ def original_span(text: str, start: int, end: int) -> tuple[int, int]:
     Used only to quote what matched in human-readable reasons, never to decide a route. Relies
     on ``fold`` working character by character: ASCII runs keep their length, any other
     character is folded alone. Combining marks right after the span are included so that a
-    quote of decomposed "Cafe\u0301" keeps its accent.
+    quote of a decomposed "é" (e + U+0301) keeps its accent.
     """
     if text.isascii():
         return start, end

@@ -36,18 +36,18 @@ def get(*, session: Session, mention_id: int) -> Mention | None:
 
 def _change(
     session: Session, mention_id: int, where: list[ColumnElement[bool]], **values: Any
-) -> bool:
+) -> int | None:
     stmt = (
         update(Mention)
         .execution_options(synchronize_session=False)
         .where(col(Mention.id) == mention_id, *where)
         .values(version=col(Mention.version) + 1, **values)
     )
-    changed = session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
-    return bool(changed)
+    version = session.execute(stmt.returning(col(Mention.version))).scalar_one_or_none()
+    return int(version) if version is not None else None
 
 
-def claim(*, session: Session, mention_id: int, user_id: str, now: datetime) -> bool:
+def claim(*, session: Session, mention_id: int, user_id: str, now: datetime) -> int | None:
     return _change(
         session,
         mention_id,
@@ -58,7 +58,7 @@ def claim(*, session: Session, mention_id: int, user_id: str, now: datetime) -> 
     )
 
 
-def release(*, session: Session, mention_id: int, user_id: str) -> bool:
+def release(*, session: Session, mention_id: int, user_id: str) -> int | None:
     return _change(
         session,
         mention_id,
@@ -69,7 +69,9 @@ def release(*, session: Session, mention_id: int, user_id: str) -> bool:
     )
 
 
-def answer(*, session: Session, mention_id: int, user_id: str, text: str, now: datetime) -> bool:
+def answer(
+    *, session: Session, mention_id: int, user_id: str, text: str, now: datetime
+) -> int | None:
     """Mark answered from any open state; answering an unclaimed mention claims it too."""
     return _change(
         session,
@@ -84,7 +86,7 @@ def answer(*, session: Session, mention_id: int, user_id: str, text: str, now: d
     )
 
 
-def dismiss(*, session: Session, mention_id: int, user_id: str, reason: str) -> bool:
+def dismiss(*, session: Session, mention_id: int, user_id: str, reason: str) -> int | None:
     return _change(
         session,
         mention_id,
@@ -97,7 +99,7 @@ def dismiss(*, session: Session, mention_id: int, user_id: str, reason: str) -> 
 
 def hand_over(
     *, session: Session, mention_id: int, from_department: str | None, to_department: str
-) -> bool:
+) -> int | None:
     """Move an open mention to another department; it arrives there unclaimed."""
     same_department = (
         col(Mention.department).is_(None)

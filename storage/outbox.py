@@ -53,13 +53,6 @@ def enqueue(
     return int(row_id) if row_id is not None else None
 
 
-def has_pending(*, session: Session, mention_id: int, kind: str) -> bool:
-    query = select(Outbox.id).where(
-        Outbox.mention_id == mention_id, Outbox.kind == kind, Outbox.status == PENDING
-    )
-    return session.exec(query).first() is not None
-
-
 def due(*, session: Session, now: datetime, limit: int = 20) -> list[Outbox]:
     """Rows ready to go now, oldest first, each the first pending row of its mention."""
     earlier = aliased(Outbox)

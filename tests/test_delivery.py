@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.app import Engage
 from bot.config import parse_config
@@ -32,7 +32,7 @@ def _posts(slack: FakeSlack, channel: str) -> int:
 
 def _outbox(engine: Engine) -> list[Outbox]:
     with session_scope(engine) as s:
-        return list(s.exec(select(Outbox).order_by(Outbox.id)))
+        return list(s.exec(select(Outbox).order_by(col(Outbox.id))))
 
 
 def test_rate_limited_post_is_retried_after_retry_after(
@@ -70,8 +70,8 @@ def test_a_timeout_after_slack_posted_leads_to_one_card(
     make_bot: MakeBot, slack: FakeSlack
 ) -> None:
     bot = make_bot()
-    bot.delivery.client.timeout = 0.3
-    slack.delay("chat.postMessage", 0.8)
+    bot.delivery.client.timeout = 1
+    slack.delay("chat.postMessage", 1.5)
     post_webhook(bot.url, {"text": "pothole"})
     wait_until(lambda: slack.calls_to("chat.postMessage"))
     slack.delay("chat.postMessage", 0)

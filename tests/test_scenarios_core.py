@@ -30,8 +30,14 @@ MakeBot = Callable[..., Engage]
 
 
 def _card(slack: FakeSlack, channel: str, count: int = 1) -> dict[str, Any]:
-    messages = wait_until(lambda: len(slack.messages(channel)) >= count and slack.messages(channel))
-    return messages[-1]  # type: ignore[no-any-return]
+    messages = wait_until(
+        lambda: slack.messages(channel) if len(slack.messages(channel)) >= count else []
+    )
+    return messages[-1]
+
+
+def _view(slack: FakeSlack) -> str:
+    return wait_until(lambda: next(iter(slack.views), ""))
 
 
 def _status(slack: FakeSlack, channel: str, ts: str) -> str:
@@ -42,7 +48,8 @@ def _status(slack: FakeSlack, channel: str, ts: str) -> str:
 
 
 def _buttons(message: dict[str, Any]) -> list[str]:
-    actions = next((b for b in message["blocks"] if b["type"] == "actions"), {"elements": []})
+    empty: dict[str, Any] = {"elements": []}
+    actions = next((b for b in message["blocks"] if b["type"] == "actions"), empty)
     return [e["action_id"] for e in actions["elements"]]
 
 
@@ -259,7 +266,7 @@ def test_answer_through_the_modal(make_bot: MakeBot, slack: FakeSlack) -> None:
     ts = _card(slack, PW)["ts"]
     url = f"{bot.url}/slack/events"
     slack.click(url, user_id="U0ALICE01", channel=PW, ts=ts, action_id=ActionId.ANSWERED)
-    view_id = wait_until(lambda: next(iter(slack.views), None))
+    view_id = _view(slack)
     result = slack.submit_view(
         url,
         user_id="U0ALICE01",
@@ -292,7 +299,7 @@ def test_hand_over_moves_the_card(make_bot: MakeBot, slack: FakeSlack) -> None:
     ts = _card(slack, PW)["ts"]
     url = f"{bot.url}/slack/events"
     slack.click(url, user_id="U0ALICE01", channel=PW, ts=ts, action_id=ActionId.HAND_OVER)
-    view_id = wait_until(lambda: next(iter(slack.views), None))
+    view_id = _view(slack)
     options = slack.views[view_id]["blocks"][1]["element"]["options"]
     assert [o["value"] for o in options] == ["parks"]
     slack.submit_view(
@@ -323,7 +330,7 @@ def test_no_action_with_a_reason(make_bot: MakeBot, slack: FakeSlack) -> None:
     ts = _card(slack, PW)["ts"]
     url = f"{bot.url}/slack/events"
     slack.click(url, user_id="U0ALICE01", channel=PW, ts=ts, action_id=ActionId.DISMISS)
-    view_id = wait_until(lambda: next(iter(slack.views), None))
+    view_id = _view(slack)
     slack.submit_view(
         url, user_id="U0ALICE01", view_id=view_id, values={BlockId.REASON: {InputId.REASON: "spam"}}
     )

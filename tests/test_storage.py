@@ -158,6 +158,7 @@ def test_outbox_keeps_each_mentions_rows_in_order_and_leases_once(engine: Engine
     with session_scope(engine) as s:
         due = [r.id for r in outbox.due(session=s, now=NOW)]
         assert due == [first, other]  # the update waits for its card
+        assert first is not None
         assert outbox.lease(session=s, row_id=first, now=NOW, seconds=30)
         assert not outbox.lease(session=s, row_id=first, now=NOW, seconds=30)
     with session_scope(engine) as s:
@@ -165,6 +166,7 @@ def test_outbox_keeps_each_mentions_rows_in_order_and_leases_once(engine: Engine
         # A crashed worker's lease runs out and the row comes back.
         later = NOW + timedelta(seconds=31)
         assert first in [r.id for r in outbox.due(session=s, now=later)]
+        assert first is not None
         outbox.complete(session=s, row_id=first, now=NOW, result={"ts": "1.0"})
     with session_scope(engine) as s:
         assert [r.id for r in outbox.due(session=s, now=NOW)] == [second, other]

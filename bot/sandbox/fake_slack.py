@@ -214,6 +214,9 @@ class FakeSlack:
         self._lock = threading.RLock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        # One client for every request to the bot: building one per request costs a TLS
+        # context each time, which dominated the measured ack times.
+        self._http = httpx.Client(limits=httpx.Limits(max_connections=200))
         self._methods: dict[str, Callable[[JSON], JSON]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
@@ -251,6 +254,8 @@ class FakeSlack:
             if self._thread is not None:
                 self._thread.join(timeout=5)
             self._server = self._thread = None
+        self._http.close()
+        self._http = httpx.Client(limits=httpx.Limits(max_connections=200))
 
     def __enter__(self) -> FakeSlack:
         return self.start()
@@ -798,7 +803,9 @@ class FakeSlack:
 
     def _post(self, url: str, body: bytes, headers: dict[str, str], sent: JSON) -> HttpResult:
         start = time.monotonic()
-        response = httpx.post(url, content=body, headers=headers, timeout=self.delivery_timeout)
+        response = self._http.post(
+            url, content=body, headers=headers, timeout=self.delivery_timeout
+        )
         elapsed = time.monotonic() - start
         return HttpResult(
             response.status_code, response.text, dict(response.headers), body, elapsed, sent
