@@ -166,8 +166,12 @@ class Engage:
         self.slack_ok = self.delivery.check_auth()
 
     def _forget_old_requests(self) -> None:
+        # Slack retries within minutes; a week of request keys is plenty. Delivered outbox
+        # rows are kept as long, for looking into what happened.
+        cutoff = self.clock.now() - timedelta(days=7)
         with session_scope(self.engine) as session:
-            inbox.forget_before(session=session, cutoff=self.clock.now() - timedelta(days=7))
+            inbox.forget_before(session=session, cutoff=cutoff)
+            outbox_rows.purge_finished(session=session, before=cutoff)
 
     # Lifecycle.
     def start(self, *, host: str | None = None, port: int | None = None) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, update
 from sqlalchemy.orm import aliased
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
 from storage.insert import insert_ignore
 from storage.models import Outbox, OutboxStatus
@@ -166,3 +166,13 @@ def last_done_at(*, session: Session) -> datetime | None:
     )
     row = session.exec(query).first()
     return row.done_at if row else None
+
+
+def purge_finished(*, session: Session, before: datetime) -> int:
+    """Delete delivered rows older than ``before``; failed ones stay for a person to look at."""
+    result = session.exec(
+        delete(Outbox).where(
+            col(Outbox.status) == OutboxStatus.DONE.value, col(Outbox.done_at) < before
+        )
+    )
+    return int(result.rowcount or 0)

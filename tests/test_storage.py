@@ -172,6 +172,8 @@ def test_outbox_keeps_each_mentions_rows_in_order_and_leases_once(engine: Engine
         assert [r.id for r in outbox.due(session=s, now=NOW)] == [second, other]
         depth, age = outbox.stats(session=s, now=NOW + timedelta(seconds=5))
         assert depth == 2 and age == 5.0
+        assert outbox.purge_finished(session=s, before=NOW) == 0
+        assert outbox.purge_finished(session=s, before=NOW + timedelta(seconds=1)) == 1
 
 
 def test_adapter_lease_is_held_by_one_owner(engine: Engine) -> None:
