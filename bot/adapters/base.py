@@ -69,3 +69,39 @@ class PollingAdapter(Protocol):
     source: str
 
     def fetch(self, cursor: JSON | None) -> FetchResult: ...
+
+
+# Answering citizens where they wrote: an adapter that can reply implements this too.
+@dataclass(frozen=True)
+class ReplyTarget:
+    """What a replier needs to know about the mention it answers (copied from storage)."""
+
+    source: str
+    external_id: str
+    author: str
+    url: str | None
+    title: str | None
+    extra: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ReplyResult:
+    """Where the reply now lives on the platform."""
+
+    external_id: str
+    url: str | None = None
+
+
+class ReplyError(Exception):
+    """The platform refused or could not take the reply; ``retryable`` if trying again may work."""
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+@runtime_checkable
+class Replier(Protocol):
+    source: str
+
+    def reply(self, target: ReplyTarget, text: str) -> ReplyResult: ...

@@ -22,12 +22,9 @@ from __future__ import annotations
 import calendar
 import hashlib
 import io
-import math
 import xml.sax
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,35 +32,16 @@ import feedparser
 import httpx
 
 from bot.adapters.base import JSON, AdapterError, FetchResult, IncomingMention, ItemError
+from bot.adapters.common import check_status, html_to_text
 
 ACCEPT = "application/rss+xml, application/atom+xml, application/xml, text/xml;q=0.9, */*;q=0.1"
-_BLOCK_TAGS = {"br", "p", "div", "li", "tr", "td", "h1", "h2", "h3", "blockquote", "hr"}
-
-
-class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _BLOCK_TAGS:
-            self.parts.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        self.handle_starttag(tag, [])
 
 
 def _plain(detail: Mapping[str, Any] | None) -> str:
     """Text of a feedparser ``*_detail``: tags stripped unless text/plain, spaces collapsed."""
     value = str((detail or {}).get("value") or "")
     if (detail or {}).get("type") != "text/plain":
-        extractor = _TextExtractor()
-        extractor.feed(value)
-        extractor.close()
-        value = "".join(extractor.parts)
+        return html_to_text(value)
     return " ".join(value.split())
 
 
@@ -149,21 +127,6 @@ def feed_entries_from_bytes(
     return mentions, [i for i in items.values() if isinstance(i, ItemError)], info
 
 
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        when = when if when.tzinfo else when.replace(tzinfo=UTC)
-        seconds = (when - datetime.now(UTC)).total_seconds()
-    return max(0.0, seconds) if math.isfinite(seconds) else None
-
-
 class RssAdapter:
     """Polls one RSS or Atom feed; see the module docstring for the cursor."""
 
@@ -207,19 +170,13 @@ class RssAdapter:
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise AdapterError(f"{where}: cannot fetch: {exc!r}") from exc
 
-        status = f"HTTP {response.status_code} {response.reason_phrase}".strip()
         if response.status_code == 304:
             return FetchResult([], {"etag": etag, "modified": modified, "seen": seen})
-        if response.status_code in (429, 503):
-            wait = _retry_after(response.headers.get("Retry-After"))
-            later = "" if wait is None else f", retry after {wait:g}s"
-            raise AdapterError(f"{where}: {status}{later}", retry_after=wait)
-        if response.status_code >= 500:
-            raise AdapterError(f"{where}: server error, {status}")
-        if response.status_code >= 400:
-            raise AdapterError(f"{where}: {status} (check the feed URL and its access)")
+        check_status(
+            response.status_code, response.reason_phrase, response.headers.get("Retry-After"), where
+        )
         if not response.is_success:
-            raise AdapterError(f"{where}: unexpected {status}")
+            raise AdapterError(f"{where}: unexpected HTTP {response.status_code}")
 
         response_headers = dict(response.headers)  # feedparser reads the charset from these
         response_headers.setdefault("content-location", str(response.url))  # base for links
