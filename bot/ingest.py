@@ -16,6 +16,7 @@ from sqlmodel import Session
 from bot import metrics
 from bot.adapters.base import IncomingMention
 from bot.clock import Clock
+from bot.language import detect
 from bot.rulebook import Rulebook
 from storage import cards, events, mentions, outbox
 from storage.models import EventKind, OutboxKind
@@ -57,7 +58,7 @@ class Ingestor:
                 "url": item.url,
                 "title": item.title,
                 "text": item.text,
-                "language": item.language,
+                "language": item.language or detect(routing_text),
                 "created_at": item.created_at,
                 "received_at": now,
                 "extra": dict(item.extra),
