@@ -1,4 +1,4 @@
-"""Tests for the routing engine (bot.routing) and its text normalisation (bot.text).
+"""Tests for the routing engine (bot.routing, bot.routing_*) and text normalisation (bot.text).
 
 Table-driven tests pin the documented semantics one feature at a time; the randomised
 cross-check at the end compares Router against a deliberately naive reference implementation
@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from bot.routing import Explanation, Match, Router, RuleDef, RuleError, Veto, _regex_literals
+from bot.routing import Explanation, Match, Router, RuleDef, RuleError, Veto
+from bot.routing_regex import regex_literals
 from bot.text import fold, hashtags, original_span, tokenize
 
 
@@ -574,7 +575,7 @@ def test_original_span_quotes_the_original() -> None:
     ],
 )
 def test_regex_literals(pattern: str, literals: set[str] | None) -> None:
-    found = _regex_literals(pattern)
+    found = regex_literals(pattern)
     assert (set(found) if found is not None else None) == literals
 
 
@@ -593,7 +594,7 @@ def test_regex_literal_prefilter_never_rejects_a_match() -> None:
             compiled = re.compile(pattern, re.IGNORECASE)
         except re.error:
             continue
-        literals = _regex_literals(pattern)
+        literals = regex_literals(pattern)
         if literals is None:
             continue
         for _ in range(20):
@@ -712,9 +713,9 @@ def _random_mention(rnd: random.Random) -> str:
 
 
 def test_word_memo_is_bounded_and_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    import bot.routing
+    import bot.routing_index
 
-    monkeypatch.setattr(bot.routing, "_WORD_MEMO_SIZE", 5)
+    monkeypatch.setattr(bot.routing_index, "_WORD_MEMO_SIZE", 5)
     rnd = random.Random(5)
     rules = [
         RuleDef("pre", "d", keywords=("bin*", "caf*")),
@@ -725,7 +726,7 @@ def test_word_memo_is_bounded_and_changes_nothing(monkeypatch: pytest.MonkeyPatc
         text = _random_mention(rnd) + rnd.choice(["", " bin" + "y" * 60])  # long words too
         expected = _reference(rules, text, "x").matched
         assert [m.rule for m in router.explain(text, "x")] == expected
-        assert len(router._word_memo) <= 5
+        assert len(router._index._word_memo) <= 5
 
 
 def test_router_agrees_with_reference_implementation() -> None:
