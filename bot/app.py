@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -16,17 +16,19 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
+from waitress import wasyncore
 from waitress.server import create_server
 
 import handlers
 from bot import metrics, sources
-from bot.adapters.base import IncomingMention
+from bot.adapters.base import IncomingMention, Replier
 from bot.claims import Claims
 from bot.clock import Clock, SystemClock
 from bot.config import EngageConfig, Settings
 from bot.delivery import Delivery
 from bot.ingest import Ingestor, IngestResult
 from bot.polling import Poller, Scheduled
+from bot.replies import Replies
 from bot.routing import Match
 from bot.rulebook import Rulebook, config_rows
 from bot.web import WebApp
@@ -48,6 +50,7 @@ class Engage:
         clock: Clock | None = None,
         engine: Engine | None = None,
         adapters: Sequence[Scheduled] | None = None,
+        repliers: Mapping[str, Replier] | None = None,
         migrate: bool | None = None,
     ) -> None:
         self.settings = settings
@@ -67,18 +70,24 @@ class Engage:
             timeout=15,
             retry_handlers=[],  # delivery decides about retries (see bot/delivery.py)
         )
+        self.adapters = list(adapters) if adapters is not None else sources.build(config)
+        self.replies = Replies(
+            repliers if repliers is not None else sources.repliers(self.adapters)
+        )
         self.delivery = Delivery(
             engine=self.engine,
             client=self.client,
             clock=self.clock,
+            replies=self.replies,
             channel_interval=config.delivery.channel_interval,
             max_attempts=config.delivery.max_attempts,
         )
-        self.claims = Claims(engine=self.engine, clock=self.clock, wake=self.delivery.wake)
+        self.claims = Claims(
+            engine=self.engine, clock=self.clock, wake=self.delivery.wake, replies=self.replies
+        )
         self.poller = Poller(
             engine=self.engine, ingestor=self.ingestor, clock=self.clock, wake=self.delivery.wake
         )
-        self.adapters = list(adapters) if adapters is not None else sources.build(config)
         self.slack_ok = False
         self.bolt = self._bolt()
         self.web = WebApp(
@@ -234,7 +243,10 @@ class Engage:
         if self._socket is not None:
             self._socket.close()
         if self._server is not None:
-            self._server.close()
+            # Let requests in flight finish, then close the listener and every connection
+            # (idle keep-alive ones included, or waitress's loop would run on).
+            self._server.task_dispatcher.shutdown(cancel_pending=False, timeout=10)
+            wasyncore.close_all(self._server._map)
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         self.delivery.stop()

@@ -18,6 +18,7 @@ from sqlmodel import Session
 from bot import metrics
 from bot.clock import Clock
 from bot.mrkdwn import escape, safe
+from bot.replies import Replies
 from storage import cards, events, inbox, mentions, outbox
 from storage import rules as stored
 from storage.db import session_scope
@@ -50,13 +51,17 @@ class MentionBrief:
     text: str
     status: str
     department: str | None
+    reply_platform: str | None = None  # where an answer can be sent to the citizen, if anywhere
 
 
 class Claims:
-    def __init__(self, *, engine: Engine, clock: Clock, wake: Callable[[], None]) -> None:
+    def __init__(
+        self, *, engine: Engine, clock: Clock, wake: Callable[[], None], replies: Replies
+    ) -> None:
         self.engine = engine
         self.clock = clock
         self.wake = wake  # tells the delivery worker there is work
+        self.replies = replies
 
     # Reads for the modals.
     def brief(self, mention_id: int) -> MentionBrief | None:
@@ -64,7 +69,15 @@ class Claims:
             m = mentions.get(session=session, mention_id=mention_id)
             if m is None or m.id is None:
                 return None
-            return MentionBrief(m.id, m.source, m.author, m.text, m.status, m.department)
+            return MentionBrief(
+                m.id,
+                m.source,
+                m.author,
+                m.text,
+                m.status,
+                m.department,
+                self.replies.platform(m.adapter),
+            )
 
     def departments(self) -> list[tuple[str, str]]:
         with session_scope(self.engine) as session:
@@ -119,9 +132,19 @@ class Claims:
 
         return self._run(mention_id, request_key, act)
 
-    def answer(self, *, mention_id: int, user_id: str, text: str, request_key: str) -> Outcome:
+    def answer(
+        self,
+        *,
+        mention_id: int,
+        user_id: str,
+        text: str,
+        request_key: str,
+        send_reply: bool = False,
+    ) -> Outcome:
         def act(session: Session, m: Mention) -> Outcome:
             now = self.clock.now()
+            if send_reply and self.replies.platform(m.adapter) is None:
+                return Outcome(ok=False, message="Engage cannot reply on that platform.")
             if not mentions.answer(
                 session=session, mention_id=mention_id, user_id=user_id, text=text, now=now
             ):
@@ -144,6 +167,8 @@ class Claims:
                 data={"text": text, "via": "slack"},
             )
             quote = "\n".join(f"> {line}" for line in safe(text, NOTE_LIMIT).splitlines())
+            if send_reply:
+                self._queue_reply(session, mention_id, user_id, text, request_key, now)
             self._after(
                 session, mention_id, request_key, f"<@{user_id}> answered the citizen:\n{quote}"
             )
@@ -239,6 +264,21 @@ class Claims:
 
         return self._run(mention_id, request_key, act)
 
+    def retry_reply(
+        self, *, mention_id: int, user_id: str, request_key: str, channel_id: str
+    ) -> Outcome:
+        """Send the recorded answer to the citizen again, after a failed reply."""
+
+        def act(session: Session, m: Mention) -> Outcome:
+            if m.status != "answered" or not m.answer_text:
+                why = "There is no recorded answer to send."
+                return self._refuse(session, request_key, user_id, channel_id, why)
+            now = self.clock.now()
+            self._queue_reply(session, mention_id, user_id, m.answer_text, request_key, now)
+            return Outcome(ok=True)
+
+        return self._run(mention_id, request_key, act)
+
     def claim_by_reply(
         self, *, channel_id: str, thread_ts: str, user_id: str, request_key: str
     ) -> Outcome:
@@ -304,6 +344,27 @@ class Claims:
             mention_id=card.mention_id,
             card_id=card.id,
             now=now,
+        )
+
+    def _queue_reply(
+        self,
+        session: Session,
+        mention_id: int,
+        user_id: str,
+        text: str,
+        request_key: str,
+        now: Any,
+    ) -> None:
+        card = cards.active(session=session, mention_id=mention_id)
+        outbox.enqueue(
+            session=session,
+            kind=OutboxKind.PLATFORM_REPLY,
+            idem_key=f"reply:{request_key}",
+            channel_id=card.channel_id if card else "",
+            mention_id=mention_id,
+            card_id=card.id if card else None,
+            now=now,
+            payload={"text": text, "actor": user_id},
         )
 
     def _queue_note(

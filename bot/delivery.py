@@ -26,8 +26,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bot import metrics
+from bot.adapters.base import ReplyError
 from bot.cards import CardView, render
 from bot.clock import Clock
+from bot.replies import Replies
 from bot.slack_ids import CARD_EVENT_TYPE
 from storage import cards, events, mentions, outbox
 from storage import rules as stored
@@ -96,6 +98,7 @@ class Delivery:
         engine: Engine,
         client: WebClient,
         clock: Clock,
+        replies: Replies | None = None,
         channel_interval: float = 1.0,
         max_attempts: int = 8,
         lease_seconds: float = 60.0,
@@ -104,6 +107,7 @@ class Delivery:
         self.engine = engine
         self.client = client
         self.clock = clock
+        self.replies = replies or Replies({})
         self.channel_interval = channel_interval
         self.max_attempts = max_attempts
         self.lease_seconds = lease_seconds
@@ -198,6 +202,8 @@ class Delivery:
         return min([self.poll_interval, *waits])
 
     def _send(self, job: Job) -> dict[str, Any]:
+        if job.kind == OutboxKind.PLATFORM_REPLY:
+            return self._reply(job)
         if job.kind == OutboxKind.EPHEMERAL:
             self._call(
                 "chat.postEphemeral",
@@ -207,6 +213,7 @@ class Delivery:
             )
             return {}
         # Read and render in one short unit of work; call Slack after it has ended.
+        blocks: list[dict[str, Any]] | None
         with session_scope(self.engine) as session:
             card = cards.get(session=session, card_id=job.card_id) if job.card_id else None
             if card is None:
@@ -222,13 +229,31 @@ class Delivery:
                 text, blocks = render(card_view(session, card))
                 channel, ts = card.channel_id, card.ts
             else:
-                text, blocks, channel, ts = job.payload["text"], [], card.channel_id, card.ts
+                text, channel, ts = job.payload["text"], card.channel_id, card.ts
+                blocks = job.payload.get("blocks") or None
         if job.kind == OutboxKind.POST_CARD:
             return self._post(job, text=text, blocks=blocks)
         if job.kind == OutboxKind.UPDATE_CARD:
             self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
             return {"channel": channel, "ts": ts}
-        return self._post(job, text=text, blocks=None, thread_ts=ts)
+        return self._post(job, text=text, blocks=blocks, thread_ts=ts)
+
+    def _reply(self, job: Job) -> dict[str, Any]:
+        """Send a staff answer to the citizen through the adapter that brought the mention."""
+        if job.mention_id is None:
+            raise GiveUp("no mention to reply to")
+        with session_scope(self.engine) as session:
+            try:
+                replier, target = self.replies.target(session, job.mention_id)
+            except LookupError as exc:
+                raise GiveUp(str(exc)) from None
+        try:
+            result = self.replies.send(replier, target, job.payload["text"])
+        except ReplyError as exc:
+            if exc.retryable:
+                raise Retry(str(exc)) from exc
+            raise GiveUp(str(exc)) from exc
+        return {"external_id": result.external_id, "url": result.url}
 
     def _post(
         self,
@@ -341,6 +366,14 @@ class Delivery:
                     at=now,
                     data={"channel": result["channel"], "ts": result["ts"], "card_id": job.card_id},
                 )
+            if job.kind == OutboxKind.PLATFORM_REPLY and job.mention_id is not None:
+                self.replies.record_success(
+                    session,
+                    mention_id=job.mention_id,
+                    actor=job.payload.get("actor"),
+                    result=result,
+                    now=now,
+                )
         if job.kind == OutboxKind.POST_CARD:
             metrics.CARDS_POSTED.inc()
         self.last_delivery_at = now
@@ -368,8 +401,19 @@ class Delivery:
 
     def _give_up(self, job: Job, error: str) -> None:
         log.error("delivery failed for good", extra={"outbox_id": job.id, "error": error})
+        now = self.clock.now()
         with session_scope(self.engine) as session:
-            outbox.fail(session=session, row_id=job.id, now=self.clock.now(), error=error)
+            outbox.fail(session=session, row_id=job.id, now=now, error=error)
+            if job.kind == OutboxKind.PLATFORM_REPLY and job.mention_id is not None:
+                self.replies.record_failure(
+                    session,
+                    mention_id=job.mention_id,
+                    actor=job.payload.get("actor"),
+                    error=error,
+                    now=now,
+                    row_id=job.id,
+                )
+        self.wake()
 
     @staticmethod
     def _card_failed(session: Session, card: Card) -> bool:

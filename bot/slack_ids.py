@@ -12,6 +12,7 @@ class ActionId(StrEnum):
     HAND_OVER = "engage.hand_over"
     DISMISS = "engage.dismiss"
     OPEN_ORIGINAL = "engage.open_original"
+    RETRY_REPLY = "engage.retry_reply"
 
 
 class CallbackId(StrEnum):
@@ -29,6 +30,7 @@ class BlockId(StrEnum):
     DEPARTMENT = "engage.hand_over.department"
     NOTE = "engage.note"
     REASON = "engage.dismiss.reason"
+    REPLY_ON = "engage.answer.reply_on"
 
 
 class InputId(StrEnum):
@@ -36,6 +38,7 @@ class InputId(StrEnum):
     DEPARTMENT = "department"
     NOTE = "note"
     REASON = "reason"
+    REPLY_ON = "reply_on"
 
 
 COMMAND = "/engage"

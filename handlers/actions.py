@@ -1,6 +1,6 @@
 """Card buttons. Decisions are committed before ``ack()``; Slack calls that follow go through
-the outbox. Buttons that open a modal ack first, because ``views.open`` must use the trigger
-within three seconds and changes nothing."""
+the outbox. Buttons that open a modal change nothing: they ack and open it at once, since the
+trigger expires after three seconds."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ def register(app: App, claims: Claims) -> None:
 
     app.action(ActionId.CLAIM.value)(decide(claims.claim))
     app.action(ActionId.RELEASE.value)(decide(claims.release))
+    app.action(ActionId.RETRY_REPLY.value)(decide(claims.retry_reply))
 
     def open_modal(build: Callable[..., dict[str, Any]]) -> Callable[..., None]:
         def listener(

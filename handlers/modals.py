@@ -63,7 +63,27 @@ def answer_modal(brief: MentionBrief) -> dict[str, Any]:
             "max_length": 3000,
         },
     }
-    return _modal(CallbackId.ANSWER, "Mark as answered", "Save answer", brief, [reply])
+    blocks: list[dict[str, Any]] = [reply]
+    if brief.reply_platform:
+        option = {
+            "text": _plain(f"Also send it to the citizen on {brief.reply_platform}"),
+            "value": "yes",
+        }
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": BlockId.REPLY_ON.value,
+                "optional": True,
+                "label": _plain("Reply from the city's account"),
+                "element": {
+                    "type": "checkboxes",
+                    "action_id": InputId.REPLY_ON.value,
+                    "options": [option],
+                    "initial_options": [option],
+                },
+            }
+        )
+    return _modal(CallbackId.ANSWER, "Mark as answered", "Save answer", brief, blocks)
 
 
 def hand_over_modal(brief: MentionBrief, departments: list[tuple[str, str]]) -> dict[str, Any]:
@@ -111,4 +131,6 @@ def value_of(view: dict[str, Any], block: BlockId, action: InputId) -> str:
     element = state.get(action.value) or {}
     if "selected_option" in element:
         return str((element.get("selected_option") or {}).get("value") or "")
+    if "selected_options" in element:  # checkboxes: the values, comma-joined
+        return ",".join(str(o.get("value")) for o in element.get("selected_options") or [])
     return str(element.get("value") or "")

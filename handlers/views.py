@@ -38,6 +38,7 @@ def register(app: App, claims: Claims) -> None:
                 user_id=u,
                 request_key=k,
                 text=value_of(v, BlockId.ANSWER_TEXT, InputId.ANSWER_TEXT).strip(),
+                send_reply=value_of(v, BlockId.REPLY_ON, InputId.REPLY_ON) == "yes",
             ),
         )
     )

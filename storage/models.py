@@ -46,6 +46,8 @@ class EventKind(StrEnum):
     DISMISSED = "dismissed"
     NUDGED = "nudged"
     ESCALATED = "escalated"
+    REPLIED = "replied"  # the answer reached the citizen on the source platform
+    REPLY_FAILED = "reply_failed"
 
 
 class OutboxKind(StrEnum):
@@ -53,6 +55,7 @@ class OutboxKind(StrEnum):
     UPDATE_CARD = "update_card"
     THREAD_REPLY = "thread_reply"
     EPHEMERAL = "ephemeral"
+    PLATFORM_REPLY = "platform_reply"  # the answer, sent to the citizen by the source's adapter
 
 
 class OutboxStatus(StrEnum):

@@ -4,7 +4,7 @@ A row is leased before its call is made (``leased_until``), so a crashed worker'
 back after the lease ends and several replicas never work on the same row at once
 (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite has one writer anyway). Rows of one mention
 go out in order: a row waits while an earlier row of its mention is still pending, so a card
-update never overtakes the card itself.
+update never overtakes the card itself (replies to the source platform excepted).
 """
 
 from __future__ import annotations
@@ -17,9 +17,12 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, select
 
 from storage.insert import insert_ignore
-from storage.models import Outbox, OutboxStatus
+from storage.models import Outbox, OutboxKind, OutboxStatus
 
 PENDING = OutboxStatus.PENDING.value
+# A reply to the source platform neither waits for Slack rows nor holds them up: a platform
+# that is down for hours must not freeze the card's updates.
+UNORDERED = OutboxKind.PLATFORM_REPLY.value
 
 
 def enqueue(
@@ -60,6 +63,7 @@ def due(*, session: Session, now: datetime, limit: int = 20) -> list[Outbox]:
         col(earlier.mention_id) == col(Outbox.mention_id),
         col(earlier.id) < col(Outbox.id),
         col(earlier.status) == PENDING,
+        col(earlier.kind) != UNORDERED,
     )
     query = (
         select(Outbox)
@@ -67,7 +71,7 @@ def due(*, session: Session, now: datetime, limit: int = 20) -> list[Outbox]:
             Outbox.status == PENDING,
             col(Outbox.next_attempt_at) <= now,
             or_(col(Outbox.leased_until).is_(None), col(Outbox.leased_until) < now),
-            ~and_(col(Outbox.mention_id).is_not(None), blocked),
+            ~and_(col(Outbox.mention_id).is_not(None), col(Outbox.kind) != UNORDERED, blocked),
         )
         .order_by(col(Outbox.next_attempt_at), col(Outbox.id))
         .limit(limit)
