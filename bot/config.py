@@ -10,26 +10,25 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from dotenv import load_dotenv
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 
+from bot.config_adapters import ADAPTER_TYPES, AdapterConfig
+from bot.config_base import ConfigError as ConfigError  # re-exported: callers import it here
+from bot.config_base import Model as _Model
 from bot.routing import Router, RuleDef, RuleError
 
 SLACK_API_URL = "https://slack.com/api/"
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-
-
-class ConfigError(Exception):
-    """A config or settings mistake, phrased for the person who made it."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +46,8 @@ class Settings:
     webhook_secret: str | None
     log_level: str
     log_format: str
+    # The whole environment, read once: adapters name the variables that hold their secrets.
+    env: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def socket_mode(self) -> bool:
@@ -81,6 +82,7 @@ class Settings:
             webhook_secret=get("ENGAGE_WEBHOOK_SECRET"),
             log_level=(get("LOG_LEVEL") or "INFO").upper(),
             log_format=get("LOG_FORMAT") or "json",
+            env=dict(env),
         )
 
     def require_slack(self) -> None:
@@ -99,11 +101,7 @@ class Settings:
             )
 
 
-# The YAML config. Models forbid unknown keys so a typo is an error, not a silent default.
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
+# The YAML config.
 class DepartmentConfig(_Model):
     slug: str
     name: str
@@ -170,24 +168,6 @@ class TriageConfig(_Model):
 class CommsTeamConfig(_Model):
     users: tuple[str, ...] = ()
     usergroup: str | None = None
-
-
-class RssAdapterConfig(_Model):
-    type: Literal["rss"]
-    name: str
-    url: str
-    every: int = Field(default=300, ge=30, description="seconds between polls")
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, v: str) -> str:
-        if not re.match(r"^https?://", v):
-            raise ValueError("must start with http:// or https://")
-        return v
-
-
-AdapterConfig = Annotated[RssAdapterConfig, Field(discriminator="type")]
-ADAPTER_TYPES = {"rss"}
 
 
 class DeliveryConfig(_Model):

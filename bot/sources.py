@@ -2,20 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from bot.adapters.base import Replier
+from bot.adapters.base import PollingAdapter, Replier
+from bot.adapters.open311 import Open311Adapter
 from bot.adapters.rss import RssAdapter
-from bot.config import EngageConfig, RssAdapterConfig
+from bot.config import EngageConfig
+from bot.config_adapters import AdapterConfig, Open311AdapterConfig, RssAdapterConfig, secret
 from bot.polling import Scheduled
 
 
-def build(config: EngageConfig) -> list[Scheduled]:
-    scheduled: list[Scheduled] = []
-    for entry in config.adapters:
-        if isinstance(entry, RssAdapterConfig):
-            scheduled.append(Scheduled(RssAdapter(name=entry.name, url=entry.url), entry.every))
-    return scheduled
+def build(config: EngageConfig, env: Mapping[str, str]) -> list[Scheduled]:
+    """Every configured adapter; a missing secret raises ConfigError naming the variable."""
+    return [Scheduled(_adapter(entry, env), entry.every) for entry in config.adapters]
+
+
+def _adapter(entry: AdapterConfig, env: Mapping[str, str]) -> PollingAdapter:
+    if isinstance(entry, RssAdapterConfig):
+        return RssAdapter(name=entry.name, url=entry.url)
+    if isinstance(entry, Open311AdapterConfig):
+        return Open311Adapter(
+            name=entry.name,
+            base_url=entry.base_url,
+            api_key=secret(env, entry.api_key_env, adapter=entry.name),
+            jurisdiction_id=entry.jurisdiction_id,
+            service_codes=entry.service_codes,
+            url_template=entry.url_template,
+            first_run_days=entry.first_run_days,
+            page_limit=entry.page_limit,
+        )
+    raise AssertionError(f"no builder for adapter type {entry.type!r}")
 
 
 def repliers(scheduled: Sequence[Scheduled]) -> dict[str, Replier]:

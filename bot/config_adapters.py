@@ -1,0 +1,64 @@
+"""The ``adapters`` section of the config: one model per source, told apart by ``type``.
+
+Secrets never go in the file: each adapter names the environment variables that hold them
+(``*_env`` keys, with defaults), and :func:`secret` reads them from the settings' snapshot of
+the environment when the adapters are built.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+
+from bot.config_base import ConfigError, Model
+
+
+def _http_url(value: str) -> str:
+    if not re.match(r"^https?://", value):
+        raise ValueError("must start with http:// or https://")
+    return value
+
+
+class AdapterBase(Model):
+    name: str = Field(min_length=1, max_length=128)
+    every: int = Field(default=300, ge=30, description="seconds between polls")
+
+
+class RssAdapterConfig(AdapterBase):
+    type: Literal["rss"]
+    url: str
+
+    _url = field_validator("url")(_http_url)
+
+
+class Open311AdapterConfig(AdapterBase):
+    type: Literal["open311"]
+    base_url: str  # the GeoReport v2 endpoint, e.g. https://311.city.gov/open311/v2
+    api_key_env: str | None = None  # most read APIs need none
+    jurisdiction_id: str | None = None
+    service_codes: tuple[str, ...] = ()
+    url_template: str | None = None  # public page of a request, with {id}
+    first_run_days: float = Field(default=2.0, gt=0, le=90)
+    page_limit: int = Field(default=50, ge=1)
+
+    _url = field_validator("base_url")(_http_url)
+
+
+AdapterConfig = Annotated[
+    RssAdapterConfig | Open311AdapterConfig,
+    Field(discriminator="type"),
+]
+ADAPTER_TYPES = {"rss", "open311"}
+
+
+def secret(env: Mapping[str, str], variable: str | None, *, adapter: str) -> str | None:
+    """The value of ``variable``; an adapter that names a variable needs it set."""
+    if variable is None:
+        return None
+    value = env.get(variable, "").strip()
+    if not value:
+        raise ConfigError(f"adapter {adapter!r}: environment variable {variable} is not set")
+    return value
