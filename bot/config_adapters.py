@@ -47,11 +47,24 @@ class Open311AdapterConfig(AdapterBase):
     _url = field_validator("base_url")(_http_url)
 
 
+class BlueskyAdapterConfig(AdapterBase):
+    type: Literal["bluesky"]
+    handle: str  # the city's account, e.g. city.bsky.social
+    app_password_env: str = "BLUESKY_APP_PASSWORD"
+    base_url: str = "https://bsky.social"
+    search_terms: tuple[str, ...] = ()
+    search_language: str | None = None
+    notifications: bool = True  # mentions, replies and quotes of the city's account
+    every: int = Field(default=60, ge=30)
+
+    _url = field_validator("base_url")(_http_url)
+
+
 AdapterConfig = Annotated[
-    RssAdapterConfig | Open311AdapterConfig,
+    RssAdapterConfig | Open311AdapterConfig | BlueskyAdapterConfig,
     Field(discriminator="type"),
 ]
-ADAPTER_TYPES = {"rss", "open311"}
+ADAPTER_TYPES = {"rss", "open311", "bluesky"}
 
 
 def secret(env: Mapping[str, str], variable: str | None, *, adapter: str) -> str | None:

@@ -17,6 +17,7 @@ from bot import metrics
 from bot.adapters.base import IncomingMention
 from bot.clock import Clock
 from bot.language import detect
+from bot.mrkdwn import safe
 from bot.rulebook import Rulebook
 from storage import cards, events, mentions, outbox
 from storage.models import EventKind, OutboxKind
@@ -32,6 +33,11 @@ class IngestResult:
     rule: str | None = None
 
 
+# An adapter reports a change to an item it brought before (Open311 status changes) as a
+# mention whose extra names the original: it becomes a note on the original's card.
+UPDATE_OF = "status_update_of"
+
+
 class Ingestor:
     def __init__(self, *, rulebook: Rulebook, clock: Clock) -> None:
         self.rulebook = rulebook
@@ -43,6 +49,8 @@ class Ingestor:
         return [self._one(session, item, adapter) for item in items]
 
     def _one(self, session: Session, item: IncomingMention, adapter: str) -> IngestResult:
+        if item.extra.get(UPDATE_OF):
+            return self._update(session, item)
         now = self.clock.now()
         book = self.rulebook.current(session)
         routing_text = f"{item.title}\n{item.text}" if item.title else item.text
@@ -117,3 +125,36 @@ class Ingestor:
             department=department,
             rule=match.rule if match else None,
         )
+
+    def _update(self, session: Session, item: IncomingMention) -> IngestResult:
+        original = mentions.find(
+            session=session, source=item.source, external_id=str(item.extra[UPDATE_OF])
+        )
+        if original is None or original.id is None:
+            return IngestResult(mention_id=None, duplicate=True)  # we never had the original
+        now = self.clock.now()
+        card = cards.active(session=session, mention_id=original.id)
+        queued = (
+            card is not None
+            and outbox.enqueue(
+                session=session,
+                kind=OutboxKind.THREAD_REPLY,
+                idem_key=f"update:{item.source}:{item.external_id}",
+                channel_id=card.channel_id,
+                mention_id=original.id,
+                card_id=card.id,
+                now=now,
+                payload={"text": f":arrows_counterclockwise: {safe(item.text, 2500)}"},
+            )
+            is not None
+        )
+        if not queued and card is not None:
+            return IngestResult(mention_id=original.id, duplicate=True)
+        events.record(
+            session=session,
+            mention_id=original.id,
+            kind=EventKind.SOURCE_UPDATED,
+            at=now,
+            data={"external_id": item.external_id, "text": item.text, **dict(item.extra)},
+        )
+        return IngestResult(mention_id=original.id, duplicate=False)

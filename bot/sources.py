@@ -5,10 +5,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from bot.adapters.base import PollingAdapter, Replier
+from bot.adapters.bluesky import BlueskyAdapter
 from bot.adapters.open311 import Open311Adapter
 from bot.adapters.rss import RssAdapter
 from bot.config import EngageConfig
-from bot.config_adapters import AdapterConfig, Open311AdapterConfig, RssAdapterConfig, secret
+from bot.config_adapters import (
+    AdapterConfig,
+    BlueskyAdapterConfig,
+    Open311AdapterConfig,
+    RssAdapterConfig,
+    secret,
+)
 from bot.polling import Scheduled
 
 
@@ -31,7 +38,23 @@ def _adapter(entry: AdapterConfig, env: Mapping[str, str]) -> PollingAdapter:
             first_run_days=entry.first_run_days,
             page_limit=entry.page_limit,
         )
+    if isinstance(entry, BlueskyAdapterConfig):
+        return BlueskyAdapter(
+            name=entry.name,
+            handle=entry.handle,
+            app_password=_required(env, entry.app_password_env, entry.name),
+            base_url=entry.base_url,
+            search_terms=entry.search_terms,
+            search_language=entry.search_language,
+            notifications=entry.notifications,
+        )
     raise AssertionError(f"no builder for adapter type {entry.type!r}")
+
+
+def _required(env: Mapping[str, str], variable: str, adapter: str) -> str:
+    value = secret(env, variable, adapter=adapter)
+    assert value is not None
+    return value
 
 
 def repliers(scheduled: Sequence[Scheduled]) -> dict[str, Replier]:

@@ -48,6 +48,7 @@ class EventKind(StrEnum):
     ESCALATED = "escalated"
     REPLIED = "replied"  # the answer reached the citizen on the source platform
     REPLY_FAILED = "reply_failed"
+    SOURCE_UPDATED = "source_updated"  # e.g. a 311 request's status changed at the city
 
 
 class OutboxKind(StrEnum):
