@@ -70,12 +70,9 @@ class Engage:
             timeout=15,
             retry_handlers=[],  # delivery decides about retries (see bot/delivery.py)
         )
-        self.adapters = (
-            list(adapters) if adapters is not None else sources.build(config, settings.env)
-        )
-        self.replies = Replies(
-            repliers if repliers is not None else sources.repliers(self.adapters)
-        )
+        built = sources.build(config, settings.env)
+        self.adapters = list(adapters) if adapters is not None else built.scheduled
+        self.replies = Replies(repliers if repliers is not None else built.repliers)
         self.delivery = Delivery(
             engine=self.engine,
             client=self.client,

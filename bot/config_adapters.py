@@ -60,11 +60,38 @@ class BlueskyAdapterConfig(AdapterBase):
     _url = field_validator("base_url")(_http_url)
 
 
+Security = Literal["ssl", "starttls", "none"]
+
+
+class SmtpConfig(Model):
+    """Where replies to email go out from; without it, email mentions cannot be answered."""
+
+    host: str
+    port: int | None = None  # 465 (ssl), 587 (starttls) or 25 (none)
+    security: Security = "starttls"
+    username: str = ""
+    password_env: str | None = "EMAIL_SMTP_PASSWORD"
+    from_address: str
+    from_name: str = ""
+
+
+class EmailAdapterConfig(AdapterBase):
+    type: Literal["email"]
+    host: str
+    port: int | None = None  # 993 (ssl) or 143 (starttls, none)
+    security: Security = "ssl"
+    username: str
+    password_env: str = "EMAIL_IMAP_PASSWORD"
+    folder: str = "INBOX"
+    smtp: SmtpConfig | None = None
+    every: int = Field(default=60, ge=30)
+
+
 AdapterConfig = Annotated[
-    RssAdapterConfig | Open311AdapterConfig | BlueskyAdapterConfig,
+    RssAdapterConfig | Open311AdapterConfig | BlueskyAdapterConfig | EmailAdapterConfig,
     Field(discriminator="type"),
 ]
-ADAPTER_TYPES = {"rss", "open311", "bluesky"}
+ADAPTER_TYPES = {"rss", "open311", "bluesky", "email"}
 
 
 def secret(env: Mapping[str, str], variable: str | None, *, adapter: str) -> str | None:

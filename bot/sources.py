@@ -2,26 +2,43 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from bot.adapters.base import PollingAdapter, Replier
 from bot.adapters.bluesky import BlueskyAdapter
+from bot.adapters.email import EmailAdapter, EmailReplier
 from bot.adapters.open311 import Open311Adapter
 from bot.adapters.rss import RssAdapter
 from bot.config import EngageConfig
 from bot.config_adapters import (
     AdapterConfig,
     BlueskyAdapterConfig,
+    EmailAdapterConfig,
     Open311AdapterConfig,
     RssAdapterConfig,
+    SmtpConfig,
     secret,
 )
 from bot.polling import Scheduled
 
 
-def build(config: EngageConfig, env: Mapping[str, str]) -> list[Scheduled]:
+@dataclass(frozen=True)
+class Sources:
+    scheduled: list[Scheduled]
+    repliers: dict[str, Replier]  # by adapter name: who answers the mentions it brought
+
+
+def build(config: EngageConfig, env: Mapping[str, str]) -> Sources:
     """Every configured adapter; a missing secret raises ConfigError naming the variable."""
-    return [Scheduled(_adapter(entry, env), entry.every) for entry in config.adapters]
+    scheduled = [Scheduled(_adapter(entry, env), entry.every) for entry in config.adapters]
+    repliers: dict[str, Replier] = {
+        s.adapter.name: s.adapter for s in scheduled if isinstance(s.adapter, Replier)
+    }
+    for entry in config.adapters:
+        if isinstance(entry, EmailAdapterConfig) and entry.smtp is not None:
+            repliers[entry.name] = _smtp(entry.smtp, env, entry.name)
+    return Sources(scheduled, repliers)
 
 
 def _adapter(entry: AdapterConfig, env: Mapping[str, str]) -> PollingAdapter:
@@ -48,6 +65,16 @@ def _adapter(entry: AdapterConfig, env: Mapping[str, str]) -> PollingAdapter:
             search_language=entry.search_language,
             notifications=entry.notifications,
         )
+    if isinstance(entry, EmailAdapterConfig):
+        return EmailAdapter(
+            name=entry.name,
+            host=entry.host,
+            port=entry.port,
+            security=entry.security,
+            username=entry.username,
+            password=_required(env, entry.password_env, entry.name),
+            folder=entry.folder,
+        )
     raise AssertionError(f"no builder for adapter type {entry.type!r}")
 
 
@@ -57,6 +84,13 @@ def _required(env: Mapping[str, str], variable: str, adapter: str) -> str:
     return value
 
 
-def repliers(scheduled: Sequence[Scheduled]) -> dict[str, Replier]:
-    """Adapters that can also answer the citizen, by adapter name."""
-    return {s.adapter.name: s.adapter for s in scheduled if isinstance(s.adapter, Replier)}
+def _smtp(smtp: SmtpConfig, env: Mapping[str, str], adapter: str) -> EmailReplier:
+    return EmailReplier(
+        host=smtp.host,
+        port=smtp.port,
+        security=smtp.security,
+        username=smtp.username,
+        password=secret(env, smtp.password_env, adapter=adapter) or "",
+        from_address=smtp.from_address,
+        from_name=smtp.from_name,
+    )

@@ -1,0 +1,97 @@
+"""Adapters built from the config, their secrets, and updates of items already stored."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from bot.adapters.base import IncomingMention
+from bot.adapters.bluesky import BlueskyAdapter
+from bot.adapters.email import EmailAdapter, EmailReplier
+from bot.adapters.open311 import Open311Adapter
+from bot.adapters.rss import RssAdapter
+from bot.clock import SystemClock
+from bot.config import ConfigError, parse_config
+from bot.ingest import Ingestor
+from bot.rulebook import Rulebook, config_rows
+from bot.sources import build
+from storage import rules as stored
+from storage.db import session_scope
+from storage.models import Event, Outbox
+from tests.conftest import CONFIG
+
+ADAPTERS = """
+adapters:
+  - {type: rss, name: news, url: "https://city.example/news.xml"}
+  - {type: open311, name: boston-311, base_url: "https://311.city.example/open311/v2",
+     url_template: "https://311.city.example/r/{id}"}
+  - {type: bluesky, name: city-bsky, handle: city.bsky.social, search_terms: [pothole]}
+  - type: email
+    name: inbox
+    host: imap.city.example
+    username: engage@city.example
+    smtp: {host: smtp.city.example, from_address: engage@city.example}
+"""
+ENV = {
+    "BLUESKY_APP_PASSWORD": "app-pass",
+    "EMAIL_IMAP_PASSWORD": "imap-pass",
+    "EMAIL_SMTP_PASSWORD": "smtp-pass",
+}
+
+
+def test_every_configured_adapter_is_built_with_its_secrets() -> None:
+    sources = build(parse_config(CONFIG + ADAPTERS), ENV)
+    kinds = [(s.adapter.name, type(s.adapter)) for s in sources.scheduled]
+    assert kinds == [
+        ("news", RssAdapter),
+        ("boston-311", Open311Adapter),
+        ("city-bsky", BlueskyAdapter),
+        ("inbox", EmailAdapter),
+    ]
+    assert [s.every for s in sources.scheduled] == [300, 300, 60, 60]
+    assert set(sources.repliers) == {"city-bsky", "inbox"}
+    assert isinstance(sources.repliers["inbox"], EmailReplier)
+
+
+@pytest.mark.parametrize("missing", sorted(ENV))
+def test_a_missing_secret_names_its_variable(missing: str) -> None:
+    env = {k: v for k, v in ENV.items() if k != missing}
+    with pytest.raises(ConfigError, match=f"environment variable {missing} is not set"):
+        build(parse_config(CONFIG + ADAPTERS), env)
+
+
+def test_a_status_update_becomes_a_note_on_the_original_card(engine: Engine) -> None:
+    config = parse_config(CONFIG)
+    departments, rules = config_rows(config)
+    with session_scope(engine) as s:
+        stored.sync(session=s, departments=departments, rules=rules, now=SystemClock().now())
+    ingestor = Ingestor(rulebook=Rulebook(triage_channel="C0TRIAGE01"), clock=SystemClock())
+    original = IncomingMention(
+        source="open311",
+        external_id="101003172420",
+        text="Pothole at 5 Elm St",
+        extra={"status": "open"},
+    )
+    update = IncomingMention(
+        source="open311",
+        external_id="101003172420#status:closed@2020-01-20T10:00:00Z",
+        text="Status changed from open to closed. Case resolved <!channel>",
+        extra={"status_update_of": "101003172420", "previous_status": "open", "status": "closed"},
+    )
+    orphan = IncomingMention(
+        source="open311", external_id="9#status:closed@x", text="x", extra={"status_update_of": "9"}
+    )
+    with session_scope(engine) as s:
+        first = ingestor.ingest(session=s, items=[original, update, orphan])
+        again = ingestor.ingest(session=s, items=[update])
+    assert first[1].mention_id == first[0].mention_id and not first[1].duplicate
+    assert first[2].duplicate and again[0].duplicate
+    with session_scope(engine) as s:
+        kinds = [e.kind for e in s.exec(select(Event))]
+        notes = [o.payload["text"] for o in s.exec(select(Outbox)) if o.kind == "thread_reply"]
+    assert kinds.count("source_updated") == 1 and kinds.count("received") == 1
+    assert notes == [
+        ":arrows_counterclockwise: Status changed from open to closed. "
+        "Case resolved &lt;!channel&gt;"
+    ]
