@@ -81,11 +81,18 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _config_check(args: argparse.Namespace) -> int:
+    from bot.config_adapters import secret_variables
+
     config = load_config(args.file)
     print(
         f"{args.file}: ok: {len(config.departments)} departments, {len(config.rules)} rules, "
         f"{len(config.adapters)} adapters, triage in {config.triage.channel}"
     )
+    env = Settings.from_env().env
+    for entry in config.adapters:
+        missing = [v for v in secret_variables(entry) if not env.get(v, "").strip()]
+        if missing:
+            print(f"note: adapter {entry.name!r} needs {', '.join(missing)} set to run")
     return 0
 
 

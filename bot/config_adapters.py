@@ -102,3 +102,14 @@ def secret(env: Mapping[str, str], variable: str | None, *, adapter: str) -> str
     if not value:
         raise ConfigError(f"adapter {adapter!r}: environment variable {variable} is not set")
     return value
+
+
+def secret_variables(entry: Model) -> list[str]:
+    """The environment variables an adapter's settings name (``*_env`` keys, nested too)."""
+    names: list[str] = []
+    for key, value in entry:
+        if key.endswith("_env") and isinstance(value, str):
+            names.append(value)
+        elif isinstance(value, Model):
+            names.extend(secret_variables(value))
+    return names

@@ -98,6 +98,15 @@ def test_cli_config_check_and_rules_test(tmp_path: Path) -> None:
     result = _engage("config", "check", str(good), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert "2 departments, 2 rules" in result.stdout
+    assert "needs" not in result.stdout
+
+    with_bsky = tmp_path / "bsky.yml"
+    with_bsky.write_text(
+        CONFIG + "adapters:\n  - {type: bluesky, name: city-bsky, handle: city.bsky.social}\n"
+    )
+    result = _engage("config", "check", str(with_bsky), cwd=tmp_path)
+    assert result.returncode == 0
+    assert "adapter 'city-bsky' needs BLUESKY_APP_PASSWORD set to run" in result.stdout
 
     bad = tmp_path / "bad.yml"
     bad.write_text(CONFIG.replace("department: parks\n", "department: roads\n"))
