@@ -9,7 +9,7 @@ import logging
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import App
@@ -27,7 +27,7 @@ from bot.clock import Clock, SystemClock
 from bot.config import EngageConfig, Settings
 from bot.delivery import Delivery
 from bot.ingest import Ingestor, IngestResult
-from bot.polling import Poller, Scheduled
+from bot.polling import Poller, Scheduled, StreamingAdapter
 from bot.replies import Replies
 from bot.routing import Match
 from bot.rulebook import Rulebook, config_rows
@@ -100,6 +100,7 @@ class Engage:
         self._server: Any = None
         self._server_thread: threading.Thread | None = None
         self._socket: Any = None
+        self._streams_stop = threading.Event()
 
     # Wiring.
     def _sync_config(self) -> None:
@@ -206,6 +207,9 @@ class Engage:
                 **jobs,
             )
         self.scheduler.start()
+        for item in self.adapters:
+            if item.stream:
+                self._start_stream(item)
         self._server = create_server(
             self.web,
             host=host or self.settings.host,
@@ -237,8 +241,23 @@ class Engage:
             return ""
         return f"http://{self._server.effective_host}:{self._server.effective_port}"
 
+    def _start_stream(self, item: Scheduled) -> None:
+        adapter = cast(StreamingAdapter, item.adapter)
+
+        def run() -> None:
+            try:
+                adapter.stream(
+                    lambda found: self.poller.streamed(adapter.name, found), self._streams_stop
+                )
+            except Exception:  # polling goes on: a dead stream only makes mentions slower
+                log.exception("stream stopped", extra={"adapter": adapter.name})
+
+        thread = threading.Thread(target=run, name=f"stream-{adapter.name}", daemon=True)
+        thread.start()
+
     def stop(self) -> None:
         """Stop taking work, finish the delivery in flight, then close."""
+        self._streams_stop.set()
         if self._socket is not None:
             self._socket.close()
         if self._server is not None:

@@ -60,6 +60,20 @@ class BlueskyAdapterConfig(AdapterBase):
     _url = field_validator("base_url")(_http_url)
 
 
+class MastodonAdapterConfig(AdapterBase):
+    type: Literal["mastodon"]
+    base_url: str  # the city's instance, e.g. https://mastodon.social
+    access_token_env: str = "MASTODON_ACCESS_TOKEN"
+    mentions: bool = True  # notifications that mention the city's account
+    hashtags: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()  # needs full-text search on the instance
+    stream: bool = False  # also listen live; polling still fills any gap
+    max_visibility: Literal["direct", "private", "unlisted", "public"] = "unlisted"
+    every: int = Field(default=60, ge=30)
+
+    _url = field_validator("base_url")(_http_url)
+
+
 Security = Literal["ssl", "starttls", "none"]
 
 
@@ -88,10 +102,14 @@ class EmailAdapterConfig(AdapterBase):
 
 
 AdapterConfig = Annotated[
-    RssAdapterConfig | Open311AdapterConfig | BlueskyAdapterConfig | EmailAdapterConfig,
+    RssAdapterConfig
+    | Open311AdapterConfig
+    | BlueskyAdapterConfig
+    | EmailAdapterConfig
+    | MastodonAdapterConfig,
     Field(discriminator="type"),
 ]
-ADAPTER_TYPES = {"rss", "open311", "bluesky", "email"}
+ADAPTER_TYPES = {"rss", "open311", "bluesky", "email", "mastodon"}
 
 
 def secret(env: Mapping[str, str], variable: str | None, *, adapter: str) -> str | None:

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 from sqlalchemy.engine import Engine
 
 from bot import metrics
-from bot.adapters.base import AdapterError, PollingAdapter
+from bot.adapters.base import AdapterError, IncomingMention, PollingAdapter
 from bot.clock import Clock
 from bot.ingest import Ingestor
 from storage import adapters as states
@@ -31,6 +33,15 @@ MAX_BACKOFF = 3600.0
 class Scheduled:
     adapter: PollingAdapter
     every: float  # seconds between successful polls
+    stream: bool = False  # the adapter also has stream(on_mentions, stop): run it too
+
+
+class StreamingAdapter(Protocol):
+    name: str
+
+    def stream(
+        self, on_mentions: Callable[[list[IncomingMention]], None], stop: threading.Event
+    ) -> None: ...
 
 
 class Poller:
@@ -104,6 +115,13 @@ class Poller:
             extra={"adapter": adapter.name, "new": new, "skipped": len(result.errors)},
         )
         return new
+
+    def streamed(self, adapter: str, items: list[IncomingMention]) -> None:
+        """Store what a stream hands over; the polling cursor stays the gap-filler."""
+        with session_scope(self.engine) as session:
+            stored = self.ingestor.ingest(session=session, items=items, adapter=adapter)
+        if any(not r.duplicate for r in stored):
+            self.wake()
 
     def release_all(self, names: list[str]) -> None:
         """Give up this process's leases on a clean stop, so another replica takes over now."""

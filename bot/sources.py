@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from bot.adapters.base import PollingAdapter, Replier
 from bot.adapters.bluesky import BlueskyAdapter
 from bot.adapters.email import EmailAdapter, EmailReplier
+from bot.adapters.mastodon import MastodonAdapter
 from bot.adapters.open311 import Open311Adapter
 from bot.adapters.rss import RssAdapter
 from bot.config import EngageConfig
@@ -15,6 +16,7 @@ from bot.config_adapters import (
     AdapterConfig,
     BlueskyAdapterConfig,
     EmailAdapterConfig,
+    MastodonAdapterConfig,
     Open311AdapterConfig,
     RssAdapterConfig,
     SmtpConfig,
@@ -31,7 +33,14 @@ class Sources:
 
 def build(config: EngageConfig, env: Mapping[str, str]) -> Sources:
     """Every configured adapter; a missing secret raises ConfigError naming the variable."""
-    scheduled = [Scheduled(_adapter(entry, env), entry.every) for entry in config.adapters]
+    scheduled = [
+        Scheduled(
+            _adapter(entry, env),
+            entry.every,
+            stream=isinstance(entry, MastodonAdapterConfig) and entry.stream,
+        )
+        for entry in config.adapters
+    ]
     repliers: dict[str, Replier] = {
         s.adapter.name: s.adapter for s in scheduled if isinstance(s.adapter, Replier)
     }
@@ -74,6 +83,16 @@ def _adapter(entry: AdapterConfig, env: Mapping[str, str]) -> PollingAdapter:
             username=entry.username,
             password=_required(env, entry.password_env, entry.name),
             folder=entry.folder,
+        )
+    if isinstance(entry, MastodonAdapterConfig):
+        return MastodonAdapter(
+            name=entry.name,
+            api_base_url=entry.base_url,
+            access_token=_required(env, entry.access_token_env, entry.name),
+            mentions=entry.mentions,
+            hashtags=entry.hashtags,
+            keywords=entry.keywords,
+            max_visibility=entry.max_visibility,
         )
     raise AssertionError(f"no builder for adapter type {entry.type!r}")
 

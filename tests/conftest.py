@@ -118,6 +118,7 @@ def settings_for(slack: FakeSlack, **overrides: Any) -> Settings:
         "webhook_secret": WEBHOOK_SECRET,
         "log_level": "INFO",
         "log_format": "text",
+        "env": {},
     }
     values.update(overrides)
     return Settings(**values)
