@@ -74,6 +74,54 @@ class MastodonAdapterConfig(AdapterBase):
     _url = field_validator("base_url")(_http_url)
 
 
+class XAdapterConfig(AdapterBase):
+    type: Literal["x"]
+    user_id: str | None = None  # the city's numeric account id: its mentions are read
+    account_username: str | None = None  # for links to the city's replies
+    queries: tuple[str, ...] = ()  # recent-search queries
+    base_url: str = "https://api.twitter.com"
+    bearer_token_env: str | None = "X_BEARER_TOKEN"
+    # Replying needs user context (OAuth 1.0a): name all four variables to enable it.
+    consumer_key_env: str | None = None
+    consumer_secret_env: str | None = None
+    access_token_env: str | None = None
+    access_token_secret_env: str | None = None
+
+    _url = field_validator("base_url")(_http_url)
+
+
+class FacebookAdapterConfig(AdapterBase):
+    type: Literal["facebook"]
+    page_id: str
+    access_token_env: str = "FACEBOOK_PAGE_ACCESS_TOKEN"
+    app_secret_env: str | None = None  # adds appsecret_proof to every call
+    base_url: str = "https://graph.facebook.com/v19.0"
+    post_edges: tuple[str, ...] = ("feed",)
+    max_posts: int = Field(default=10, ge=1, le=100)  # recent posts whose comments are read
+
+    _url = field_validator("base_url")(_http_url)
+
+
+class RedditAdapterConfig(AdapterBase):
+    type: Literal["reddit"]
+    subreddits: tuple[str, ...] = ()
+    terms: tuple[str, ...] = ()  # whole words or phrases; none: every post and comment
+    submissions: bool = True
+    comments: bool = True
+    mentions: bool = False  # u/ mentions of the city's account (needs username)
+    username: str | None = None  # the city's account: needed for mentions and replies
+    client_id_env: str = "REDDIT_CLIENT_ID"
+    client_secret_env: str = "REDDIT_CLIENT_SECRET"
+    password_env: str | None = "REDDIT_PASSWORD"  # used only with a username
+    oauth_url: str = "https://oauth.reddit.com"
+    reddit_url: str = "https://www.reddit.com"
+    # Reddit allows ~100 requests a minute per app; one poll costs one per stream.
+    every: int = Field(default=120, ge=30)
+
+    _oauth = field_validator("oauth_url")(_http_url)
+    _reddit = field_validator("reddit_url")(_http_url)
+
+
 Security = Literal["ssl", "starttls", "none"]
 
 
@@ -106,10 +154,13 @@ AdapterConfig = Annotated[
     | Open311AdapterConfig
     | BlueskyAdapterConfig
     | EmailAdapterConfig
-    | MastodonAdapterConfig,
+    | MastodonAdapterConfig
+    | XAdapterConfig
+    | FacebookAdapterConfig
+    | RedditAdapterConfig,
     Field(discriminator="type"),
 ]
-ADAPTER_TYPES = {"rss", "open311", "bluesky", "email", "mastodon"}
+ADAPTER_TYPES = {"rss", "open311", "bluesky", "email", "mastodon", "x", "facebook", "reddit"}
 
 
 def secret(env: Mapping[str, str], variable: str | None, *, adapter: str) -> str | None:

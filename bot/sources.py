@@ -8,18 +8,24 @@ from dataclasses import dataclass
 from bot.adapters.base import PollingAdapter, Replier
 from bot.adapters.bluesky import BlueskyAdapter
 from bot.adapters.email import EmailAdapter, EmailReplier
+from bot.adapters.facebook import FacebookAdapter
 from bot.adapters.mastodon import MastodonAdapter
 from bot.adapters.open311 import Open311Adapter
+from bot.adapters.reddit import RedditAdapter
 from bot.adapters.rss import RssAdapter
+from bot.adapters.x import XAdapter
 from bot.config import EngageConfig
 from bot.config_adapters import (
     AdapterConfig,
     BlueskyAdapterConfig,
     EmailAdapterConfig,
+    FacebookAdapterConfig,
     MastodonAdapterConfig,
     Open311AdapterConfig,
+    RedditAdapterConfig,
     RssAdapterConfig,
     SmtpConfig,
+    XAdapterConfig,
     secret,
 )
 from bot.polling import Scheduled
@@ -93,6 +99,46 @@ def _adapter(entry: AdapterConfig, env: Mapping[str, str]) -> PollingAdapter:
             hashtags=entry.hashtags,
             keywords=entry.keywords,
             max_visibility=entry.max_visibility,
+        )
+    if isinstance(entry, XAdapterConfig):
+        return XAdapter(
+            name=entry.name,
+            user_id=entry.user_id,
+            queries=entry.queries,
+            account_username=entry.account_username,
+            base_url=entry.base_url,
+            bearer_token=secret(env, entry.bearer_token_env, adapter=entry.name),
+            consumer_key=secret(env, entry.consumer_key_env, adapter=entry.name),
+            consumer_secret=secret(env, entry.consumer_secret_env, adapter=entry.name),
+            access_token=secret(env, entry.access_token_env, adapter=entry.name),
+            access_token_secret=secret(env, entry.access_token_secret_env, adapter=entry.name),
+        )
+    if isinstance(entry, FacebookAdapterConfig):
+        return FacebookAdapter(
+            name=entry.name,
+            page_id=entry.page_id,
+            access_token=_required(env, entry.access_token_env, entry.name),
+            app_secret=secret(env, entry.app_secret_env, adapter=entry.name),
+            base_url=entry.base_url,
+            post_edges=entry.post_edges,
+            max_posts=entry.max_posts,
+        )
+    if isinstance(entry, RedditAdapterConfig):
+        return RedditAdapter(
+            name=entry.name,
+            client_id=_required(env, entry.client_id_env, entry.name),
+            client_secret=_required(env, entry.client_secret_env, entry.name),
+            username=entry.username,
+            password=secret(env, entry.password_env, adapter=entry.name)
+            if entry.username
+            else None,
+            subreddits=entry.subreddits,
+            terms=entry.terms,
+            submissions=entry.submissions,
+            comments=entry.comments,
+            mentions=entry.mentions,
+            oauth_url=entry.oauth_url,
+            reddit_url=entry.reddit_url,
         )
     raise AssertionError(f"no builder for adapter type {entry.type!r}")
 

@@ -9,8 +9,12 @@ from sqlmodel import select
 from bot.adapters.base import IncomingMention
 from bot.adapters.bluesky import BlueskyAdapter
 from bot.adapters.email import EmailAdapter, EmailReplier
+from bot.adapters.facebook import FacebookAdapter
+from bot.adapters.mastodon import MastodonAdapter
 from bot.adapters.open311 import Open311Adapter
+from bot.adapters.reddit import RedditAdapter
 from bot.adapters.rss import RssAdapter
+from bot.adapters.x import XAdapter
 from bot.clock import SystemClock
 from bot.config import ConfigError, parse_config
 from bot.ingest import Ingestor
@@ -32,11 +36,22 @@ adapters:
     host: imap.city.example
     username: engage@city.example
     smtp: {host: smtp.city.example, from_address: engage@city.example}
+  - {type: mastodon, name: city-masto, base_url: "https://mastodon.example", hashtags: [potholes]}
+  - {type: x, name: city-x, user_id: "1234", queries: ["pothole lang:en"]}
+  - {type: facebook, name: city-fb, page_id: "5678"}
+  - {type: reddit, name: city-reddit, subreddits: [columbus], terms: [pothole],
+     username: cityofcolumbus}
 """
 ENV = {
     "BLUESKY_APP_PASSWORD": "app-pass",
     "EMAIL_IMAP_PASSWORD": "imap-pass",
     "EMAIL_SMTP_PASSWORD": "smtp-pass",
+    "MASTODON_ACCESS_TOKEN": "masto",
+    "X_BEARER_TOKEN": "bearer",
+    "FACEBOOK_PAGE_ACCESS_TOKEN": "page-token",
+    "REDDIT_CLIENT_ID": "client",
+    "REDDIT_CLIENT_SECRET": "secret",
+    "REDDIT_PASSWORD": "password",
 }
 
 
@@ -48,9 +63,20 @@ def test_every_configured_adapter_is_built_with_its_secrets() -> None:
         ("boston-311", Open311Adapter),
         ("city-bsky", BlueskyAdapter),
         ("inbox", EmailAdapter),
+        ("city-masto", MastodonAdapter),
+        ("city-x", XAdapter),
+        ("city-fb", FacebookAdapter),
+        ("city-reddit", RedditAdapter),
     ]
-    assert [s.every for s in sources.scheduled] == [300, 300, 60, 60]
-    assert set(sources.repliers) == {"city-bsky", "inbox"}
+    assert [s.every for s in sources.scheduled] == [300, 300, 60, 60, 60, 300, 300, 120]
+    assert set(sources.repliers) == {
+        "city-bsky",
+        "inbox",
+        "city-masto",
+        "city-x",
+        "city-fb",
+        "city-reddit",
+    }
     assert isinstance(sources.repliers["inbox"], EmailReplier)
 
 
