@@ -23,18 +23,18 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from bot import metrics
 from bot.adapters.base import ReplyError
-from bot.cards import CardView, render
+from bot.card_state import card_view
+from bot.cards import render
 from bot.clock import Clock
 from bot.replies import Replies
 from bot.slack_ids import CARD_EVENT_TYPE
-from storage import cards, events, mentions, outbox
-from storage import rules as stored
+from storage import cards, events, outbox
 from storage.db import session_scope
-from storage.models import Card, Event, EventKind, Outbox, OutboxKind
+from storage.models import Card, EventKind, Outbox, OutboxKind
 
 log = logging.getLogger(__name__)
 
@@ -429,52 +429,6 @@ class Delivery:
             log.warning("Slack auth.test failed", exc_info=True)
             return False
         return True
-
-
-def card_view(session: Session, card: Card) -> CardView:
-    """The card's state, derived from the mention and its hand-over events."""
-    mention = mentions.get(session=session, mention_id=card.mention_id)
-    assert mention is not None and mention.id is not None
-    names = {d.slug: d.name for d in stored.departments(session=session)}
-    handovers = list(
-        session.exec(
-            select(Event)
-            .where(
-                Event.mention_id == mention.id,
-                Event.kind == EventKind.HANDED_OVER.value,
-                col(Event.at) >= card.created_at,
-            )
-            .order_by(col(Event.id))
-        )
-    )
-    moved = next((e for e in handovers if e.data.get("from") == card.department), None)
-    arrived = next((e for e in reversed(handovers) if e.data.get("to") == card.department), None)
-
-    def name(slug: str | None) -> str:
-        return names.get(slug, slug) if slug else "triage"
-
-    return CardView(
-        mention_id=mention.id,
-        source=mention.source,
-        author=mention.author,
-        text=mention.text,
-        title=mention.title,
-        url=mention.url,
-        created_at=mention.created_at,
-        received_at=mention.received_at,
-        department_name=names.get(card.department or ""),
-        rule=mention.rule,
-        route_reason=mention.route_reason,
-        status=mention.status,
-        claimed_by=mention.claimed_by,
-        answered_by=mention.answered_by,
-        dismissed_by=mention.dismissed_by,
-        dismissed_reason=mention.dismissed_reason,
-        moved_to=name(moved.data.get("to")) if moved and not card.active else None,
-        moved_by=moved.actor if moved and not card.active else None,
-        handed_from=name(arrived.data.get("from")) if arrived and card.active else None,
-        handed_by=arrived.actor if arrived and card.active else None,
-    )
 
 
 def _backoff(attempt: int) -> float:

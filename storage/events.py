@@ -27,3 +27,12 @@ def record(
 def for_mention(*, session: Session, mention_id: int) -> list[Event]:
     query = select(Event).where(Event.mention_id == mention_id).order_by(col(Event.id))
     return list(session.exec(query))
+
+
+def of_kind_since(*, session: Session, mention_id: int, kind: str, since: datetime) -> list[Event]:
+    query = (
+        select(Event)
+        .where(Event.mention_id == mention_id, Event.kind == kind, col(Event.at) >= since)
+        .order_by(col(Event.id))
+    )
+    return list(session.exec(query))
