@@ -107,7 +107,9 @@ class Claims:
         self, *, mention_id: int, user_id: str, request_key: str, channel_id: str
     ) -> Outcome:
         def act(session: Session, m: Mention) -> Outcome:
-            if not mentions.release(session=session, mention_id=mention_id, user_id=user_id):
+            if not mentions.release(
+                session=session, mention_id=mention_id, user_id=user_id, now=self.clock.now()
+            ):
                 m = _fresh(session, m)
                 why = (
                     f"Only <@{m.claimed_by}>, who claimed it, can release it."
@@ -222,6 +224,7 @@ class Claims:
                 mention_id=mention_id,
                 from_department=m.department,
                 to_department=to_department,
+                now=now,
             ):
                 return Outcome(ok=False, message=self._closed(_fresh(session, m)))
             events.record(

@@ -75,6 +75,7 @@ class Ingestor:
                 "route_reason": match.reason if match else None,
                 "status": "new",
                 "version": 0,
+                "next_nudge_at": now,  # the nudge sweep works out the schedule
             },
         )
         if mention_id is None:

@@ -35,13 +35,25 @@ def get(*, session: Session, mention_id: int) -> Mention | None:
 
 
 def _change(
-    session: Session, mention_id: int, where: list[ColumnElement[bool]], **values: Any
+    session: Session,
+    mention_id: int,
+    where: list[ColumnElement[bool]],
+    *,
+    reschedule_at: datetime | None,
+    **values: Any,
 ) -> int | None:
+    # Any change of state asks the nudge sweep to work out the schedule again
+    # (``reschedule_at``), or stops it for a closed mention (None).
     stmt = (
         update(Mention)
         .execution_options(synchronize_session=False)
         .where(col(Mention.id) == mention_id, *where)
-        .values(version=col(Mention.version) + 1, **values)
+        .values(
+            version=col(Mention.version) + 1,
+            next_nudge_at=reschedule_at,
+            next_nudge_stage=None,
+            **values,
+        )
     )
     version = session.execute(stmt.returning(col(Mention.version))).scalar_one_or_none()
     return int(version) if version is not None else None
@@ -52,17 +64,19 @@ def claim(*, session: Session, mention_id: int, user_id: str, now: datetime) -> 
         session,
         mention_id,
         [col(Mention.status) == MentionStatus.NEW.value, col(Mention.claimed_by).is_(None)],
+        reschedule_at=now,
         status=MentionStatus.CLAIMED.value,
         claimed_by=user_id,
         claimed_at=now,
     )
 
 
-def release(*, session: Session, mention_id: int, user_id: str) -> int | None:
+def release(*, session: Session, mention_id: int, user_id: str, now: datetime) -> int | None:
     return _change(
         session,
         mention_id,
         [col(Mention.status) == MentionStatus.CLAIMED.value, col(Mention.claimed_by) == user_id],
+        reschedule_at=now,
         status=MentionStatus.NEW.value,
         claimed_by=None,
         claimed_at=None,
@@ -77,6 +91,7 @@ def answer(
         session,
         mention_id,
         [col(Mention.status).in_(OPEN_STATUSES)],
+        reschedule_at=None,
         status=MentionStatus.ANSWERED.value,
         claimed_by=func.coalesce(col(Mention.claimed_by), user_id),
         claimed_at=func.coalesce(col(Mention.claimed_at), now),
@@ -91,6 +106,7 @@ def dismiss(*, session: Session, mention_id: int, user_id: str, reason: str) -> 
         session,
         mention_id,
         [col(Mention.status).in_(OPEN_STATUSES)],
+        reschedule_at=None,
         status=MentionStatus.DISMISSED.value,
         dismissed_by=user_id,
         dismissed_reason=reason,
@@ -98,7 +114,12 @@ def dismiss(*, session: Session, mention_id: int, user_id: str, reason: str) -> 
 
 
 def hand_over(
-    *, session: Session, mention_id: int, from_department: str | None, to_department: str
+    *,
+    session: Session,
+    mention_id: int,
+    from_department: str | None,
+    to_department: str,
+    now: datetime,
 ) -> int | None:
     """Move an open mention to another department; it arrives there unclaimed."""
     same_department = (
@@ -110,8 +131,46 @@ def hand_over(
         session,
         mention_id,
         [col(Mention.status).in_(OPEN_STATUSES), same_department],
+        reschedule_at=now,
         department=to_department,
         status=MentionStatus.NEW.value,
         claimed_by=None,
         claimed_at=None,
     )
+
+
+def snooze(*, session: Session, mention_id: int, until: datetime) -> int | None:
+    """Push the pending reminder to ``until``; the stage stays what it was."""
+    stmt = (
+        update(Mention)
+        .execution_options(synchronize_session=False)
+        .where(col(Mention.id) == mention_id, col(Mention.status).in_(OPEN_STATUSES))
+        .values(next_nudge_at=until)
+        .returning(col(Mention.version))
+    )
+    version = session.execute(stmt).scalar_one_or_none()
+    return int(version) if version is not None else None
+
+
+def due_for_nudge(*, session: Session, now: datetime, limit: int) -> list[Mention]:
+    """Open mentions whose reminder time has come, oldest first (index on next_nudge_at)."""
+    query = (
+        select(Mention)
+        .where(col(Mention.next_nudge_at) <= now, col(Mention.status).in_(OPEN_STATUSES))
+        .order_by(col(Mention.next_nudge_at))
+        .limit(limit)
+    )
+    return list(session.exec(query))
+
+
+def set_schedule(
+    *, session: Session, mention_id: int, version: int, at: datetime | None, stage: str | None
+) -> bool:
+    """Record the next reminder, unless the mention changed since it was read."""
+    stmt = (
+        update(Mention)
+        .execution_options(synchronize_session=False)
+        .where(col(Mention.id) == mention_id, col(Mention.version) == version)
+        .values(next_nudge_at=at, next_nudge_stage=stage)
+    )
+    return bool(session.execute(stmt).rowcount == 1)  # type: ignore[attr-defined]

@@ -49,6 +49,7 @@ class EventKind(StrEnum):
     REPLIED = "replied"  # the answer reached the citizen on the source platform
     REPLY_FAILED = "reply_failed"
     SOURCE_UPDATED = "source_updated"  # e.g. a 311 request's status changed at the city
+    SNOOZED = "snoozed"
 
 
 class OutboxKind(StrEnum):
@@ -57,6 +58,7 @@ class OutboxKind(StrEnum):
     THREAD_REPLY = "thread_reply"
     EPHEMERAL = "ephemeral"
     PLATFORM_REPLY = "platform_reply"  # the answer, sent to the citizen by the source's adapter
+    MESSAGE = "message"  # a plain message (a reminder to a channel or a direct message)
 
 
 class OutboxStatus(StrEnum):
@@ -123,6 +125,10 @@ class Mention(SQLModel, table=True):
     dismissed_by: str | None = None
     dismissed_reason: str | None = None
     version: int = 0
+    # The nudge sweep's schedule: when to look at this mention next, and for which stage
+    # (None: the schedule must be worked out again, e.g. after a claim or a release).
+    next_nudge_at: datetime | None = _utc(default=None, index=True)
+    next_nudge_stage: str | None = Field(default=None, max_length=32)
 
 
 class Event(SQLModel, table=True):
@@ -190,6 +196,25 @@ class AdapterState(SQLModel, table=True):
     next_run_at: datetime | None = _utc(default=None)
     lease_owner: str | None = None
     lease_until: datetime | None = _utc(default=None)
+
+
+# Nudges: one row per (mention, stage), ever; the unique key decides which replica sends.
+class Nudge(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("mention_id", "stage", name="uq_nudge_mention_stage"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int = Field(foreign_key="mention.id", index=True)
+    stage: str = Field(max_length=32)
+    target: str | None = None  # who was asked: a user id, or a channel
+    sent_at: datetime = _utc()
+
+
+class Away(SQLModel, table=True):
+    """``/engage away until <date>``: not picked for reminders before ``until``."""
+
+    user_id: str = Field(primary_key=True, max_length=32)
+    until: datetime = _utc()
+    set_at: datetime = _utc()
 
 
 class SlackInbox(SQLModel, table=True):

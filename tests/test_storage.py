@@ -91,8 +91,8 @@ def test_state_changes_are_conditional(engine: Engine) -> None:
     mention_id = _mention(engine)
     with session_scope(engine) as s:
         assert mentions.claim(session=s, mention_id=mention_id, user_id="U1", now=NOW)
-        assert not mentions.release(session=s, mention_id=mention_id, user_id="U2")
-        assert mentions.release(session=s, mention_id=mention_id, user_id="U1")
+        assert not mentions.release(session=s, mention_id=mention_id, user_id="U2", now=NOW)
+        assert mentions.release(session=s, mention_id=mention_id, user_id="U1", now=NOW)
         assert mentions.answer(session=s, mention_id=mention_id, user_id="U3", text="done", now=NOW)
         assert not mentions.dismiss(session=s, mention_id=mention_id, user_id="U1", reason="spam")
         assert not mentions.claim(session=s, mention_id=mention_id, user_id="U1", now=NOW)
@@ -106,10 +106,10 @@ def test_hand_over_only_from_the_current_department(engine: Engine) -> None:
     mention_id = _mention(engine)
     with session_scope(engine) as s:
         assert mentions.hand_over(
-            session=s, mention_id=mention_id, from_department=None, to_department="parks"
+            session=s, mention_id=mention_id, from_department=None, to_department="parks", now=NOW
         )
         assert not mentions.hand_over(
-            session=s, mention_id=mention_id, from_department=None, to_department="roads"
+            session=s, mention_id=mention_id, from_department=None, to_department="roads", now=NOW
         )
 
 
