@@ -56,6 +56,7 @@ class WebApi(Workspace):
             "conversations.info": self._conversation_info,
             "conversations.members": self._members,
             "users.info": self._user_info,
+            "users.getPresence": self._user_presence,
             "views.open": self._views_open,
             "views.push": self._views_push,
             "views.update": self._views_update,
@@ -254,6 +255,12 @@ class WebApi(Workspace):
         if user is None:
             raise ApiError("user_not_found")
         return {"ok": True, "user": copy.deepcopy(user)}
+
+    def _user_presence(self, args: JSON) -> JSON:
+        user = self._users.get(str(args.get("user") or ""))
+        if user is None:
+            raise ApiError("user_not_found")
+        return {"ok": True, "presence": user.get("presence", "active")}
 
     # ----------------------------------------------------------------- conversations
     def _history(self, args: JSON) -> JSON:

@@ -90,6 +90,11 @@ class Workspace:
         with self._lock:
             self._users[user_id] = user
 
+    def set_presence(self, user_id: str, presence: str) -> None:
+        """``active`` or ``away``, as ``users.getPresence`` reports it."""
+        with self._lock:
+            self._users[user_id]["presence"] = presence
+
     def fail_next(
         self,
         method: str,
