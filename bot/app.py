@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -27,10 +27,13 @@ from bot.clock import Clock, SystemClock
 from bot.config import EngageConfig, Settings
 from bot.delivery import Delivery
 from bot.ingest import Ingestor, IngestResult
+from bot.nudges import Nudger
+from bot.nudges import policies as nudge_policies
 from bot.polling import Poller, Scheduled, StreamingAdapter
 from bot.replies import Replies
 from bot.routing import Match
 from bot.rulebook import Rulebook, config_rows
+from bot.slack_directory import SlackDirectory
 from bot.web import WebApp
 from storage import inbox
 from storage import outbox as outbox_rows
@@ -84,6 +87,14 @@ class Engage:
         self.claims = Claims(
             engine=self.engine, clock=self.clock, wake=self.delivery.wake, replies=self.replies
         )
+        self.directory = SlackDirectory(self.client)
+        self.nudger = Nudger(
+            engine=self.engine,
+            clock=self.clock,
+            policies=nudge_policies(config),
+            directory=self.directory,
+            wake=self.delivery.wake,
+        )
         self.poller = Poller(
             engine=self.engine, ingestor=self.ingestor, clock=self.clock, wake=self.delivery.wake
         )
@@ -126,7 +137,7 @@ class Engage:
             # and a thread hop per request.
             process_before_response=True,
         )
-        handlers.register(app, claims=self.claims, route_test=self.route_test)
+        handlers.register(app, claims=self.claims, nudger=self.nudger, route_test=self.route_test)
 
         @app.error
         def on_error(error: Exception, body: dict[str, Any]) -> None:
@@ -194,6 +205,13 @@ class Engage:
         }
         self.scheduler.add_job(self._check_slack, "interval", seconds=300, id="slack-auth", **jobs)
         self.scheduler.add_job(
+            self.nudger.sweep,
+            "interval",
+            id="nudge-sweep",
+            seconds=self.config.nudges.sweep_every,
+            **jobs,
+        )
+        self.scheduler.add_job(
             self._forget_old_requests, "interval", hours=6, id="inbox-gc", **jobs
         )
         for item in self.adapters:
@@ -241,6 +259,13 @@ class Engage:
             return ""
         return f"http://{self._server.effective_host}:{self._server.effective_port}"
 
+    def run_scheduled_now(self) -> None:
+        """Run every scheduled job at once (after the clock moved, e.g. in the sandbox)."""
+        now = datetime.now(UTC)
+        for job in self.scheduler.get_jobs():
+            job.modify(next_run_time=now)
+        self.delivery.wake()
+
     def _start_stream(self, item: Scheduled) -> None:
         adapter = cast(StreamingAdapter, item.adapter)
 
@@ -275,6 +300,4 @@ class Engage:
 
 
 def _soon() -> Any:
-    from datetime import UTC, datetime
-
     return datetime.now(UTC) + timedelta(seconds=1)

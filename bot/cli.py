@@ -36,6 +36,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--config", help="YAML config (default: $ENGAGE_CONFIG, else the sample)")
     run.set_defaults(handler=_run)
 
+    sandbox = sub.add_parser(
+        "sandbox", help="try Engage on this machine: the bot and a stand-in for Slack in a browser"
+    )
+    sandbox.add_argument("--config", help="YAML config (default: $ENGAGE_CONFIG, else the sample)")
+    sandbox.add_argument("--host", default="127.0.0.1", help="address of the page (127.0.0.1)")
+    sandbox.add_argument("--port", type=int, default=8080, help="port of the page (8080)")
+    sandbox.add_argument("--no-samples", action="store_true", help="start with no mentions")
+    sandbox.set_defaults(handler=_sandbox)
+
     config = sub.add_parser("config", help="check a config file").add_subparsers(metavar="ACTION")
     check = config.add_parser("check", help="validate FILE and print a summary; exit 2 if wrong")
     check.add_argument("file")
@@ -77,6 +86,28 @@ def _run(args: argparse.Namespace) -> int:
     print(f"engage: listening on {engage.url}", file=sys.stderr)
     stop.wait()
     engage.stop()
+    return 0
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    from bot import logs
+    from bot.sandbox.run import Sandbox
+
+    settings = Settings.from_env()
+    logs.setup("WARNING", "text")
+    sandbox = Sandbox(
+        _config(settings, args.config), host=args.host, port=args.port, seed=not args.no_samples
+    )
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        url = sandbox.start()
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    print(f"Engage sandbox: open {url} in your browser (Ctrl-C stops it)", flush=True)
+    stop.wait()
+    sandbox.stop()
     return 0
 
 

@@ -23,6 +23,7 @@ from pydantic import Field, ValidationError, field_validator
 from bot.config_adapters import ADAPTER_TYPES, AdapterConfig
 from bot.config_base import ConfigError as ConfigError  # re-exported: callers import it here
 from bot.config_base import Model as _Model
+from bot.office_time import OfficeHours
 from bot.routing import Router, RuleDef, RuleError
 
 SLACK_API_URL = "https://slack.com/api/"
@@ -102,12 +103,53 @@ class Settings:
 
 
 # The YAML config.
+def _duration(value: str | int) -> int:
+    """Minutes from ``90``, ``"90m"``, ``"4h"`` or ``"1h30m"``."""
+    if isinstance(value, int):
+        return value
+    match = re.fullmatch(r"\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m?)?\s*", str(value))
+    if not match or not any(match.groups()):
+        raise ValueError(f"{value!r} is not a duration (like 45m, 4h or 1h30m)")
+    return int(match.group(1) or 0) * 60 + int(match.group(2) or 0)
+
+
+class OfficeHoursConfig(_Model):
+    hours: dict[str, str] = Field(default_factory=lambda: {"mon-fri": "09:00-17:00"})
+    holidays: str | None = None  # country, or country-subdivision: US, US-MA, FR, DE-BY
+    closures: tuple[str, ...] = ()  # ISO dates the office is closed
+
+
+class SlaConfig(_Model):
+    """Service levels, counted in office time."""
+
+    claim: int = 240  # minutes until an unclaimed mention is overdue
+    answer: int = 480  # minutes from the claim until the answer is overdue
+    warn_at: float = Field(default=0.75, gt=0, lt=1)  # heads-up at this share of the SLA
+
+    _minutes = field_validator("claim", "answer", mode="before")(_duration)
+
+
+class EscalationConfig(_Model):
+    """Which rungs of the ladder a department uses (all by default)."""
+
+    warn: bool = True  # a heads-up in the thread before the SLA runs out
+    thread: bool = True  # unclaimed: the thread, naming one person picked by rotation
+    channel: bool = True  # still unclaimed: the whole channel
+    claimer: bool = True  # claimed, unanswered: a direct message to the claimer
+    hand_back: bool = True  # no reply from the claimer: the claim returns to the channel
+    lead: bool = True  # last: the department's leads, with the list of what is overdue
+    care_limit: int = Field(default=2, ge=0)  # "handle with care" mentions a day per person
+
+
 class DepartmentConfig(_Model):
     slug: str
     name: str
     channel: str
     leads: tuple[str, ...] = ()
     timezone: str = "UTC"
+    office_hours: OfficeHoursConfig = OfficeHoursConfig()
+    sla: SlaConfig = SlaConfig()
+    escalation: EscalationConfig = EscalationConfig()
 
     @field_validator("slug")
     @classmethod
@@ -134,7 +176,7 @@ class DepartmentConfig(_Model):
     def _tz(cls, v: str) -> str:
         try:
             ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder like "America"
             raise ValueError(
                 f"unknown time zone {v!r} (use an IANA name like Europe/Paris)"
             ) from None
@@ -170,6 +212,14 @@ class CommsTeamConfig(_Model):
     usergroup: str | None = None
 
 
+class NudgeConfig(_Model):
+    sweep_every: int = Field(default=60, ge=5, description="seconds between nudge sweeps")
+    # Triage has no department: its SLAs and hours (the comms team's) come from here.
+    timezone: str = "UTC"
+    office_hours: OfficeHoursConfig = OfficeHoursConfig()
+    sla: SlaConfig = SlaConfig()
+
+
 class DeliveryConfig(_Model):
     channel_interval: float = Field(default=1.0, ge=0, description="seconds between posts")
     max_attempts: int = Field(default=8, ge=1)
@@ -182,6 +232,7 @@ class EngageConfig(_Model):
     adapters: tuple[AdapterConfig, ...] = ()
     comms_team: CommsTeamConfig = CommsTeamConfig()
     delivery: DeliveryConfig = DeliveryConfig()
+    nudges: NudgeConfig = NudgeConfig()
 
     def department(self, slug: str) -> DepartmentConfig | None:
         return next((d for d in self.departments if d.slug == slug), None)
@@ -265,6 +316,15 @@ def _cross_check(config: EngageConfig, where: str, root: Any) -> None:
             Router([rule.to_def()])
         except RuleError as exc:
             fail(("rules", i), str(exc))
+    for i, department in enumerate(config.departments):
+        try:
+            office_hours(department.timezone, department.office_hours)
+        except ValueError as exc:
+            fail(("departments", i, "office_hours"), str(exc))
+    try:
+        office_hours(config.nudges.timezone, config.nudges.office_hours)
+    except ValueError as exc:
+        fail(("nudges", "office_hours"), str(exc))
     adapter_names: set[str] = set()
     for i, adapter in enumerate(config.adapters):
         if adapter.name in adapter_names:
@@ -310,3 +370,9 @@ def _line_of(node: Any, loc: tuple[Any, ...]) -> int | None:
             continue
         found = node.start_mark.line + 1
     return found
+
+
+def office_hours(timezone: str, config: OfficeHoursConfig) -> OfficeHours:
+    return OfficeHours.parse(
+        timezone=timezone, hours=config.hours, holidays=config.holidays, closures=config.closures
+    )

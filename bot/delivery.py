@@ -38,7 +38,10 @@ from storage.models import Card, EventKind, Outbox, OutboxKind
 
 log = logging.getLogger(__name__)
 
+# Posts that carry their outbox id in metadata and are looked for after an uncertain attempt.
 POSTS = (OutboxKind.POST_CARD.value, OutboxKind.THREAD_REPLY.value)
+# Everything that goes through chat.postMessage is paced per channel.
+PACED = (*POSTS, OutboxKind.MESSAGE.value)
 # Slack's answer means the call had no effect and never will without a change by a person.
 PERMANENT = {
     "channel_not_found",
@@ -177,7 +180,7 @@ class Delivery:
             waits = []
             for row in rows:
                 ready_at = self._next_post.get(row.channel_id, 0.0)
-                if row.kind in POSTS and ready_at > mono:
+                if row.kind in PACED and ready_at > mono:
                     waits.append(ready_at - mono)
                     continue
                 job = Job(
@@ -204,6 +207,19 @@ class Delivery:
     def _send(self, job: Job) -> dict[str, Any]:
         if job.kind == OutboxKind.PLATFORM_REPLY:
             return self._reply(job)
+        if job.kind == OutboxKind.MESSAGE:
+            # Reminders and direct messages: a rare double after an uncertain attempt is
+            # better than none (a DM has no history we may read to look first).
+            self._next_post[job.channel_id] = time.monotonic() + self.channel_interval
+            response = self._call(
+                "chat.postMessage",
+                channel=job.channel_id,
+                text=job.payload["text"],
+                blocks=job.payload.get("blocks"),
+                unfurl_links=False,
+                unfurl_media=False,
+            )
+            return {"channel": response["channel"], "ts": response["ts"]}
         if job.kind == OutboxKind.EPHEMERAL:
             self._call(
                 "chat.postEphemeral",
@@ -236,7 +252,13 @@ class Delivery:
         if job.kind == OutboxKind.UPDATE_CARD:
             self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
             return {"channel": channel, "ts": ts}
-        return self._post(job, text=text, blocks=blocks, thread_ts=ts)
+        return self._post(
+            job,
+            text=text,
+            blocks=blocks,
+            thread_ts=ts,
+            broadcast=bool(job.payload.get("broadcast")),
+        )
 
     def _reply(self, job: Job) -> dict[str, Any]:
         """Send a staff answer to the citizen through the adapter that brought the mention."""
@@ -262,6 +284,7 @@ class Delivery:
         text: str,
         blocks: list[dict[str, Any]] | None,
         thread_ts: str | None = None,
+        broadcast: bool = False,
     ) -> dict[str, Any]:
         if job.needs_check:
             found = self._find(job, thread_ts)
@@ -286,6 +309,8 @@ class Delivery:
             args["blocks"] = blocks
         if thread_ts is not None:
             args["thread_ts"] = thread_ts
+            if broadcast:
+                args["reply_broadcast"] = True  # also shown in the channel
         response = self._call("chat.postMessage", **args)
         return {"channel": response["channel"], "ts": response["ts"]}
 
@@ -383,7 +408,7 @@ class Delivery:
             self._give_up(job, f"{retry} (after {job.attempts + 1} attempts)")
             return
         delay = retry.after if retry.after is not None else _backoff(job.attempts + 1)
-        if retry.after is not None and job.kind in POSTS:
+        if retry.after is not None and job.kind in PACED:
             self._next_post[job.channel_id] = time.monotonic() + delay
         log.warning(
             "delivery will retry",

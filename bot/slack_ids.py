@@ -13,6 +13,10 @@ class ActionId(StrEnum):
     DISMISS = "engage.dismiss"
     OPEN_ORIGINAL = "engage.open_original"
     RETRY_REPLY = "engage.retry_reply"
+    SNOOZE = "engage.snooze"
+    STILL_ON_IT = "engage.still_on_it"
+    HAND_BACK = "engage.hand_back"
+    NEED_HELP = "engage.need_help"
 
 
 class CallbackId(StrEnum):

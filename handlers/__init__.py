@@ -10,14 +10,20 @@ from collections.abc import Callable
 from slack_bolt import App
 
 from bot.claims import Claims
+from bot.nudges import Nudger
 from bot.routing import Match
-from handlers import actions, commands, events, views
+from handlers import actions, commands, events, nudges, views
 
 
 def register(
-    app: App, *, claims: Claims, route_test: Callable[[str], tuple[Match | None, str]]
+    app: App,
+    *,
+    claims: Claims,
+    nudger: Nudger,
+    route_test: Callable[[str], tuple[Match | None, str]],
 ) -> None:
     actions.register(app, claims)
     views.register(app, claims)
     events.register(app, claims)
-    commands.register(app, route_test)
+    nudges.register(app, claims, nudger)
+    commands.register(app, route_test, nudger)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App
 
 from bot.mrkdwn import escape
+from bot.nudges import Nudger
 from bot.routing import Match
 from bot.slack_ids import COMMAND
 
@@ -16,14 +18,31 @@ HELP = (
     "• Claim a card to answer it; *Answered* records your reply; *Hand over* sends it to "
     "another department; *No action / spam* closes it with a reason.\n"
     "• Reply in a card's thread to claim it, if nobody has.\n"
-    "• `/engage route-test <text>`: which rule would route this text, and why."
+    "• `/engage route-test <text>`: which rule would route this text, and why.\n"
+    "• `/engage away until 2026-12-24`: no reminders for you until then; "
+    "`/engage back` ends it."
 )
 
 
-def register(app: App, route_test: Callable[[str], tuple[Match | None, str]]) -> None:
+def register(
+    app: App, route_test: Callable[[str], tuple[Match | None, str]], nudger: Nudger
+) -> None:
     def on_command(ack: Ack, command: dict[str, Any]) -> None:
         text = str(command.get("text") or "").strip()
         verb, _, rest = text.partition(" ")
+        user = str(command.get("user_id") or "")
+        if verb == "away":
+            until = _date(rest.removeprefix("until").strip())
+            if until is None:
+                ack(text="Say until when, e.g. `/engage away until 2026-12-24`.")
+                return
+            nudger.set_away(user_id=user, until=until)
+            ack(text=f"No reminders for you until {until:%A %d %B %Y}. `/engage back` ends it.")
+            return
+        if verb == "back":
+            nudger.set_away(user_id=user, until=None)
+            ack(text="Welcome back: you are in the reminder rotation again.")
+            return
         if verb == "route-test" and rest.strip():
             match, department = route_test(rest.strip())
             if match is None:
@@ -35,3 +54,12 @@ def register(app: App, route_test: Callable[[str], tuple[Match | None, str]]) ->
         ack(text=HELP)
 
     app.command(COMMAND)(on_command)
+
+
+def _date(text: str) -> datetime | None:
+    """The start of the day after ``YYYY-MM-DD`` (away *until* that day, inclusive), in UTC."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return datetime.combine(day + timedelta(days=1), time(0), UTC)

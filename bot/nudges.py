@@ -1,0 +1,621 @@
+"""Nudges: bring stale mentions back to people's attention, fairly and only in office hours.
+
+The ladder (each rung can be switched off per department):
+
+- unclaimed, counted in office time from arrival against the claim SLA:
+  ``claim_warn`` (a heads-up at ``warn_at``), ``claim_thread`` (the thread, naming one person
+  picked by rotation), ``claim_channel`` (the whole channel, at 1.5x), ``claim_lead`` (the
+  leads, at 2x);
+- claimed but unanswered, counted from the claim against the answer SLA: ``answer_warn``,
+  ``answer_dm`` (a direct message to the claimer with *still on it* / *hand back* / *need
+  help*), ``answer_return`` (no reply: the claim returns to the channel, both names kept on
+  record, at 1.5x), ``answer_lead`` (at 2x).
+
+How it stays cheap and safe: each mention carries when to look at it next and for which stage
+(``next_nudge_at``, indexed), so a sweep reads only what is due. Any change of state clears the
+stage and the sweep works the schedule out again. A ``Nudge`` row per (mention, stage) with a
+unique key decides who sends: a stage is sent once per mention, ever, even with several
+replicas sweeping at once. Outside office hours nothing is sent; what fell due is looked at
+again when the office opens, and a department's reminders of one stage in one sweep go out as
+one grouped message rather than a burst.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.cards import source_label
+from bot.clock import Clock
+from bot.config import (
+    EngageConfig,
+    EscalationConfig,
+    OfficeHoursConfig,
+    SlaConfig,
+    office_hours,
+)
+from bot.mrkdwn import escape, one_line, safe
+from bot.office_time import OfficeHours
+from bot.rotation import Candidate, pick
+from bot.slack_directory import SlackDirectory
+from bot.slack_ids import ActionId
+from storage import cards, events, inbox, mentions, outbox
+from storage import nudges as rows
+from storage.db import session_scope
+from storage.models import EventKind, Mention, OutboxKind
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    ladder: str  # "claim": unclaimed, from arrival; "answer": claimed, from the claim
+    factor: float | None  # share of the SLA; None: the department's warn_at
+    rung: str  # the EscalationConfig switch that enables it
+    escalation: bool = False  # recorded as "escalated" rather than "nudged"
+
+
+LADDERS = {
+    "claim": (
+        Stage("claim_warn", "claim", None, "warn"),
+        Stage("claim_thread", "claim", 1.0, "thread"),
+        Stage("claim_channel", "claim", 1.5, "channel"),
+        Stage("claim_lead", "claim", 2.0, "lead", escalation=True),
+    ),
+    "answer": (
+        Stage("answer_warn", "answer", None, "warn"),
+        Stage("answer_dm", "answer", 1.0, "claimer"),
+        Stage("answer_return", "answer", 1.5, "hand_back", escalation=True),
+        Stage("answer_lead", "answer", 2.0, "lead", escalation=True),
+    ),
+}
+STAGES = {s.name: s for ladder in LADDERS.values() for s in ladder}
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One department's service levels, hours and ladder."""
+
+    name: str
+    channel: str
+    leads: tuple[str, ...]
+    hours: OfficeHours
+    claim: timedelta
+    answer: timedelta
+    warn_at: float
+    rungs: frozenset[str]
+    care_limit: int = 2
+
+    def due(self, stage: Stage, mention: Mention) -> datetime | None:
+        base = mention.received_at if stage.ladder == "claim" else mention.claimed_at
+        if base is None:
+            return None
+        sla = self.claim if stage.ladder == "claim" else self.answer
+        return self.hours.add(base, sla * (stage.factor or self.warn_at))
+
+
+@dataclass
+class _Sent:
+    mention: Mention
+    stage: Stage
+    card_channel: str | None
+    card_ts: str | None
+
+
+class Nudger:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        clock: Clock,
+        policies: Mapping[str | None, Policy],
+        directory: SlackDirectory,
+        wake: Callable[[], None],
+        batch: int = 500,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.policies = dict(policies)  # by department slug; None: triage
+        self.directory = directory
+        self.wake = wake
+        self.batch = batch
+
+    def policy(self, department: str | None) -> Policy:
+        return self.policies.get(department) or self.policies[None]
+
+    # The sweep.
+    def sweep(self) -> int:
+        """Send what is due now; return how many reminders went out. Safe to run anywhere."""
+        now = self.clock.now()
+        sent: dict[tuple[str | None, str], list[_Sent]] = defaultdict(list)
+        with session_scope(self.engine) as session:
+            for mention in mentions.due_for_nudge(session=session, now=now, limit=self.batch):
+                item = self._consider(session, mention, now)
+                if item is not None:
+                    sent[(mention.department, item.stage.name)].append(item)
+            for (department, stage), items in sent.items():
+                self._announce(session, self.policy(department), STAGES[stage], items, now)
+        if sent:
+            self.wake()
+        return sum(len(items) for items in sent.values())
+
+    def _consider(self, session: Session, mention: Mention, now: datetime) -> _Sent | None:
+        assert mention.id is not None
+        policy = self.policy(mention.department)
+        stage = STAGES.get(mention.next_nudge_stage or "")
+        if stage is None or stage.ladder != _ladder(mention):
+            stage, at = self._next(session, mention, policy)
+            if stage is None or at is None or at > now:
+                mentions.set_schedule(
+                    session=session,
+                    mention_id=mention.id,
+                    version=mention.version,
+                    at=at,
+                    stage=stage.name if stage else None,
+                )
+                return None
+        if not policy.hours.is_open(now):
+            # Nothing at night: look again when the office opens, with everything else due.
+            mentions.set_schedule(
+                session=session,
+                mention_id=mention.id,
+                version=mention.version,
+                at=policy.hours.next_open(now),
+                stage=stage.name,
+            )
+            return None
+        if not rows.record(
+            session=session, mention_id=mention.id, stage=stage.name, target=None, now=now
+        ):
+            stage = None  # sent already (another replica): only the schedule moves on
+        following, at = self._next(session, mention, policy)
+        mentions.set_schedule(
+            session=session,
+            mention_id=mention.id,
+            version=mention.version,
+            at=at,
+            stage=following.name if following else None,
+        )
+        if stage is None:
+            return None
+        card = cards.active(session=session, mention_id=mention.id)
+        return _Sent(mention, stage, card.channel_id if card else None, card.ts if card else None)
+
+    def _next(
+        self, session: Session, mention: Mention, policy: Policy
+    ) -> tuple[Stage | None, datetime | None]:
+        assert mention.id is not None
+        done = rows.sent_stages(session=session, mention_id=mention.id)
+        for stage in LADDERS[_ladder(mention)]:
+            if stage.name in done or stage.rung not in policy.rungs:
+                continue
+            return stage, policy.due(stage, mention)
+        return None, None
+
+    # What each rung says, and to whom.
+    def _announce(
+        self, session: Session, policy: Policy, stage: Stage, items: list[_Sent], now: datetime
+    ) -> None:
+        kind = EventKind.ESCALATED if stage.escalation else EventKind.NUDGED
+        if stage.name in ("claim_thread", "claim_channel"):
+            target = self._rotate(session, policy, items[0].mention, now)
+        else:
+            target = None
+        for item in items:
+            assert item.mention.id is not None
+            who = item.mention.claimed_by if stage.ladder == "answer" else target
+            if who:
+                rows.set_target(
+                    session=session, mention_id=item.mention.id, stage=stage.name, target=who
+                )
+            events.record(
+                session=session,
+                mention_id=item.mention.id,
+                kind=kind,
+                at=now,
+                data={"stage": stage.name, "target": who},
+            )
+        if stage.name == "answer_return":
+            for item in items:
+                self._hand_back(session, item, now)
+        elif stage.name.endswith("_lead"):
+            self._to_leads(session, policy, stage, items, now)
+        elif stage.name == "answer_dm":
+            by_claimer: dict[str, list[_Sent]] = defaultdict(list)
+            for item in items:
+                by_claimer[item.mention.claimed_by or ""].append(item)
+            for claimer, mine in by_claimer.items():
+                self._dm_claimer(session, policy, claimer, mine, now)
+        elif len(items) == 1:
+            self._in_thread(session, policy, stage, items[0], target, now)
+        else:
+            self._grouped(session, policy, stage, items, target, now)
+
+    def _in_thread(
+        self,
+        session: Session,
+        policy: Policy,
+        stage: Stage,
+        item: _Sent,
+        target: str | None,
+        now: datetime,
+    ) -> None:
+        m = item.mention
+        waited = _span(policy.hours.between(m.received_at, now))
+        if stage.name == "claim_warn":
+            left = _span(max(timedelta(), policy.claim - policy.hours.between(m.received_at, now)))
+            text = f":hourglass_flowing_sand: Waiting for {waited}: please claim it within {left}."
+        elif stage.name == "claim_thread":
+            who = f"<@{target}>, could you" if target else "Could someone"
+            text = f":wave: {who} take this one? Unclaimed for {waited} of office time."
+        elif stage.name == "claim_channel":
+            text = (
+                f":rotating_light: Still unclaimed after {waited} of office time: "
+                "can someone in the channel take it?"
+            )
+        else:  # answer_warn
+            assert m.claimed_at is not None
+            left = _span(max(timedelta(), policy.answer - policy.hours.between(m.claimed_at, now)))
+            text = f":hourglass_flowing_sand: <@{m.claimed_by}>, the answer is due in {left}."
+        blocks = _with_snooze(text, m) if stage.ladder == "claim" and stage.factor else None
+        self._thread(
+            session,
+            item,
+            f"nudge:{m.id}:{stage.name}",
+            now,
+            text,
+            blocks,
+            broadcast=stage.name == "claim_channel",
+        )
+
+    def _grouped(
+        self,
+        session: Session,
+        policy: Policy,
+        stage: Stage,
+        items: list[_Sent],
+        target: str | None,
+        now: datetime,
+    ) -> None:
+        who = f"<@{target}>, " if target else ""
+        head = {
+            "claim_warn": f":hourglass_flowing_sand: {len(items)} mentions are close to their "
+            "claim deadline:",
+            "claim_thread": f":wave: {who}{len(items)} mentions are waiting for someone to "
+            "claim them:",
+            "claim_channel": f":rotating_light: {len(items)} mentions are still unclaimed:",
+            "answer_warn": f":hourglass_flowing_sand: {len(items)} claimed mentions are due soon:",
+        }[stage.name]
+        lines = [self._line(policy, i, now) for i in items[:40]]
+        more = f"\n…and {len(items) - 40} more." if len(items) > 40 else ""
+        ids = ",".join(str(i.mention.id) for i in items[:20])
+        self._message(
+            session,
+            policy.channel,
+            f"group:{stage.name}:{ids}",
+            now,
+            head + "\n" + "\n".join(lines) + more,
+        )
+
+    def _dm_claimer(
+        self, session: Session, policy: Policy, claimer: str, items: list[_Sent], now: datetime
+    ) -> None:
+        for item in items:
+            m = item.mention
+            text = (
+                f":alarm_clock: The answer to this mention is overdue "
+                f"(claimed {_span(policy.hours.between(m.claimed_at or now, now))} of office "
+                f"time ago):\n{self._line(policy, item, now)}"
+            )
+            buttons = [
+                _button("Still on it", ActionId.STILL_ON_IT, str(m.id), "primary"),
+                _button("Hand back", ActionId.HAND_BACK, str(m.id)),
+                _button("Need help", ActionId.NEED_HELP, str(m.id)),
+            ]
+            blocks = [_section(text), {"type": "actions", "elements": buttons}]
+            self._message(session, claimer, f"dm:{m.id}:answer_dm", now, text, blocks)
+
+    def _hand_back(self, session: Session, item: _Sent, now: datetime) -> None:
+        m = item.mention
+        assert m.id is not None
+        claimer = m.claimed_by
+        if not claimer or not mentions.release(
+            session=session, mention_id=m.id, user_id=claimer, now=now
+        ):
+            return
+        events.record(
+            session=session,
+            mention_id=m.id,
+            kind=EventKind.RELEASED,
+            at=now,
+            data={"previous": claimer, "reason": "no answer after the reminder"},
+        )
+        self._queue_card_update(session, item, now, "answer_return")
+        self._thread(
+            session,
+            item,
+            f"nudge:{m.id}:answer_return",
+            now,
+            f":leftwards_arrow_with_hook: <@{claimer}> has not answered the reminder, "
+            "so this is open again for anyone to claim (both names stay on record).",
+            None,
+            broadcast=True,
+        )
+
+    def _to_leads(
+        self, session: Session, policy: Policy, stage: Stage, items: list[_Sent], now: datetime
+    ) -> None:
+        lines = "\n".join(self._line(policy, i, now) for i in items[:40])
+        what = "unclaimed" if stage.ladder == "claim" else "claimed but not answered"
+        text = (
+            f":bell: {policy.name}: {len(items)} mention(s) {what}, well past the service "
+            f"level:\n{lines}"
+        )
+        ids = ",".join(str(i.mention.id) for i in items[:20])
+        for lead in policy.leads:
+            self._message(session, lead, f"lead:{lead}:{stage.name}:{ids}", now, text)
+        if not policy.leads:
+            self._message(
+                session,
+                policy.channel,
+                f"lead:-:{stage.name}:{ids}",
+                now,
+                text + "\n(No lead is configured for this department.)",
+            )
+
+    # Rotation.
+    def _rotate(self, session: Session, policy: Policy, m: Mention, now: datetime) -> str | None:
+        bot = self.directory.bot_user()
+        members = [
+            u
+            for u in self.directory.members(policy.channel)
+            if u != bot and not self.directory.is_bot(u)
+        ]
+        if not members:
+            return None
+        engaged = rows.last_engaged(session=session, users=members)
+        gone = rows.away(session=session, users=members, now=now)
+        candidates = [
+            Candidate(u, engaged.get(u), away=u in gone or self.directory.is_away(u))
+            for u in members
+        ]
+        chosen = pick(
+            candidates,
+            last_picked=rows.last_target(session=session, department=m.department),
+            care_limit=policy.care_limit,
+        )
+        log.info(
+            "rotation",
+            extra={"department": m.department, "picked": chosen.user_id, "reason": chosen.reason},
+        )
+        return chosen.user_id
+
+    # Messages, through the outbox.
+    def _line(self, policy: Policy, item: _Sent, now: datetime) -> str:
+        m = item.mention
+        snippet = safe(one_line(m.text), 80)
+        link = self.directory.permalink(item.card_channel, item.card_ts)
+        label = (
+            f"<{link}|{escape(source_label(m.source))}>" if link else escape(source_label(m.source))
+        )
+        return f"• {label}: {snippet} ({_span(policy.hours.between(m.received_at, now))})"
+
+    def _thread(
+        self,
+        session: Session,
+        item: _Sent,
+        key: str,
+        now: datetime,
+        text: str,
+        blocks: list[dict[str, Any]] | None,
+        *,
+        broadcast: bool = False,
+    ) -> None:
+        card = cards.active(session=session, mention_id=item.mention.id or 0)
+        if card is None:
+            return
+        payload: dict[str, Any] = {"text": text, "broadcast": broadcast}
+        if blocks:
+            payload["blocks"] = blocks
+        outbox.enqueue(
+            session=session,
+            kind=OutboxKind.THREAD_REPLY,
+            idem_key=key,
+            channel_id=card.channel_id,
+            mention_id=card.mention_id,
+            card_id=card.id,
+            now=now,
+            payload=payload,
+        )
+
+    def _queue_card_update(self, session: Session, item: _Sent, now: datetime, why: str) -> None:
+        card = cards.active(session=session, mention_id=item.mention.id or 0)
+        if card is not None:
+            outbox.enqueue(
+                session=session,
+                kind=OutboxKind.UPDATE_CARD,
+                idem_key=f"update:{card.id}:{why}",
+                channel_id=card.channel_id,
+                mention_id=card.mention_id,
+                card_id=card.id,
+                now=now,
+            )
+
+    @staticmethod
+    def _message(
+        session: Session,
+        channel: str,
+        key: str,
+        now: datetime,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+    ) -> None:
+        payload: dict[str, Any] = {"text": text, "blocks": blocks or [_section(text)]}
+        outbox.enqueue(
+            session=session,
+            kind=OutboxKind.MESSAGE,
+            idem_key=key[:255],
+            channel_id=channel,
+            now=now,
+            payload=payload,
+        )
+
+    # What people do with a reminder.
+    def snooze(self, *, mention_id: int, user_id: str, choice: str, request_key: str) -> bool:
+        now = self.clock.now()
+        with session_scope(self.engine) as session:
+            if not inbox.remember(session=session, key=request_key, now=now):
+                return True
+            m = mentions.get(session=session, mention_id=mention_id)
+            if m is None:
+                return False
+            hours = self.policy(m.department).hours
+            until = (
+                _tomorrow_morning(hours, now)
+                if choice == "tomorrow"
+                else hours.add(now, timedelta(hours=1))
+            )
+            if mentions.snooze(session=session, mention_id=mention_id, until=until) is None:
+                return False
+            events.record(
+                session=session,
+                mention_id=mention_id,
+                kind=EventKind.SNOOZED,
+                actor=user_id,
+                at=now,
+                data={"until": until.isoformat(), "choice": choice},
+            )
+        return True
+
+    def need_help(self, *, mention_id: int, user_id: str, request_key: str) -> bool:
+        now = self.clock.now()
+        with session_scope(self.engine) as session:
+            if not inbox.remember(session=session, key=request_key, now=now):
+                return True
+            m = mentions.get(session=session, mention_id=mention_id)
+            if m is None:
+                return False
+            events.record(
+                session=session,
+                mention_id=mention_id,
+                kind=EventKind.NUDGED,
+                actor=user_id,
+                at=now,
+                data={"stage": "help"},
+            )
+            self._thread(
+                session,
+                _Sent(m, STAGES["claim_channel"], None, None),
+                f"help:{request_key}",
+                now,
+                f":raising_hand: <@{user_id}> would like a second person on this one.",
+                None,
+                broadcast=True,
+            )
+        self.wake()
+        return True
+
+    def set_away(self, *, user_id: str, until: datetime | None) -> None:
+        now = self.clock.now()
+        with session_scope(self.engine) as session:
+            if until is None:
+                rows.clear_away(session=session, user_id=user_id)
+            else:
+                rows.set_away(session=session, user_id=user_id, until=until, now=now)
+
+
+def _ladder(mention: Mention) -> str:
+    return "answer" if mention.status == "claimed" else "claim"
+
+
+def _tomorrow_morning(hours: OfficeHours, now: datetime) -> datetime:
+    local = now.astimezone(ZoneInfo(hours.timezone))
+    midnight = datetime.combine(local.date() + timedelta(days=1), time(0), local.tzinfo)
+    return hours.next_open(midnight)
+
+
+def _span(value: timedelta) -> str:
+    minutes = int(value.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest:02d} min" if rest else f"{hours} h"
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000], "verbatim": True}}
+
+
+def _button(text: str, action: ActionId, value: str, style: str | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text},
+        "action_id": action.value,
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def _with_snooze(text: str, m: Mention) -> list[dict[str, Any]]:
+    return [
+        _section(text),
+        {
+            "type": "actions",
+            "elements": [
+                _button("Snooze 1 hour", ActionId.SNOOZE, f"{m.id}:1h"),
+                _button("Snooze until tomorrow", ActionId.SNOOZE, f"{m.id}:tomorrow"),
+            ],
+        },
+    ]
+
+
+def policies(config: EngageConfig) -> dict[str | None, Policy]:
+    """Each department's policy, and triage's (None) from the ``nudges`` section."""
+
+    def build(
+        name: str,
+        channel: str,
+        leads: tuple[str, ...],
+        timezone: str,
+        hours: OfficeHoursConfig,
+        sla: SlaConfig,
+        rungs: EscalationConfig,
+    ) -> Policy:
+        return Policy(
+            name=name,
+            channel=channel,
+            leads=leads,
+            hours=office_hours(timezone, hours),
+            claim=timedelta(minutes=sla.claim),
+            answer=timedelta(minutes=sla.answer),
+            warn_at=sla.warn_at,
+            care_limit=rungs.care_limit,
+            rungs=frozenset(k for k, v in rungs.model_dump().items() if v is True),
+        )
+
+    found: dict[str | None, Policy] = {
+        d.slug: build(d.name, d.channel, d.leads, d.timezone, d.office_hours, d.sla, d.escalation)
+        for d in config.departments
+    }
+    n = config.nudges
+    found[None] = build(
+        "Triage",
+        config.triage.channel,
+        config.comms_team.users,
+        n.timezone,
+        n.office_hours,
+        n.sla,
+        EscalationConfig(),
+    )
+    return found

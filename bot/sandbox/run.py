@@ -1,0 +1,162 @@
+"""``engage sandbox``: the whole bot on one machine, with a local stand-in for Slack.
+
+The bot runs exactly as in production (HTTP mode, SQLite, its scheduler and outbox); only
+``SLACK_API_URL`` points at the fake Slack here, and clicks reach it as signed requests. The
+sandbox adds what a visitor needs around it: people to act as, sample mentions, a citizen
+who can post, and a clock to move forward.
+"""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from bot.adapters.base import IncomingMention
+from bot.app import Engage
+from bot.config import EngageConfig, Settings
+from bot.sandbox.clock import MovableClock
+from bot.sandbox.fake_slack import FakeSlack
+
+SAMPLE_MENTIONS = [
+    (
+        "mastodon",
+        "@rosa@mastodon.social",
+        "There's a pothole the size of a bathtub on Elm St "
+        "near the school. Someone will break an axle. #potholes",
+    ),
+    (
+        "bluesky",
+        "@sam.bsky.social",
+        "The playground swings at Riverside Park have been broken for two weeks now.",
+    ),
+    ("webhook", "Ana (web form)", "The street light outside 42 Oak Avenue flickers all night."),
+    (
+        "reddit",
+        "u/commuter_joe",
+        "Bus route 12 skipped my stop again this morning, third time this week.",
+    ),
+    (
+        "email",
+        "Jo Smith <jo@example.org>",
+        "When is the next council meeting about the library hours?",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Person:
+    id: str
+    name: str
+    role: str  # staff, lead or comms
+
+
+def people(config: EngageConfig) -> list[Person]:
+    """Three staff, each department's leads and the comms team: enough to try every role."""
+    found = [
+        Person("U0STAFF001", "alex", "staff"),
+        Person("U0STAFF002", "blair", "staff"),
+        Person("U0STAFF003", "casey", "staff"),
+    ]
+    for department in config.departments:
+        for n, lead in enumerate(department.leads, 1):
+            found.append(Person(lead, f"{department.slug}-lead{'' if n == 1 else n}", "lead"))
+    for n, member in enumerate(config.comms_team.users, 1):
+        found.append(Person(member, f"comms{'' if n == 1 else n}", "comms"))
+    unique: dict[str, Person] = {}
+    for person in found:
+        unique.setdefault(person.id, person)
+    return list(unique.values())
+
+
+class Sandbox:
+    def __init__(
+        self,
+        config: EngageConfig,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8080,
+        database: Path | None = None,
+        seed: bool = True,
+    ) -> None:
+        self.config = config
+        self.host, self.port, self.seed = host, port, seed
+        self.database = database or Path(tempfile.mkdtemp(prefix="engage-sandbox-")) / "db.sqlite"
+        self.clock = MovableClock()
+        self.slack = FakeSlack(signing_secret=secrets.token_hex(16))
+        self.people = people(config)
+        self.bot: Engage | None = None
+        self.ui: object | None = None
+
+    def start(self) -> str:
+        from bot.sandbox.ui import SandboxUI
+
+        self.slack.start()
+        members = [p.id for p in self.people]
+        for person in self.people:
+            self.slack.add_user(person.id, person.name, real_name=person.name.title())
+        self.slack.add_channel(self.config.triage.channel, "triage", members)
+        for department in self.config.departments:
+            self.slack.add_channel(department.channel, department.slug, members)
+        settings = Settings(
+            slack_bot_token=self.slack.bot_token,
+            slack_signing_secret=self.slack.signing_secret,
+            slack_app_token=None,
+            slack_api_url=self.slack.api_url,
+            database_url=f"sqlite:///{self.database}",
+            config_path=None,
+            port=0,
+            host="127.0.0.1",
+            webhook_secret=secrets.token_hex(16),
+            log_level="WARNING",
+            log_format="text",
+        )
+        self.bot = Engage(settings, self.config, clock=self.clock, adapters=[])
+        self.bot.start(host="127.0.0.1", port=0)
+        if self.seed:
+            for source, author, text in SAMPLE_MENTIONS:
+                self.post_mention(source=source, author=author, text=text)
+        ui = SandboxUI(
+            slack=self.slack,
+            bot_events_url=f"{self.bot.url}/slack/events",
+            people=self.people,
+            channels=[(self.config.triage.channel, "triage")]
+            + [(d.channel, d.slug) for d in self.config.departments],
+            post_mention=self.post_mention,
+            advance_clock=self.advance_clock,
+            now=self.clock.now,
+        )
+        self.ui = ui
+        return ui.start(self.host, self.port)
+
+    def post_mention(
+        self, *, source: str, author: str, text: str, title: str | None = None
+    ) -> None:
+        """A citizen writes: the mention enters the bot as an adapter would bring it."""
+        assert self.bot is not None
+        self.bot.ingest_one(
+            IncomingMention(
+                source=source,
+                external_id=f"sandbox-{secrets.token_hex(8)}",
+                text=text,
+                author=author,
+                title=title,
+                created_at=self.clock.now(),
+            )
+        )
+
+    def advance_clock(self, by: timedelta) -> None:
+        """Move time forward and let the scheduled jobs see the new time at once."""
+        assert self.bot is not None
+        self.clock.advance(by)
+        self.bot.run_scheduled_now()
+
+    def stop(self) -> None:
+        stop = getattr(self.ui, "stop", None)
+        if stop is not None:
+            stop()
+        if self.bot is not None:
+            self.bot.stop()
+        self.slack.stop()
