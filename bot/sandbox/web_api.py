@@ -29,6 +29,7 @@ from bot.sandbox.wire import (
     Fault,
     Reply,
     ResponseCall,
+    dm_channel,
     flag,
     json_arg,
     paginate,
@@ -124,9 +125,15 @@ class WebApi(Workspace):
 
     # ----------------------------------------------------------------- argument rules
     def _channel(self, args: JSON, key: str = "channel") -> str:
-        """Any C…/G… id is known by default so tests need no setup; others must be added."""
+        """Any C…/G…/D… id is known by default so tests need no setup; others must be added.
+
+        A user id stands for the bot's direct-message channel with that person, as on Slack
+        (``chat.postMessage`` to ``U123`` lands in the DM, answered with its ``D…`` id).
+        """
         channel = str(args.get(key) or "")
-        if channel not in self._channels and channel[:1] not in ("C", "G"):
+        if channel[:1] in ("U", "W"):
+            return dm_channel(channel)
+        if channel not in self._channels and channel[:1] not in ("C", "G", "D"):
             raise ApiError("channel_not_found")
         return channel
 

@@ -115,3 +115,8 @@ def paginate(items: list[JSON], args: JSON) -> tuple[list[JSON], str]:
     page, rest = items[start : start + limit], items[start + limit :]
     cursor = base64.b64encode(f"next_ts:{rest[0]['ts']}".encode()).decode() if rest else ""
     return page, cursor
+
+
+def dm_channel(user_id: str) -> str:
+    """The (fake) id of the bot's direct-message channel with a person."""
+    return "D" + user_id[1:]

@@ -21,7 +21,7 @@ from collections import deque
 from typing import Any
 
 from bot.sandbox import slack_payloads as sp
-from bot.sandbox.wire import JSON, ApiCall, Fault, ResponseCall, top_level
+from bot.sandbox.wire import JSON, ApiCall, Fault, ResponseCall, dm_channel, top_level
 
 
 class Workspace:
@@ -89,6 +89,10 @@ class Workspace:
         user |= {"deleted": False, "is_bot": is_bot, "tz": tz, "profile": profile}
         with self._lock:
             self._users[user_id] = user
+
+    def direct_messages(self, user_id: str) -> list[JSON]:
+        """What the bot sent a person directly, oldest first."""
+        return self.messages(dm_channel(user_id))
 
     def set_presence(self, user_id: str, presence: str) -> None:
         """``active`` or ``away``, as ``users.getPresence`` reports it."""

@@ -10,7 +10,7 @@
   const TOUR = [
     ["citizen", "📣 Post as a citizen", "Top right. Watch the card arrive in its channel."],
     ["claim", "🙋 Claim a card", "Click Claim: the card says you took it."],
-    ["refused", "🔁 Switch person, claim it again", "Use “Acting as”: Engage tells them no."],
+    ["refused", "🔁 Be someone else, try Release", "“Acting as”, top right: Engage says no."],
     ["answer", "✅ Answer it", "As the claimer: Answered, write the reply, Save."],
     ["clock", "⏩ Move the clock", "+1 hour or +1 day: time passes for the bot."],
   ];
@@ -52,9 +52,11 @@
   function toast(text, kind, html) {
     const node = B.el("div", "toast " + (kind || ""));
     if (html) node.innerHTML = html; else node.textContent = text;
-    $("toasts").appendChild(node);
-    setTimeout(() => node.classList.add("gone"), 4500);
-    setTimeout(() => node.remove(), 5000);
+    const box = $("toasts");
+    box.appendChild(node);
+    while (box.children.length > 3) box.firstChild.remove();
+    setTimeout(() => node.classList.add("gone"), 4000);
+    setTimeout(() => node.remove(), 4500);
   }
   function ctx(extra) {
     const st = S.state;
@@ -115,8 +117,10 @@
     if (!S.user) S.user = st.me;
     renderClock();
     if (first) setup();
-    if (st.version === S.version) return;
-    S.version = st.version;
+    // Redraw when something changed, or when time moved ("today" may have become "yesterday").
+    const version = `${st.version}:${st.offset_seconds}`;
+    if (version === S.version) return;
+    S.version = version;
     follow();
     announceEphemerals();
     renderSidebar();
@@ -238,7 +242,9 @@
     node.dataset.ts = msg.ts;
     node.dataset.channel = msg.channel;
     if (S.flash === `${msg.channel}:${msg.ts}`) node.classList.add("flash");
-    const author = msg.bot ? S.state.people.find((p) => p.role === "app").id : msg.user;
+    // Ephemerals carry the user they are shown to; the app wrote them.
+    const author = msg.bot || msg.ephemeral ? S.state.people.find((p) => p.role === "app").id
+      : msg.user;
     node.appendChild(avatar(author || "?"));
     const body = B.el("div", "msg-body");
     const head = B.el("div", "msg-head");
@@ -351,7 +357,7 @@
     for (const e of mine) {
       if (S.shownEphemerals.has(e.ts)) continue;
       S.shownEphemerals.add(e.ts);
-      if (/claim/i.test(e.text || "") && S.tour.claim) done("refused");
+      if (S.tour.claim) done("refused");
       if (S.where.kind === "channel" && S.where.id === e.channel) S.scrollToEnd = true;
       const where = S.where.id === e.channel ? "" : ` in #${B.escapeHtml(channelName(e.channel))}`;
       toast("", "info", `<strong>Engage</strong> (only to you${where}): ` +
@@ -551,6 +557,8 @@
       S.follow = { known, needle, until: Date.now() + 20000 };
       $("citizen-text").value = "";
       $("citizen-title").value = "";
+      S.pane = null;
+      renderPane();
       done("citizen");
       toast("Posted. Engage is routing it…", "info");
       poll();
@@ -568,6 +576,12 @@
       });
     }
     $("modal-form").addEventListener("submit", submitModal);
+    $("modal-body").addEventListener("input", (ev) => {
+      const wrap = ev.target.closest(".b-input");
+      if (!wrap) return;
+      wrap.classList.remove("has-error");
+      wrap.querySelector(".b-error").textContent = "";
+    });
     $("modal-close").addEventListener("click", closeModal);
     $("modal-x").addEventListener("click", closeModal);
     document.addEventListener("keydown", (ev) => {
