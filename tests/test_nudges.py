@@ -6,6 +6,7 @@ called directly (its scheduler job is set far apart so it does not interfere).
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -253,7 +254,7 @@ def test_rotation_spreads_reminders_and_skips_people_who_are_away(
             assert nudge.target is not None
             picked.append(nudge.target)
     assert STAFF[2] not in picked
-    assert all(a != b for a, b in zip(picked, picked[1:], strict=False))
+    assert all(a != b for a, b in itertools.pairwise(picked))
     assert picked.count(STAFF[0]) == picked.count(STAFF[1]) == 3
 
 
