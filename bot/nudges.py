@@ -50,7 +50,7 @@ from bot.slack_ids import ActionId
 from storage import cards, events, inbox, mentions, outbox
 from storage import nudges as rows
 from storage.db import session_scope
-from storage.models import EventKind, Mention, OutboxKind
+from storage.models import Card, EventKind, Mention, OutboxKind
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,14 @@ class Policy:
 
 
 @dataclass
+class _Batch:
+    """What one sweep read up front for all the mentions it handles."""
+
+    done: dict[int, set[str]]  # stages sent (or skipped) per mention
+    cards: dict[int, Card]  # the active card per mention
+
+
+@dataclass
 class _Sent:
     mention: Mention
     stage: Stage
@@ -138,8 +146,15 @@ class Nudger:
         now = self.clock.now()
         sent: dict[tuple[str | None, str], list[_Sent]] = defaultdict(list)
         with session_scope(self.engine) as session:
-            for mention in mentions.due_for_nudge(session=session, now=now, limit=self.batch):
-                item = self._consider(session, mention, now)
+            due = mentions.due_for_nudge(session=session, now=now, limit=self.batch)
+            ids = [m.id for m in due if m.id is not None]
+            # Read once for the whole batch what each mention needs.
+            batch = _Batch(
+                done=rows.sent_stages(session=session, mention_ids=ids),
+                cards=cards.active_for(session=session, mention_ids=ids),
+            )
+            for mention in due:
+                item = self._consider(session, batch, mention, now)
                 if item is not None:
                     sent[(mention.department, item.stage.name)].append(item)
             for (department, stage), items in sent.items():
@@ -148,12 +163,14 @@ class Nudger:
             self.wake()
         return sum(len(items) for items in sent.values())
 
-    def _consider(self, session: Session, mention: Mention, now: datetime) -> _Sent | None:
+    def _consider(
+        self, session: Session, batch: _Batch, mention: Mention, now: datetime
+    ) -> _Sent | None:
         assert mention.id is not None
         policy = self.policy(mention.department)
         stage = STAGES.get(mention.next_nudge_stage or "")
         if stage is None or stage.ladder != _ladder(mention):
-            stage, at = self._next(session, mention, policy)
+            stage, at = self._next(session, batch, mention, policy)
             if stage is None or at is None or at > now:
                 mentions.set_schedule(
                     session=session,
@@ -163,6 +180,7 @@ class Nudger:
                     stage=stage.name if stage else None,
                 )
                 return None
+        stage = self._catch_up(session, batch, mention, policy, stage, now)
         if not policy.hours.is_open(now):
             # Nothing at night: look again when the office opens, with everything else due.
             mentions.set_schedule(
@@ -173,11 +191,13 @@ class Nudger:
                 stage=stage.name,
             )
             return None
-        if not rows.record(
+        if rows.record(
             session=session, mention_id=mention.id, stage=stage.name, target=None, now=now
         ):
+            batch.done[mention.id].add(stage.name)
+        else:
             stage = None  # sent already (another replica): only the schedule moves on
-        following, at = self._next(session, mention, policy)
+        following, at = self._next(session, batch, mention, policy)
         mentions.set_schedule(
             session=session,
             mention_id=mention.id,
@@ -187,14 +207,45 @@ class Nudger:
         )
         if stage is None:
             return None
-        card = cards.active(session=session, mention_id=mention.id)
+        card = batch.cards.get(mention.id)
         return _Sent(mention, stage, card.channel_id if card else None, card.ts if card else None)
 
+    def _catch_up(
+        self,
+        session: Session,
+        batch: _Batch,
+        mention: Mention,
+        policy: Policy,
+        stage: Stage,
+        now: datetime,
+    ) -> Stage:
+        """A heads-up whose deadline has already passed is skipped for the reminder itself.
+
+        The skipped heads-up gets its nudge row, so it is never sent later either.
+        """
+        assert mention.id is not None
+        ladder = LADDERS[stage.ladder]
+        at = ladder.index(stage)
+        for later in ladder[at + 1 :]:
+            if stage.rung != "warn":
+                break  # real reminders are never skipped, only a heads-up that came too late
+            if later.rung not in policy.rungs:
+                continue
+            due = policy.due(later, mention)
+            if due is None or due > now:
+                break
+            rows.record(
+                session=session, mention_id=mention.id, stage=stage.name, target="skipped", now=now
+            )
+            batch.done.setdefault(mention.id, set()).add(stage.name)
+            stage = later
+        return stage
+
     def _next(
-        self, session: Session, mention: Mention, policy: Policy
+        self, session: Session, batch: _Batch, mention: Mention, policy: Policy
     ) -> tuple[Stage | None, datetime | None]:
         assert mention.id is not None
-        done = rows.sent_stages(session=session, mention_id=mention.id)
+        done = batch.done.setdefault(mention.id, set())
         for stage in LADDERS[_ladder(mention)]:
             if stage.name in done or stage.rung not in policy.rungs:
                 continue

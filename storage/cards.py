@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import update
@@ -53,3 +54,9 @@ def deactivate(*, session: Session, card_id: int) -> None:
 def by_message(*, session: Session, channel_id: str, ts: str) -> Card | None:
     query = select(Card).where(Card.channel_id == channel_id, Card.ts == ts)
     return session.exec(query).first()
+
+
+def active_for(*, session: Session, mention_ids: Collection[int]) -> dict[int, Card]:
+    """The active card of each mention, in one query."""
+    query = select(Card).where(col(Card.mention_id).in_(list(mention_ids)), col(Card.active))
+    return {card.mention_id: card for card in session.exec(query.order_by(col(Card.id)))}
