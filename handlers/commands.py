@@ -37,7 +37,11 @@ def register(
                 ack(text="Say until when, e.g. `/engage away until 2026-12-24`.")
                 return
             nudger.set_away(user_id=user, until=until)
-            ack(text=f"No reminders for you until {until:%A %d %B %Y}. `/engage back` ends it.")
+            last = until - timedelta(days=1)
+            ack(
+                text=f"No reminders for you until {last:%A} {last.day} {last:%B %Y} included. "
+                "`/engage back` ends it."
+            )
             return
         if verb == "back":
             nudger.set_away(user_id=user, until=None)

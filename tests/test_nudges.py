@@ -20,7 +20,7 @@ from bot.app import Engage
 from bot.sandbox.fake_slack import FakeSlack, wait_until
 from bot.slack_ids import ActionId
 from storage.db import session_scope
-from storage.models import Event, Mention, Nudge, Outbox
+from storage.models import Away, Event, Mention, Nudge, Outbox
 
 NY = ZoneInfo("America/New_York")
 PW = "C0PUBWORKS"
@@ -281,3 +281,22 @@ def test_two_sweeps_at_once_send_each_reminder_once(
     _settle(bot)
     assert sum(counts) == 20
     assert _stages(bot).count("claim_warn") == 20
+
+
+def test_away_and_back_by_slash_command(make_bot: Callable[..., Engage], slack: FakeSlack) -> None:
+    bot, clock = _start(make_bot, slack, ny(23, 9, 0))
+    url = f"{bot.url}/slack/events"
+    answer = slack.slash_command(url, user_id=STAFF[0], channel=PW, text="away until 2026-11-30")
+    assert (
+        answer.status == 200
+        and "No reminders for you until Monday 30 November 2026 included" in answer.body
+    )
+    with session_scope(bot.engine) as s:
+        away = s.exec(select(Away)).one()
+    assert away.user_id == STAFF[0] and away.until == datetime(2026, 12, 1, tzinfo=UTC)
+    unclear = slack.slash_command(url, user_id=STAFF[0], channel=PW, text="away soon")
+    assert "Say until when" in unclear.body
+    back = slack.slash_command(url, user_id=STAFF[0], channel=PW, text="back")
+    assert "Welcome back" in back.body
+    with session_scope(bot.engine) as s:
+        assert s.exec(select(Away)).all() == []
