@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -116,7 +117,7 @@ def _duration(value: str | int) -> int:
 class OfficeHoursConfig(_Model):
     hours: dict[str, str] = Field(default_factory=lambda: {"mon-fri": "09:00-17:00"})
     holidays: str | None = None  # country, or country-subdivision: US, US-MA, FR, DE-BY
-    closures: tuple[str, ...] = ()  # ISO dates the office is closed
+    closures: tuple[date | str, ...] = ()  # dates the office is closed (YAML reads them as dates)
 
 
 class SlaConfig(_Model):

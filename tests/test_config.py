@@ -138,3 +138,17 @@ def test_cli_run_without_tokens_says_what_is_missing(tmp_path: Path) -> None:
     result = _engage("run", cwd=tmp_path)
     assert result.returncode == 2
     assert "SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET: not set" in result.stderr
+
+
+def test_the_readme_config_examples_are_valid() -> None:
+    """The README is the user's manual: its YAML examples must load as they are written."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    blocks = [b for b in readme.split("```yaml\n")[1:]]
+    assert len(blocks) >= 3
+    for block in blocks:
+        text = block.split("```")[0]
+        if "triage:" not in text:
+            text = "triage: {channel: C0TRIAGE01}\n" + text
+        if "departments:" not in text:
+            text += "departments:\n  - {slug: a, name: A, channel: C0AAAAAA1}\n"
+        parse_config(text, where="README")
