@@ -284,7 +284,7 @@ def test_two_sweeps_at_once_send_each_reminder_once(
 
 
 def test_away_and_back_by_slash_command(make_bot: Callable[..., Engage], slack: FakeSlack) -> None:
-    bot, clock = _start(make_bot, slack, ny(23, 9, 0))
+    bot, _clock = _start(make_bot, slack, ny(23, 9, 0))
     url = f"{bot.url}/slack/events"
     answer = slack.slash_command(url, user_id=STAFF[0], channel=PW, text="away until 2026-11-30")
     assert (
