@@ -99,6 +99,8 @@ class Mention(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("source", "external_id", name="uq_mention_source_external_id"),
         Index("ix_mention_status_department", "status", "department"),
+        Index("ix_mention_department_received", "department", "received_at"),
+        Index("ix_mention_received", "received_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
