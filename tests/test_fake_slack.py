@@ -427,3 +427,19 @@ def test_wait_until_returns_value_or_fails_fast() -> None:
     assert wait_until(lambda: [1]) == [1]
     with pytest.raises(AssertionError):
         wait_until(lambda: False, timeout=0.05)
+
+
+def test_files_upload_v2_shares_the_file_in_the_channel() -> None:
+    with FakeSlack() as fake:
+        client = WebClient(token=fake.bot_token, base_url=fake.api_url, retry_handlers=[])
+        client.files_upload_v2(
+            channel="C0SUMMARY1",
+            file=b"\x89PNG-bytes",
+            filename="chart.png",
+            title="Chart",
+            initial_comment="Weekly summary",
+        )
+        message = fake.messages("C0SUMMARY1")[-1]
+        assert message["text"] == "Weekly summary"
+        assert [f["title"] for f in message["files"]] == ["Chart"]
+        assert next(iter(fake.files.values()))["data"] == b"\x89PNG-bytes"

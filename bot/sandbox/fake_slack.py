@@ -31,9 +31,9 @@ from typing import TypeVar
 
 import httpx
 
+from bot.sandbox.files_api import FilesApi
 from bot.sandbox.http_server import FakeSlackServer
 from bot.sandbox.slack_requests import SlackRequests
-from bot.sandbox.web_api import WebApi
 from bot.sandbox.wire import JSON, USER_AGENT, ApiCall, HttpResult, ResponseCall
 
 __all__ = [
@@ -70,7 +70,7 @@ def _new_http_client() -> httpx.Client:
     return httpx.Client(limits=httpx.Limits(max_connections=200))
 
 
-class FakeSlack(SlackRequests, WebApi):
+class FakeSlack(SlackRequests, FilesApi):
     """A Slack workspace + Web API on loopback, and the sender of Slack's signed requests.
 
     The Web API and the sender are mixins over one ``Workspace``, so they share its state and
@@ -104,7 +104,9 @@ class FakeSlack(SlackRequests, WebApi):
     def start(self) -> FakeSlack:
         """Bind 127.0.0.1 on a free port and serve on a daemon thread."""
         if self._server is None:
-            self._server = FakeSlackServer(self._api_request, self._response_url_request).start()
+            self._server = FakeSlackServer(
+                self._api_request, self._response_url_request, self._upload_request
+            ).start()
         return self
 
     def stop(self) -> None:

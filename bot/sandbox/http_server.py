@@ -28,9 +28,11 @@ class FakeSlackServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # bursts of concurrent clients must not wait for SYN retries
 
-    def __init__(self, api: ApiRoute, response_url: ResponseUrlRoute) -> None:
+    def __init__(
+        self, api: ApiRoute, response_url: ResponseUrlRoute, upload: ResponseUrlRoute
+    ) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
-        self.api, self.response_url = api, response_url
+        self.api, self.response_url, self.upload = api, response_url, upload
         self._serving = threading.Thread(
             target=self.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
@@ -71,6 +73,8 @@ class _Handler(BaseHTTPRequestHandler):
             status, headers, data = server.api(path[5:], self.headers, body, query)
         elif path.startswith("/response_url/"):
             status, headers, data = server.response_url(path[14:], body)
+        elif path.startswith("/upload/"):
+            status, headers, data = server.upload(path[8:], body)
         else:
             status, headers, data = 404, {"Content-Type": "text/plain"}, b"not found"
         self.send_response(status)
