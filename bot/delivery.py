@@ -12,6 +12,7 @@ are paced (about one a second), so one busy or throttled channel never holds up 
 
 from __future__ import annotations
 
+import base64
 import logging
 import random
 import threading
@@ -220,6 +221,8 @@ class Delivery:
                 unfurl_media=False,
             )
             return {"channel": response["channel"], "ts": response["ts"]}
+        if job.kind == OutboxKind.FILE:
+            return self._upload(job)
         if job.kind == OutboxKind.EPHEMERAL:
             self._call(
                 "chat.postEphemeral",
@@ -259,6 +262,23 @@ class Delivery:
             thread_ts=ts,
             broadcast=bool(job.payload.get("broadcast")),
         )
+
+    def _upload(self, job: Job) -> dict[str, Any]:
+        """Share a file (``files_upload_v2``); a person's id means their direct messages."""
+        channel = job.channel_id
+        if channel[:1] in ("U", "W"):
+            channel = self._call("conversations.open", users=channel)["channel"]["id"]
+        try:
+            self.client.files_upload_v2(
+                channel=channel,
+                file=base64.b64decode(job.payload["data"]),
+                filename=job.payload["filename"],
+                title=job.payload.get("title"),
+                initial_comment=job.payload.get("comment"),
+            )
+        except SlackApiError as exc:
+            raise self._classify("files.upload_v2", exc) from exc
+        return {"channel": channel}
 
     def _reply(self, job: Job) -> dict[str, Any]:
         """Send a staff answer to the citizen through the adapter that brought the mention."""

@@ -59,6 +59,7 @@ class OutboxKind(StrEnum):
     EPHEMERAL = "ephemeral"
     PLATFORM_REPLY = "platform_reply"  # the answer, sent to the citizen by the source's adapter
     MESSAGE = "message"  # a plain message (a reminder to a channel or a direct message)
+    FILE = "file"  # an image (a summary's chart) shared in a channel or a direct message
 
 
 class OutboxStatus(StrEnum):

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from functools import cached_property
 
 from bot.sandbox.web_api import WebApi
-from bot.sandbox.wire import JSON, ApiError, Reply
+from bot.sandbox.wire import JSON, ApiError, Reply, dm_channel
 
 
 class FilesApi(WebApi):
@@ -43,7 +43,14 @@ class FilesApi(WebApi):
             **WebApi._methods.func(self),  # type: ignore[attr-defined]
             "files.getUploadURLExternal": self._get_upload_url,
             "files.completeUploadExternal": self._complete_upload,
+            "conversations.open": self._open_dm,
         }
+
+    def _open_dm(self, args: JSON) -> JSON:
+        users = str(args.get("users") or "").split(",")
+        if len(users) != 1 or not users[0]:
+            raise ApiError("invalid_arguments")
+        return {"ok": True, "channel": {"id": dm_channel(users[0])}}
 
     def _get_upload_url(self, args: JSON) -> JSON:
         filename = str(args.get("filename") or "")
