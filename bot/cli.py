@@ -61,6 +61,15 @@ def _parser() -> argparse.ArgumentParser:
     status = adapters.add_parser("status", help="print each adapter's last success, error, counts")
     status.set_defaults(handler=_adapters_status)
 
+    export = sub.add_parser(
+        "export", help="mentions and their events, for a period, as CSV or JSON"
+    )
+    export.add_argument("--from", dest="start", required=True, help="first day, YYYY-MM-DD")
+    export.add_argument("--to", dest="end", required=True, help="last day (included), YYYY-MM-DD")
+    export.add_argument("--department", help="a department's slug, or 'triage' (default: all)")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.set_defaults(handler=_export)
+
     db = sub.add_parser("db", help="database schema").add_subparsers(metavar="ACTION")
     up = db.add_parser("upgrade", help="apply the migrations to $DATABASE_URL")
     up.set_defaults(handler=_db_upgrade)
@@ -177,6 +186,21 @@ def _adapters_status(args: argparse.Namespace) -> int:
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from bot.export import export
+
+    settings = Settings.from_env()
+    export(
+        database_url=settings.database_url,
+        start=args.start,
+        end=args.end,
+        department=args.department,
+        fmt=args.format,
+        out=sys.stdout,
+    )
     return 0
 
 
