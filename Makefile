@@ -1,9 +1,9 @@
-# The two commands of the README's quickstart: `make run` and `make test`.
+# The README's quickstart: `make sandbox` (try it locally) and `make test`; `make run` for Slack.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install
+.PHONY: sandbox run test lint install browser
 
 $(BIN)/engage: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,10 +13,19 @@ $(BIN)/engage: pyproject.toml
 
 install: $(BIN)/engage
 
+sandbox: install
+	$(BIN)/engage sandbox
+
 run: install
 	$(BIN)/engage run
 
-test: install
+# The browser tests drive Debian's Chromium; install it when we may (root, as in CI).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
+	  || echo "chromium not installed: the browser tests will be skipped"; }
+
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -26,6 +25,7 @@ from urllib.parse import parse_qs
 
 from bot.cards import SOURCE_LABELS
 from bot.sandbox.fake_slack import JSON, FakeSlack, HttpResult
+from bot.sandbox.wire import dm_channel
 
 if TYPE_CHECKING:
     from bot.sandbox.run import Person
@@ -92,23 +92,13 @@ class SandboxUI:
         self._answers: list[JSON] = []  # slash command acks: Slack shows them as ephemerals
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        self._posts: dict[str, Callable[[JSON], JSON]] = {
-            "click": self.click,
-            "submit": self.submit,
-            "close": self.close,
-            "command": self.command,
-            "message": self.message,
-            "citizen": self.citizen,
-            "clock": self.clock,
-        }
+        actions = ("click", "submit", "close", "command", "message", "citizen", "clock")
+        self._posts: dict[str, Callable[[JSON], JSON]] = {a: getattr(self, a) for a in actions}
 
     # ----------------------------------------------------------------- lifecycle
     def start(self, host: str, port: int) -> str:
         """Bind ``host:port`` (0: any free port), serve on a daemon thread, return the URL."""
-        for person in self.people:  # a DM with the app: the bot may chat.postMessage to a user
-            self.slack.add_channel(person.id, f"dm-{person.name}", [person.id])
-        server_class = _Server6 if ":" in host else _Server
-        server = server_class((host, port), _Handler)
+        server = _Server((host, port), _Handler)
         server.ui = self
         self._server = server
         self._thread = threading.Thread(
@@ -116,7 +106,6 @@ class SandboxUI:
         )
         self._thread.start()
         shown = "127.0.0.1" if host in ("", "0.0.0.0") else host
-        shown = "[::1]" if shown == "::" else f"[{shown}]" if ":" in shown else shown
         return f"http://{shown}:{server.server_address[1]}/"
 
     def stop(self) -> None:
@@ -150,7 +139,7 @@ class SandboxUI:
         content: JSON = {
             "me": user,
             "channels": channels,
-            "direct": self._messages(user, offset),
+            "direct": self._messages(dm_channel(user), offset),
             "ephemerals": sorted(ephemerals, key=lambda e: float(e["ts"])),
             "modal": _view(stack[-1]) | {"depth": len(stack)} if stack else None,
             "home": _view(home) if home else None,
@@ -182,12 +171,8 @@ class SandboxUI:
         if offset is None:
             offset = (self.now() - datetime.now(UTC)).total_seconds()
         replies = [self._shown(channel, m, offset) for m in self.slack.replies(channel, ts)]
-        return {
-            "channel": channel,
-            "ts": ts,
-            "parent": self._shown(channel, parent, offset),
-            "replies": replies,
-        }
+        shown = self._shown(channel, parent, offset)
+        return {"channel": channel, "ts": ts, "parent": shown, "replies": replies}
 
     def _messages(self, channel: str, offset: float) -> list[JSON]:
         return [self._shown(channel, m, offset) for m in self.slack.messages(channel)]
@@ -311,9 +296,7 @@ class SandboxUI:
         return str(user)
 
     def _channel(self, channel: Any) -> str:
-        if not any(cid == channel for cid, _ in self.channels) and channel not in (
-            p.id for p in self.people
-        ):
+        if not any(cid == channel for cid, _ in self.channels):
             raise ApiFailure(404, f"unknown channel {channel!r}")
         return str(channel)
 
@@ -351,10 +334,6 @@ class _Server(ThreadingHTTPServer):
     ui: SandboxUI
 
 
-class _Server6(_Server):
-    address_family = socket.AF_INET6
-
-
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -364,15 +343,15 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(lambda ui: ui.get(path, args))
 
     def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if 0 < length <= MAX_BODY else b""
-
         def post(ui: SandboxUI) -> tuple[int, str, bytes]:
+            length = self.headers.get("Content-Length") or "0"
+            if not length.isdigit() or int(length) > MAX_BODY:
+                self.close_connection = True  # the body was not read: do not reuse the socket
+                raise ApiFailure(413, "request too large")
+            raw = self.rfile.read(int(length))
             # JSON only: a form posted by another web site cannot reach the API this way.
             if (self.headers.get("Content-Type") or "").split(";")[0] != "application/json":
                 raise ApiFailure(415, "send application/json")
-            if length > MAX_BODY:
-                raise ApiFailure(413, "request too large")
             try:
                 body = json.loads(raw or b"{}")
             except ValueError:

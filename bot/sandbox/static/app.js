@@ -128,10 +128,29 @@
     renderPane();
     renderModal();
   }
-  let timer = null;
-  function poll() {
+  // One request at a time: an action asks for a poll at once; a poll asked for while one is
+  // running follows it; otherwise the page polls once a second.
+  let timer = null, running = false, again = false;
+  async function poll() {
     clearTimeout(timer);
-    refresh().finally(() => { timer = setTimeout(poll, 1000); });
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    try {
+      await refresh();
+    } catch (err) {
+      console.error(err); // keep polling: the next state may draw fine
+    } finally {
+      running = false;
+    }
+    if (again) {
+      again = false;
+      poll();
+      return;
+    }
+    timer = setTimeout(poll, 1000);
   }
 
   // ------------------------------------------------------------------ first state
@@ -204,8 +223,13 @@
     if (hasApp) {
       const a = B.el("button", "nav-item" + (S.where.kind === "app" ? " active" : ""));
       a.type = "button";
+      const here = S.where.kind === "app";
+      if (here) markSeen({ id: "app", messages: S.state.direct });
+      const unread = S.state.direct.filter((m) => m.ts > (S.seen.app || "0")).length;
+      a.classList.toggle("unread", unread > 0);
       a.append(avatar(S.state.people.find((p) => p.role === "app").id, true),
         B.textEl("span", "nav-name", "Engage"));
+      if (unread) a.appendChild(B.textEl("span", "badge", String(unread)));
       a.addEventListener("click", () => go({ kind: "app" }));
       $("apps").replaceChildren(B.el("li"));
       $("apps").firstChild.appendChild(a);
@@ -358,8 +382,11 @@
       if (S.shownEphemerals.has(e.ts)) continue;
       S.shownEphemerals.add(e.ts);
       if (S.tour.claim) done("refused");
-      if (S.where.kind === "channel" && S.where.id === e.channel) S.scrollToEnd = true;
-      const where = S.where.id === e.channel ? "" : ` in #${B.escapeHtml(channelName(e.channel))}`;
+      if (S.where.kind === "channel" && S.where.id === e.channel) {
+        S.scrollToEnd = true; // it shows at the end of this channel
+        continue;
+      }
+      const where = ` in #${B.escapeHtml(channelName(e.channel))}`;
       toast("", "info", `<strong>Engage</strong> (only to you${where}): ` +
         B.mrkdwn(e.text, ctx()));
     }

@@ -187,7 +187,10 @@ const EngageBlocks = (() => {
         b.textContent = plain(elt.text) + (elt.url ? " ↗" : "");
         b.dataset.action = elt.action_id || "";
         if (elt.url) b.title = elt.url;
-        if (!ctx.onAction) b.disabled = true;
+        if (!ctx.onAction) {
+          b.disabled = true;
+          b.title = "The sandbox sends clicks on messages only";
+        }
         b.addEventListener("click", () => {
           if (elt.confirm && !window.confirm(plain(elt.confirm.title) + "\n\n" +
               unslack(elt.confirm.text?.text || ""))) return;

@@ -1,0 +1,262 @@
+"""The sandbox's JSON API (what the page calls), against a real ``Sandbox``: the bot on SQLite,
+the fake Slack and the page's server, all on loopback. No browser here (see
+``test_sandbox_browser``); the page's requests are made with httpx.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bot.config import load_config
+from bot.sandbox.fake_slack import wait_until
+from bot.sandbox.run import Sandbox
+
+TRIAGE, PW, PARKS, TRANSPORT = "C0TRIAGE01", "C0PUBWORKS", "C0PARKS001", "C0TRANSP01"
+ALEX, BLAIR = "U0STAFF001", "U0STAFF002"
+Start = Callable[..., tuple[Sandbox, httpx.Client]]
+
+
+@pytest.fixture
+def start(tmp_path: Path) -> Iterator[Start]:
+    """Start sandboxes on free ports (seed=False unless asked); all are stopped afterwards."""
+    started: list[tuple[Sandbox, httpx.Client]] = []
+
+    def run(*, seed: bool = False) -> tuple[Sandbox, httpx.Client]:
+        db = tmp_path / f"sandbox-{len(started)}.db"
+        sandbox = Sandbox(load_config(None), port=0, seed=seed, database=db)
+        client = httpx.Client(timeout=20)
+        started.append((sandbox, client))
+        client.base_url = httpx.URL(sandbox.start())
+        return sandbox, client
+
+    yield run
+    for sandbox, client in started:
+        client.close()
+        sandbox.stop()
+
+
+def _state(client: httpx.Client, user: str = ALEX, **params: str) -> dict[str, Any]:
+    response = client.get("/api/state", params={"user": user, **params})
+    assert response.status_code == 200, response.text
+    data: dict[str, Any] = response.json()
+    assert data["ok"] is True
+    return data
+
+
+def _messages(client: httpx.Client, channel: str, user: str = ALEX) -> list[dict[str, Any]]:
+    found = [c for c in _state(client, user)["channels"] if c["id"] == channel]
+    assert found, f"no channel {channel}"
+    messages: list[dict[str, Any]] = found[0]["messages"]
+    return messages
+
+
+def _post(client: httpx.Client, path: str, body: dict[str, Any], status: int = 200) -> Any:
+    response = client.post(f"/api/{path}", json=body)
+    assert response.status_code == status, response.text
+    data = response.json()
+    assert data["ok"] is (status == 200), data
+    return data
+
+
+def _card(client: httpx.Client, channel: str, text: str) -> dict[str, Any]:
+    def find() -> dict[str, Any]:
+        return next((m for m in _messages(client, channel) if text in m["text"]), {})
+
+    card: dict[str, Any] = wait_until(find, timeout=10)
+    return card
+
+
+def _status(card: dict[str, Any]) -> str:
+    block = next(b for b in card["blocks"] if b["block_id"] == "engage.card.status")
+    return str(block["elements"][0]["text"])
+
+
+def _buttons(card: dict[str, Any]) -> list[str]:
+    actions = [b for b in card["blocks"] if b["type"] == "actions"]
+    return [e["text"]["text"] for b in actions for e in b["elements"]]
+
+
+def _click(client: httpx.Client, user: str, card: dict[str, Any], action: str) -> Any:
+    body = {"user": user, "channel": card["channel"], "ts": card["ts"], "action_id": action}
+    return _post(client, "click", body)
+
+
+def _fresh(client: httpx.Client, card: dict[str, Any], user: str = ALEX) -> dict[str, Any]:
+    return next(m for m in _messages(client, card["channel"], user) if m["ts"] == card["ts"])
+
+
+def test_the_sample_mentions_arrive_as_cards_in_their_channels(start: Start) -> None:
+    _, client = start(seed=True)
+    expected = {
+        PW: ["pothole the size of a bathtub", "street light outside 42 Oak Avenue"],
+        PARKS: ["playground swings at Riverside Park"],
+        TRANSPORT: ["Bus route 12 skipped my stop"],
+        TRIAGE: ["next council meeting"],
+    }
+    for channel, texts in expected.items():
+        for text in texts:
+            card = _card(client, channel, text)
+            assert card["bot"] is True
+            assert _buttons(card)[0] == "Claim"
+            assert "Unclaimed" in _status(card)
+    state = _state(client)
+    assert [c["id"] for c in state["channels"]] == [TRIAGE, PW, PARKS, TRANSPORT]
+    assert {p["role"] for p in state["people"]} == {"staff", "lead", "comms", "app"}
+    assert {s["id"] for s in state["sources"]} >= {"mastodon", "open311", "x", "facebook"}
+    assert state["modal"] is None and state["home"] is None and state["ephemerals"] == []
+    # Nothing changed: same version, so the page need not redraw.
+    assert _state(client)["version"] == state["version"]
+
+
+def test_the_page_and_its_assets_are_served_locally(start: Start) -> None:
+    _, client = start()
+    page = client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "default-src 'self'" in page.headers["content-security-policy"]
+    assert "/static/app.js" in page.text and "http" not in page.text.replace("http-equiv", "")
+    for name, kind in [("app.js", "javascript"), ("blocks.js", "javascript"), ("style.css", "css")]:
+        asset = client.get(f"/static/{name}")
+        assert asset.status_code == 200 and kind in asset.headers["content-type"]
+    missing = client.get("/static/../ui.py")
+    assert missing.status_code == 404 and missing.json()["ok"] is False
+    assert client.get("/api/state", params={"user": "U0NOBODY"}).status_code == 400
+    # POSTs must be JSON: a form posted from another web site is refused.
+    form = client.post("/api/clock", data={"minutes": "5"})
+    assert form.status_code == 415 and form.json() == {
+        "ok": False,
+        "error": "send application/json",
+    }
+    _post(client, "no-such-thing", {}, status=404)
+
+
+def test_a_citizen_post_becomes_a_card_in_the_routed_channel(start: Start) -> None:
+    _, client = start()
+    body = {"source": "open311", "author": "Lee", "title": "Street defect", "text": "Pothole <b>"}
+    _post(client, "citizen", body)
+    card = _card(client, PW, "Pothole")
+    section = card["blocks"][0]["text"]["text"]
+    assert section == "*Street defect*\nPothole &lt;b&gt;"  # escaped by the bot, as in Slack
+    assert "311 request" in card["blocks"][1]["elements"][0]["text"]
+    _post(client, "citizen", {"source": "x", "text": "Lovely new benches downtown"})
+    assert "@maria_downtown" in _card(client, TRIAGE, "benches")["blocks"][1]["elements"][0]["text"]
+    _post(client, "citizen", {"source": "myspace", "text": "hi"}, status=400)
+    _post(client, "citizen", {"source": "email", "text": "   "}, status=400)
+
+
+def test_claim_refusal_answer_and_modal_errors(start: Start) -> None:
+    sandbox, client = start()
+    _post(client, "citizen", {"source": "mastodon", "text": "The playground slide is broken"})
+    card = _card(client, PARKS, "playground slide")
+
+    # Slack is slow to update the card (rate limited), so blair still sees Claim and clicks it.
+    sandbox.slack.fail_next("chat.update", status=429, retry_after=1)
+    _click(client, ALEX, card, "engage.claim")
+    _click(client, BLAIR, card, "engage.claim")
+    refusal = wait_until(lambda: _state(client, BLAIR)["ephemerals"], timeout=10)
+    assert refusal[0]["text"] == f"Already claimed by <@{ALEX}>."
+    assert refusal[0]["channel"] == PARKS and refusal[0]["ephemeral"] is True
+    assert _state(client, ALEX)["ephemerals"] == []  # only blair sees it
+    wait_until(lambda: "Claimed by" in _status(_fresh(client, card)), timeout=10)
+    assert _status(_fresh(client, card)) == f":raising_hand: Claimed by <@{ALEX}>."
+    # Now the button is gone: clicking it is an error, as the fake Slack has no such element.
+    stale = {"user": BLAIR, "channel": PARKS, "ts": card["ts"], "action_id": "engage.claim"}
+    gone = _post(client, "click", stale, status=404)
+    assert "engage.claim" in gone["error"]
+
+    # Both open the answer modal; each sees only their own.
+    _click(client, ALEX, card, "engage.answered")
+    _click(client, BLAIR, card, "engage.answered")
+    modal = _state(client, ALEX)["modal"]
+    other = _state(client, BLAIR)["modal"]
+    assert modal["callback_id"] == "engage.answer_modal" and modal["id"] != other["id"]
+    assert modal["title"]["text"] == "Mark as answered" and modal["depth"] == 1
+    inputs = [b for b in modal["blocks"] if b["type"] == "input"]
+    assert inputs[0]["element"]["type"] == "plain_text_input" and inputs[0]["element"]["multiline"]
+
+    values = {"engage.answer.text": {"answer_text": "Fixed tomorrow, thanks!"}}
+    done = _post(client, "submit", {"user": ALEX, "view_id": modal["id"], "values": values})
+    assert done == {"ok": True, "errors": {}, "open": False}
+    assert _state(client, ALEX)["modal"] is None
+    wait_until(lambda: "Answered by" in _status(_fresh(client, card)), timeout=10)
+
+    # blair submits too late: the modal stays open with the bot's error on the field.
+    late = _post(client, "submit", {"user": BLAIR, "view_id": other["id"], "values": values})
+    assert late["open"] is True
+    assert late["errors"] == {"engage.answer.text": f"Already answered by @{ALEX}."}
+    assert _state(client, BLAIR)["modal"]["id"] == other["id"]
+    _post(client, "close", {"user": BLAIR, "view_id": other["id"]})
+    assert _state(client, BLAIR)["modal"] is None
+    _post(client, "close", {"user": BLAIR, "view_id": other["id"]}, status=404)
+
+    def replies() -> list[str]:
+        thread = client.get("/api/thread", params={"channel": PARKS, "ts": card["ts"]}).json()
+        return [r["text"] for r in thread["replies"]] if len(thread["replies"]) >= 2 else []
+
+    notes = wait_until(replies, timeout=10)  # thread notes are paced, one a second per channel
+    assert notes[0] == f"<@{ALEX}> claimed this."
+    assert notes[1] == f"<@{ALEX}> answered the citizen:\n> Fixed tomorrow, thanks!"
+
+
+def test_a_reply_in_the_thread_claims_the_card(start: Start) -> None:
+    _, client = start()
+    _post(client, "citizen", {"source": "reddit", "text": "Trash bins overflowing on 3rd"})
+    card = _card(client, PW, "Trash bins")
+    body = {"user": BLAIR, "channel": PW, "thread_ts": card["ts"], "text": "On it <3 & more"}
+    _post(client, "message", body)
+    wait_until(lambda: "Claimed by" in _status(_fresh(client, card)), timeout=10)
+    assert _status(_fresh(client, card)) == f":raising_hand: Claimed by <@{BLAIR}>."
+    thread = _state(client, thread=f"{PW}:{card['ts']}")["thread"]
+    assert thread["parent"]["ts"] == card["ts"]
+    assert thread["replies"][0]["text"] == "On it &lt;3 &amp; more"  # stored as Slack stores it
+    assert thread["replies"][0]["user"] == BLAIR and not thread["replies"][0]["bot"]
+    assert _fresh(client, card)["reply_count"] >= 1
+
+
+def test_the_slash_command_answers_only_the_one_who_typed_it(start: Start) -> None:
+    _, client = start()
+    _post(
+        client, "command", {"user": ALEX, "channel": TRIAGE, "text": "/engage route-test dog park"}
+    )
+    answer = _state(client, ALEX)["ephemerals"]
+    assert len(answer) == 1 and answer[0]["channel"] == TRIAGE
+    assert answer[0]["text"].startswith("It would go to *Parks and Recreation* by rule *parks*")
+    assert _state(client, BLAIR)["ephemerals"] == []
+    _post(client, "command", {"user": ALEX, "channel": TRIAGE, "text": "/engage"})
+    assert "*Engage* brings" in _state(client, ALEX)["ephemerals"][1]["text"]
+    _post(client, "command", {"user": ALEX, "channel": TRIAGE, "text": "/giphy cats"}, status=400)
+    _post(client, "command", {"user": ALEX, "channel": "C0NOWHERE", "text": "/engage"}, status=404)
+
+
+def test_the_clock_moves_forward_only(start: Start) -> None:
+    _, client = start()
+    before = datetime.fromisoformat(_state(client)["now"])
+    moved = _post(client, "clock", {"minutes": 90})
+    after = datetime.fromisoformat(moved["now"])
+    assert 90 * 60 <= (after - before).total_seconds() < 90 * 60 + 30
+    state = _state(client)
+    assert 90 * 60 - 5 <= state["offset_seconds"] <= 90 * 60 + 5
+    for bad in (-5, 0, "10", True, 10**9):
+        _post(client, "clock", {"minutes": bad}, status=400)
+
+
+def test_the_stand_in_answers_like_slack(start: Start) -> None:
+    sandbox, _ = start()
+    api = sandbox.slack.api_url
+    good = {"Authorization": f"Bearer {sandbox.slack.bot_token}"}
+    unknown = httpx.post(api + "no.such.method", headers=good, timeout=10)
+    assert unknown.status_code == 404
+    assert unknown.json() == {"ok": False, "error": "unknown_method"}
+    post = {"channel": TRIAGE, "text": "hello"}
+    bad = httpx.post(api + "chat.postMessage", json=post, headers={"Authorization": "Bearer x"})
+    assert bad.status_code == 200 and bad.json() == {"ok": False, "error": "invalid_auth"}
+    none = httpx.post(api + "chat.postMessage", json=post, timeout=10)
+    assert none.json() == {"ok": False, "error": "not_authed"}
+    ok = httpx.post(api + "chat.postMessage", json=post, headers=good, timeout=10).json()
+    assert ok["ok"] is True and ok["channel"] == TRIAGE
+    assert sandbox.slack.message(TRIAGE, ok["ts"]) is not None
