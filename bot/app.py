@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
@@ -24,7 +25,7 @@ from bot import metrics, sources
 from bot.adapters.base import IncomingMention, Replier
 from bot.claims import Claims
 from bot.clock import Clock, SystemClock
-from bot.config import EngageConfig, Settings
+from bot.config import DigestConfig, EngageConfig, Settings
 from bot.delivery import Delivery
 from bot.ingest import Ingestor, IngestResult
 from bot.nudges import Nudger
@@ -34,6 +35,7 @@ from bot.replies import Replies
 from bot.routing import Match
 from bot.rulebook import Rulebook, config_rows
 from bot.slack_directory import SlackDirectory
+from bot.summaries import Summaries
 from bot.web import WebApp
 from storage import inbox
 from storage import outbox as outbox_rows
@@ -95,6 +97,14 @@ class Engage:
             directory=self.directory,
             wake=self.delivery.wake,
         )
+        self.summaries = Summaries(
+            engine=self.engine,
+            clock=self.clock,
+            config=config,
+            policies=nudge_policies(config),
+            directory=self.directory,
+            wake=self.delivery.wake,
+        )
         self.poller = Poller(
             engine=self.engine, ingestor=self.ingestor, clock=self.clock, wake=self.delivery.wake
         )
@@ -137,7 +147,13 @@ class Engage:
             # and a thread hop per request.
             process_before_response=True,
         )
-        handlers.register(app, claims=self.claims, nudger=self.nudger, route_test=self.route_test)
+        handlers.register(
+            app,
+            claims=self.claims,
+            nudger=self.nudger,
+            summaries=self.summaries,
+            route_test=self.route_test,
+        )
 
         @app.error
         def on_error(error: Exception, body: dict[str, Any]) -> None:
@@ -214,6 +230,7 @@ class Engage:
         self.scheduler.add_job(
             self._forget_old_requests, "interval", hours=6, id="inbox-gc", **jobs
         )
+        self._schedule_digests(jobs)
         for item in self.adapters:
             self.scheduler.add_job(
                 self.poller.run,
@@ -258,6 +275,20 @@ class Engage:
         if self._server is None:
             return ""
         return f"http://{self._server.effective_host}:{self._server.effective_port}"
+
+    def _schedule_digests(self, jobs: dict[str, Any]) -> None:
+        """Each department's weekly digest in its own time zone; the city's for the comms team."""
+        digests: list[tuple[str | None, str, DigestConfig]] = [
+            (d.slug, d.timezone, d.digest) for d in self.config.departments
+        ]
+        digests.append((None, self.config.nudges.timezone, self.config.comms_team.digest))
+        for slug, timezone, digest in digests:
+            if not digest.enabled:
+                continue
+            trigger = CronTrigger(day_of_week=digest.day, hour=digest.hour, timezone=timezone)
+            self.scheduler.add_job(
+                self.summaries.digest, trigger, args=[slug], id=f"digest:{slug or 'city'}", **jobs
+            )
 
     def run_scheduled_now(self) -> None:
         """Run every scheduled job at once (after the clock moved, e.g. in the sandbox)."""

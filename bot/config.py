@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -142,6 +142,15 @@ class EscalationConfig(_Model):
     care_limit: int = Field(default=2, ge=0)  # "handle with care" mentions a day per person
 
 
+class DigestConfig(_Model):
+    """The weekly summary: on ``day`` at ``hour`` (local time), about the week before."""
+
+    enabled: bool = True
+    day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    hour: int = Field(default=9, ge=0, le=23)
+    to: Literal["leads", "channel"] = "leads"
+
+
 class DepartmentConfig(_Model):
     slug: str
     name: str
@@ -151,6 +160,7 @@ class DepartmentConfig(_Model):
     office_hours: OfficeHoursConfig = OfficeHoursConfig()
     sla: SlaConfig = SlaConfig()
     escalation: EscalationConfig = EscalationConfig()
+    digest: DigestConfig = DigestConfig()
 
     @field_validator("slug")
     @classmethod
@@ -211,6 +221,7 @@ class TriageConfig(_Model):
 class CommsTeamConfig(_Model):
     users: tuple[str, ...] = ()
     usergroup: str | None = None
+    digest: DigestConfig = DigestConfig()  # the city-wide summary, to these users
 
 
 class NudgeConfig(_Model):

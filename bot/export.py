@@ -49,6 +49,7 @@ def export(
             session=session, department=slug, start=begin, end=finish, everywhere=everywhere
         )
         log = summaries.events_in(session=session, mention_ids=[r.id for r in rows])
+    rows = [r for r in rows if begin <= r.received_at < finish]  # received in the period
     records = [{k: _plain(getattr(r, k)) for k in COLUMNS} for r in rows]
     if fmt == "csv":
         writer = csv.DictWriter(out, fieldnames=COLUMNS)

@@ -17,6 +17,7 @@ class ActionId(StrEnum):
     STILL_ON_IT = "engage.still_on_it"
     HAND_BACK = "engage.hand_back"
     NEED_HELP = "engage.need_help"
+    POST_SUMMARY = "engage.post_summary"
 
 
 class CallbackId(StrEnum):

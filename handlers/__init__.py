@@ -12,7 +12,9 @@ from slack_bolt import App
 from bot.claims import Claims
 from bot.nudges import Nudger
 from bot.routing import Match
+from bot.summaries import Summaries
 from handlers import actions, commands, events, nudges, views
+from handlers import summaries as summaries_handlers
 
 
 def register(
@@ -20,10 +22,12 @@ def register(
     *,
     claims: Claims,
     nudger: Nudger,
+    summaries: Summaries,
     route_test: Callable[[str], tuple[Match | None, str]],
 ) -> None:
     actions.register(app, claims)
     views.register(app, claims)
     events.register(app, claims)
     nudges.register(app, claims, nudger)
-    commands.register(app, route_test, nudger)
+    commands.register(app, route_test, nudger, summaries)
+    summaries_handlers.register(app, summaries)

@@ -12,6 +12,8 @@ from bot.mrkdwn import escape
 from bot.nudges import Nudger
 from bot.routing import Match
 from bot.slack_ids import COMMAND
+from bot.summaries import Summaries
+from handlers.summaries import answer as summary_answer
 
 HELP = (
     "*Engage* brings citizens' posts about the city into the right department's channel.\n"
@@ -19,18 +21,24 @@ HELP = (
     "another department; *No action / spam* closes it with a reason.\n"
     "• Reply in a card's thread to claim it, if nobody has.\n"
     "• `/engage route-test <text>`: which rule would route this text, and why.\n"
+    "• `/engage summary [department|city] [today|this week|last week|last 30 days|"
+    "2026-11-01..2026-11-15]`: volumes, response times and who answers.\n"
     "• `/engage away until 2026-12-24`: no reminders for you until then; "
     "`/engage back` ends it."
 )
 
 
 def register(
-    app: App, route_test: Callable[[str], tuple[Match | None, str]], nudger: Nudger
+    app: App,
+    route_test: Callable[[str], tuple[Match | None, str]],
+    nudger: Nudger,
+    summaries: Summaries,
 ) -> None:
     def on_command(ack: Ack, command: dict[str, Any]) -> None:
         text = str(command.get("text") or "").strip()
         verb, _, rest = text.partition(" ")
         user = str(command.get("user_id") or "")
+        channel = str(command.get("channel_id") or "")
         if verb == "away":
             until = _date(rest.removeprefix("until").strip())
             if until is None:
@@ -42,6 +50,9 @@ def register(
                 text=f"No reminders for you until {last:%A} {last.day} {last:%B %Y} included. "
                 "`/engage back` ends it."
             )
+            return
+        if verb == "summary":
+            ack(**summary_answer(summaries, text=rest.strip(), channel=channel, user=user))
             return
         if verb == "back":
             nudger.set_away(user_id=user, until=None)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func
+from sqlalchemy import and_, exists, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -48,11 +48,17 @@ def mentions_in(
     end: datetime,
     everywhere: bool = False,
 ) -> list[MentionRow]:
-    """Mentions received in [start, end), with their first claim and any hand-over."""
+    """Mentions that matter to [start, end), with their first claim and any hand-over."""
+    # What a period's figures need: what arrived in it, what was answered in it (older ones
+    # too), and what is still open (the backlog at its end).
     in_period = (
         _in(department, everywhere),
-        col(Mention.received_at) >= start,
         col(Mention.received_at) < end,
+        or_(
+            col(Mention.received_at) >= start,
+            col(Mention.answered_at) >= start,
+            col(Mention.status).in_(OPEN_STATUSES),
+        ),
     )
     ids = select(Mention.id).where(*in_period)
     claimed = (

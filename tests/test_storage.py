@@ -184,3 +184,12 @@ def test_adapter_lease_is_held_by_one_owner(engine: Engine) -> None:
         assert adapters.acquire(
             session=s, name="news", owner="r2", now=NOW + timedelta(seconds=61), seconds=60
         )
+
+
+def test_the_migrations_match_the_models(engine: Engine) -> None:
+    """A model changed without a migration would pass on SQLite and break real databases."""
+    from alembic import command
+
+    from storage.db import alembic_config
+
+    command.check(alembic_config(engine))  # raises when autogenerate finds a difference
