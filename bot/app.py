@@ -27,6 +27,7 @@ from bot.claims import Claims
 from bot.clock import Clock, SystemClock
 from bot.config import DigestConfig, EngageConfig, Settings
 from bot.delivery import Delivery
+from bot.home import Home
 from bot.ingest import Ingestor, IngestResult
 from bot.nudges import Nudger
 from bot.nudges import policies as nudge_policies
@@ -105,6 +106,13 @@ class Engage:
             directory=self.directory,
             wake=self.delivery.wake,
         )
+        self.home = Home(
+            engine=self.engine,
+            clock=self.clock,
+            config=config,
+            directory=self.directory,
+            summaries=self.summaries,
+        )
         self.poller = Poller(
             engine=self.engine, ingestor=self.ingestor, clock=self.clock, wake=self.delivery.wake
         )
@@ -152,6 +160,7 @@ class Engage:
             claims=self.claims,
             nudger=self.nudger,
             summaries=self.summaries,
+            home=self.home,
             route_test=self.route_test,
         )
 

@@ -10,10 +10,12 @@ from collections.abc import Callable
 from slack_bolt import App
 
 from bot.claims import Claims
+from bot.home import Home
 from bot.nudges import Nudger
 from bot.routing import Match
 from bot.summaries import Summaries
 from handlers import actions, commands, events, nudges, views
+from handlers import home as home_handlers
 from handlers import summaries as summaries_handlers
 
 
@@ -23,6 +25,7 @@ def register(
     claims: Claims,
     nudger: Nudger,
     summaries: Summaries,
+    home: Home,
     route_test: Callable[[str], tuple[Match | None, str]],
 ) -> None:
     actions.register(app, claims)
@@ -31,3 +34,4 @@ def register(
     nudges.register(app, claims, nudger)
     commands.register(app, route_test, nudger, summaries)
     summaries_handlers.register(app, summaries)
+    home_handlers.register(app, home)

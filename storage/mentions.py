@@ -174,3 +174,30 @@ def set_schedule(
         .values(next_nudge_at=at, next_nudge_stage=stage)
     )
     return bool(session.execute(stmt).rowcount == 1)  # type: ignore[attr-defined]
+
+
+def claimed_by(*, session: Session, user_id: str, limit: int = 20) -> list[Mention]:
+    query = (
+        select(Mention)
+        .where(col(Mention.claimed_by) == user_id, col(Mention.status) == "claimed")
+        .order_by(col(Mention.claimed_at))
+        .limit(limit)
+    )
+    return list(session.exec(query))
+
+
+def waiting(
+    *, session: Session, department: str | None, limit: int = 5
+) -> tuple[int, list[Mention]]:
+    """Unclaimed mentions of a department (None: triage): how many, and the oldest few."""
+    same = (
+        col(Mention.department).is_(None)
+        if department is None
+        else col(Mention.department) == department
+    )
+    where = (same, col(Mention.status) == "new")
+    count = session.exec(select(func.count()).select_from(Mention).where(*where)).one()
+    oldest = session.exec(
+        select(Mention).where(*where).order_by(col(Mention.received_at)).limit(limit)
+    )
+    return int(count), list(oldest)
