@@ -120,6 +120,8 @@ def fill(engine: object, count: int, departments: int) -> None:
 def _flush(
     engine: object, mention_rows: list[dict[str, object]], event_rows: list[dict[str, object]]
 ) -> None:
+    if not mention_rows:
+        return  # an empty batch would insert one row of defaults
     with engine.begin() as conn:  # type: ignore[attr-defined]
         conn.execute(insert(Mention), mention_rows)
         conn.execute(insert(Event), event_rows)

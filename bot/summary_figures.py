@@ -4,7 +4,10 @@ A lead asks "how did we do this week?". The answer has to be the same numbers ev
 asked about the same stretch of time, so everything here is pure arithmetic over the facts and
 the period (no storage, no Slack, no clock): the caller reads :class:`MentionFacts` once per
 period and passes them in, :func:`compute` turns them into :class:`Figures`, and
-:func:`render_text` shows two periods side by side.
+:func:`~bot.summary_text.render_text` shows two periods side by side. Periods themselves
+(:class:`Period`, :func:`parse_period`) live in :mod:`bot.summary_periods`, and the text in
+:mod:`bot.summary_text`; their names are re-exported here, so callers import everything from
+this module.
 
 Definitions, and why (period ``P = [start, end)``):
 
@@ -58,12 +61,12 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from bot.cards import source_label
-from bot.mrkdwn import escape
 from bot.office_time import OfficeHours
+from bot.summary_periods import Period, parse_period, zone_info
+from bot.summary_text import Comparison, format_duration, render_text
 from bot.text import TOKEN_RE, fold
 
 __all__ = [
@@ -84,7 +87,6 @@ _OPEN = frozenset({"new", "claimed"})
 _DISMISSED = "dismissed"
 _ONE_DAY = timedelta(days=1)
 _TOP_TERMS = 10
-_MAX_PERIOD_DAYS = 366  # a year and a day: longer asks are almost surely typos
 
 
 @dataclass(frozen=True)
@@ -107,52 +109,6 @@ class MentionFacts:
     answered_by: str | None
     handed_over: bool
     text: str
-
-
-@dataclass(frozen=True)
-class Period:
-    """A stretch of time ``[start, end)``, with the words a lead used to ask for it.
-
-    It may be empty ("today" asked at midnight sharp): every figure is then zero or None.
-
-    ``timezone`` and ``step_days`` are set by :func:`parse_period`: :meth:`previous` then moves
-    back by whole local days, so "last week" is the week before even across a daylight-saving
-    change. A period built by hand without them moves back by its exact length.
-    """
-
-    start: datetime
-    end: datetime
-    label: str
-    timezone: str = "UTC"
-    step_days: int | None = None
-
-    def __post_init__(self) -> None:
-        for name in ("start", "end"):
-            at: datetime = getattr(self, name)
-            if at.tzinfo is None or at.utcoffset() is None:
-                raise ValueError(f"period {name} must be timezone-aware, got {at.isoformat()}")
-        if self.end < self.start:
-            raise ValueError(
-                f"period ends ({self.end.isoformat()}) before it starts ({self.start.isoformat()})"
-            )
-        if self.step_days is not None and self.step_days < 1:
-            raise ValueError(f"step_days must be at least 1, got {self.step_days}")
-
-    def previous(self) -> Period:
-        """The previous period of the same length: the same stretch one step earlier.
-
-        For a period that runs up to now ("today", "this week", "last 30 days") that is the same
-        stretch one day, week or 30 days earlier, which is the fair comparison ("Monday to
-        Wednesday noon" against last week's "Monday to Wednesday noon", not a whole week).
-        """
-        if self.step_days is None:
-            length = self.end - self.start
-            return Period(self.start - length, self.start, f"the period before {self.label}")
-        zone = _zone(self.timezone)
-        start = _shift_days(self.start, zone, -self.step_days)
-        end = _shift_days(self.end, zone, -self.step_days)
-        label = _previous_label(self.label) or _date_range_label(start, end, zone)
-        return Period(start, end, label, self.timezone, self.step_days)
 
 
 @dataclass(frozen=True)
@@ -201,7 +157,7 @@ def compute(
     channel's members: the Gini and the not-yet-answered list are about them.
     """
     start, end = period.start, period.end
-    zone = _zone(hours.timezone)
+    zone = zone_info(hours.timezone)
 
     def within(at: datetime | None) -> bool:
         return at is not None and start <= at < end
@@ -412,295 +368,3 @@ def top_terms(texts: Iterable[str], limit: int = _TOP_TERMS) -> list[tuple[str, 
 
 def _most_common_spelling(counts: Counter[str]) -> str:
     return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]
-
-
-# -- periods ----------------------------------------------------------------------------------
-
-_FORMS = (
-    "today, yesterday, this week, last week, last 30 days (any number of days), "
-    "or dates like 2026-11-01..2026-11-15 or 2026-11-01 to 2026-11-15"
-)
-_LAST_DAYS = re.compile(r"last (\d{1,4}) days?")
-_DATE = r"(\d{4}-\d{2}-\d{2})"
-_RANGE = re.compile(rf"{_DATE}(?:\s*(?:\.\.|\bto\b)\s*{_DATE})?")
-
-
-def parse_period(text: str, *, now: datetime, timezone: str) -> Period:
-    """The period a lead asked for, in the department's time zone, or a ValueError saying why.
-
-    Days and weeks are local (weeks start on Monday). "today", "this week" and "last N days"
-    run up to ``now``, so their figures are "so far"; "last N days" is N local days counting
-    today. A date range includes both dates and stops at ``now`` if it reaches past it.
-    """
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError(f"now must be timezone-aware, got {now.isoformat()}")
-    zone = _zone(timezone)
-    asked = " ".join(text.lower().split())
-    now = now.astimezone(UTC)
-    today = now.astimezone(zone).date()
-    monday = today - timedelta(days=today.weekday())
-
-    def midnight(day: date) -> datetime:
-        return _local_midnight(day, zone)
-
-    def make(start: datetime, end: datetime, label: str, step: int) -> Period:
-        return Period(start, end, label, timezone, step)
-
-    if asked == "today":
-        return make(midnight(today), now, "today", 1)
-    if asked == "yesterday":
-        return make(midnight(today - _ONE_DAY), midnight(today), "yesterday", 1)
-    if asked == "this week":
-        return make(midnight(monday), now, "this week", 7)
-    if asked == "last week":
-        return make(midnight(monday - timedelta(days=7)), midnight(monday), "last week", 7)
-    if match := _LAST_DAYS.fullmatch(asked):
-        days = int(match[1])
-        if not 1 <= days <= _MAX_PERIOD_DAYS:
-            raise ValueError(f"{text.strip()!r}: ask for between 1 and {_MAX_PERIOD_DAYS} days")
-        label = "last day" if days == 1 else f"last {days} days"
-        return make(midnight(today - timedelta(days=days - 1)), now, label, days)
-    if match := _RANGE.fullmatch(asked):
-        first = _parse_date(match[1])
-        last = _parse_date(match[2]) if match[2] else first
-        if last < first:
-            raise ValueError(f"{text.strip()!r}: the range ends before it starts")
-        days = (last - first).days + 1
-        if days > _MAX_PERIOD_DAYS:
-            raise ValueError(f"{text.strip()!r}: a range can be at most {_MAX_PERIOD_DAYS} days")
-        start = midnight(first)
-        if start >= now:
-            raise ValueError(f"{text.strip()!r} is in the future: nothing to summarise yet")
-        label = first.isoformat() if days == 1 else f"{first.isoformat()} to {last.isoformat()}"
-        return make(start, min(midnight(last + _ONE_DAY), now), label, days)
-    raise ValueError(f"{text.strip()!r} is not a period I know: use {_FORMS}")
-
-
-def _parse_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)") from None
-
-
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
-            f"unknown time zone {name!r} (use an IANA name like Europe/Paris)"
-        ) from None
-
-
-def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
-    """The first instant of the local ``day``, in UTC (the jump itself where midnight is skipped:
-    fold=0 reads a nonexistent time with the offset before the change)."""
-    return datetime.combine(day, time(0), zone).astimezone(UTC)
-
-
-def _shift_days(at: datetime, zone: ZoneInfo, days: int) -> datetime:
-    """``at`` moved by whole local days: same wall-clock time, so midnights stay midnights."""
-    wall = at.astimezone(zone).replace(tzinfo=None) + timedelta(days=days)
-    return wall.replace(tzinfo=zone).astimezone(UTC)
-
-
-_PREVIOUS_LABELS = {
-    "today": "yesterday",
-    "yesterday": "the day before",
-    "last day": "the day before",
-    "this week": "last week",
-    "last week": "the week before",
-}
-
-
-def _previous_label(label: str) -> str | None:
-    if match := re.fullmatch(r"last (\d+) days", label):
-        return f"the {match[1]} days before"
-    return _PREVIOUS_LABELS.get(label)
-
-
-def _date_range_label(start: datetime, end: datetime, zone: ZoneInfo) -> str:
-    first = start.astimezone(zone).date()
-    last = (end - timedelta(microseconds=1)).astimezone(zone).date()
-    return first.isoformat() if first == last else f"{first.isoformat()} to {last.isoformat()}"
-
-
-# -- comparison and text ----------------------------------------------------------------------
-
-_COUNTS = frozenset(
-    {
-        "received",
-        "answered",
-        "no_action",
-        "handed_over",
-        "still_open",
-        "sla_breaches",
-        "nudges",
-        "escalations",
-        "answerers",
-    }
-)
-_DURATIONS = frozenset(
-    {"oldest_open_age", "claim_median", "claim_p90", "answer_median", "answer_p90"}
-)
-_SHARES = frozenset({"busiest_share"})
-_RATIOS = frozenset({"gini"})
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """A period's figures next to those of the period before, for "+3 (12 → 15)" lines.
-
-    ``period`` (the current one) is optional and only used for the heading of the text.
-    """
-
-    current: Figures
-    previous: Figures
-    period: Period | None = None
-
-    def delta(self, name: str) -> str:
-        """How the figure ``name`` changed, with both values, ready to display.
-
-        Counts change by their difference ("+3 (12 → 15)"), durations by a percentage
-        ("-20% (10 min → 8 min)"), the busiest share by percentage points ("+10 pts (40% →
-        50%)") and the Gini by its difference ("+0.10 (0.40 → 0.50)"). An unchanged figure
-        reads "no change (12)"; a figure missing on either side shows "—" and no change.
-        """
-        if name not in _COUNTS | _DURATIONS | _SHARES | _RATIOS:
-            known = ", ".join(sorted(_COUNTS | _DURATIONS | _SHARES | _RATIOS))
-            raise ValueError(f"no delta for {name!r} (one of: {known})")
-        before = getattr(self.previous, name)
-        after = getattr(self.current, name)
-        if name in _COUNTS:
-            return _change(before, after, f"{after - before:+d}", str(before), str(after))
-        if name in _DURATIONS:
-            days = name == "oldest_open_age"
-            shown = (_show(before, days), _show(after, days))
-            if before is None or after is None or not before:
-                return _change(before, after, None, *shown)
-            percent = round((after - before) / before * 100)
-            return _change(before, after, f"{percent:+d}%", *shown)
-        if name in _SHARES:
-            shown = (_share(before), _share(after))
-            if before is None or after is None:
-                return _change(before, after, None, *shown)
-            return _change(before, after, f"{round((after - before) * 100):+d} pts", *shown)
-        shown = (_ratio(before), _ratio(after))
-        if before is None or after is None:
-            return _change(before, after, None, *shown)
-        return _change(before, after, f"{after - before:+.2f}", *shown)
-
-
-def _change(
-    before: object, after: object, difference: str | None, shown_before: str, shown_after: str
-) -> str:
-    if shown_before == shown_after and before == after:
-        return f"no change ({shown_after})"
-    if difference is None:
-        return f"{shown_before} → {shown_after}"
-    return f"{difference} ({shown_before} → {shown_after})"
-
-
-def format_duration(value: timedelta, *, days: bool = False) -> str:
-    """A duration for people: "8 min", "3 h 05 min", or with ``days`` "2 d 4 h".
-
-    Office time is always shown in hours: "1 d" would read as a calendar day, while 24 office
-    hours are three working days. Rounded down, like the nudge messages: to the minute, and to
-    the hour once shown in days.
-    """
-    minutes = int(value.total_seconds() // 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, rest = divmod(minutes, 60)
-    if days and hours >= 24:
-        whole_days, hours = divmod(hours, 24)
-        return f"{whole_days} d {hours} h" if hours else f"{whole_days} d"
-    return f"{hours} h {rest:02d} min" if rest else f"{hours} h"
-
-
-def _show(value: timedelta | None, days: bool = False) -> str:
-    return "—" if value is None else format_duration(value, days=days)
-
-
-def _share(value: float | None) -> str:
-    return "—" if value is None else f"{round(value * 100)}%"
-
-
-def _ratio(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}"
-
-
-_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
-
-
-def _person(member: str) -> str:
-    """A Slack mention for a user id; anything else is shown as escaped text, never a ping."""
-    return f"<@{member}>" if _USER_ID.fullmatch(member) else escape(member)
-
-
-def render_text(comparison: Comparison, *, department: str, lead_view: bool) -> str:
-    """The summary as Slack mrkdwn: each figure, then how it moved since the previous period.
-
-    Words from citizens' posts (the recurring terms) are escaped so they print literally and
-    can never ping or link; the department name and source names are escaped too. The list of
-    members who have not answered yet is only for the lead (``lead_view``): it is meant as an
-    invitation to include them, and would read as a public ranking in the channel.
-    """
-    cur = comparison.current
-    d = comparison.delta
-    heading = f":bar_chart: *{escape(department)}: summary"
-    if comparison.period is not None:
-        before = comparison.period.previous().label
-        heading += f" for {escape(comparison.period.label)}* (compared with {escape(before)})"
-    else:
-        heading += "* (compared with the period before)"
-    lines = [heading, ""]
-
-    sources = ", ".join(f"{escape(source_label(s))} {n}" for s, n in cur.received_by_source.items())
-    by_source = f" ({sources})" if sources else ""
-    lines.append(f"*Received:* {cur.received}{by_source}  _{d('received')}_")
-    lines.append(f"*Answered:* {cur.answered}  _{d('answered')}_")
-    lines.append(f"*No action needed:* {cur.no_action}  _{d('no_action')}_")
-    lines.append(f"*Handed over:* {cur.handed_over}  _{d('handed_over')}_")
-    oldest = (
-        f" (oldest waiting {format_duration(cur.oldest_open_age, days=True)})"
-        if cur.oldest_open_age is not None
-        else ""
-    )
-    lines.append(f"*Still open at the end:* {cur.still_open}{oldest}  _{d('still_open')}_")
-
-    lines.append("")
-    lines.append("*Time to claim* (office hours, from arrival):")
-    lines.append(f"     median {_show(cur.claim_median)}  _{d('claim_median')}_")
-    lines.append(f"     90% within {_show(cur.claim_p90)}  _{d('claim_p90')}_")
-    lines.append("*Time to answer* (office hours, from arrival):")
-    lines.append(f"     median {_show(cur.answer_median)}  _{d('answer_median')}_")
-    lines.append(f"     90% within {_show(cur.answer_p90)}  _{d('answer_p90')}_")
-    lines.append(f"*Past a service level:* {cur.sla_breaches}  _{d('sla_breaches')}_")
-    lines.append(f"*Reminders sent:* {cur.nudges}  _{d('nudges')}_")
-    lines.append(f"*Escalations:* {cur.escalations}  _{d('escalations')}_")
-
-    lines.append("")
-    if cur.answered:
-        spread = (
-            f"; spread {_ratio(cur.gini)} (0 = evenly shared, near 1 = one person)"
-            if cur.gini is not None
-            else ""
-        )
-        lines.append(
-            f"*Who answered:* {cur.answerers} {'person' if cur.answerers == 1 else 'people'}"
-            f"; the busiest gave {_share(cur.busiest_share)} of the answers{spread}"
-        )
-    else:
-        lines.append("*Who answered:* nobody yet")
-    if cur.top_terms:
-        terms = ", ".join(f"{escape(word)} ({n})" for word, n in cur.top_terms)
-        lines.append(f"*Recurring words:* {terms}")
-
-    if lead_view and cur.not_yet_answered:
-        people = ", ".join(_person(m) for m in cur.not_yet_answered)
-        lines.append("")
-        lines.append(
-            f"*No answer yet in this period:* {people}. A good moment to invite them to take one?"
-        )
-    return "\n".join(lines)
