@@ -85,23 +85,13 @@ class Claims:
 
     # The actions.
     def claim(self, *, mention_id: int, user_id: str, request_key: str, channel_id: str) -> Outcome:
-        def act(session: Session, m: Mention) -> Outcome:
-            now = self.clock.now()
-            if not mentions.claim(session=session, mention_id=mention_id, user_id=user_id, now=now):
-                why = self._why_not_claim(_fresh(session, m), user_id)
-                return self._refuse(session, request_key, user_id, channel_id, why)
-            events.record(
-                session=session,
-                mention_id=mention_id,
-                kind=EventKind.CLAIMED,
-                actor=user_id,
-                at=now,
-            )
-            metrics.CLAIM_LATENCY.observe((now - m.received_at).total_seconds())
-            self._after(session, mention_id, request_key, f"<@{user_id}> claimed this.")
-            return Outcome(ok=True)
-
-        return self._run(mention_id, request_key, act)
+        return self._claim(
+            mention_id,
+            user_id,
+            request_key,
+            refuse_in=channel_id,
+            note=f"<@{user_id}> claimed this.",
+        )
 
     def release(
         self, *, mention_id: int, user_id: str, request_key: str, channel_id: str
@@ -292,25 +282,43 @@ class Claims:
                 return Outcome(ok=False, message="not an open card")
             mention_id = card.mention_id
 
+        # Nobody is told "already claimed" here: a reply in a thread is not a click.
+        return self._claim(
+            mention_id,
+            user_id,
+            request_key,
+            refuse_in=None,
+            note=f"<@{user_id}> replied here first, so it is theirs now.",
+            via="thread_reply",
+        )
+
+    def _claim(
+        self,
+        mention_id: int,
+        user_id: str,
+        request_key: str,
+        *,
+        refuse_in: str | None,
+        note: str,
+        via: str | None = None,
+    ) -> Outcome:
         def act(session: Session, m: Mention) -> Outcome:
             now = self.clock.now()
             if not mentions.claim(session=session, mention_id=mention_id, user_id=user_id, now=now):
-                return Outcome(ok=False, message=self._why_not_claim(_fresh(session, m), user_id))
+                why = self._why_not_claim(_fresh(session, m), user_id)
+                if refuse_in is None:
+                    return Outcome(ok=False, message=why)
+                return self._refuse(session, request_key, user_id, refuse_in, why)
             events.record(
                 session=session,
                 mention_id=mention_id,
                 kind=EventKind.CLAIMED,
                 actor=user_id,
                 at=now,
-                data={"via": "thread_reply"},
+                data={"via": via} if via else {},
             )
             metrics.CLAIM_LATENCY.observe((now - m.received_at).total_seconds())
-            self._after(
-                session,
-                mention_id,
-                request_key,
-                f"<@{user_id}> replied here first, so it is theirs now.",
-            )
+            self._after(session, mention_id, request_key, note)
             return Outcome(ok=True)
 
         return self._run(mention_id, request_key, act)
