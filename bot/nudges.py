@@ -18,6 +18,9 @@ unique key decides who sends: a stage is sent once per mention, ever, even with 
 replicas sweeping at once. Outside office hours nothing is sent; what fell due is looked at
 again when the office opens, and a department's reminders of one stage in one sweep go out as
 one grouped message rather than a burst.
+
+This module owns the ladder, the policies and the schedule (and who is picked by rotation);
+what each rung says, and to whom, is :mod:`bot.nudge_messages`.
 """
 
 from __future__ import annotations
@@ -27,13 +30,11 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.cards import source_label
 from bot.clock import Clock
 from bot.config import (
     EngageConfig,
@@ -42,15 +43,14 @@ from bot.config import (
     SlaConfig,
     office_hours,
 )
-from bot.mrkdwn import escape, one_line, safe
+from bot.nudge_messages import NudgeMessages, Sent
 from bot.office_time import OfficeHours
 from bot.rotation import Candidate, pick
 from bot.slack_directory import SlackDirectory
-from bot.slack_ids import ActionId
-from storage import cards, events, inbox, mentions, outbox
+from storage import cards, events, inbox, mentions
 from storage import nudges as rows
 from storage.db import session_scope
-from storage.models import Card, EventKind, Mention, OutboxKind
+from storage.models import Card, EventKind, Mention
 
 log = logging.getLogger(__name__)
 
@@ -111,14 +111,6 @@ class _Batch:
     cards: dict[int, Card]  # the active card per mention
 
 
-@dataclass
-class _Sent:
-    mention: Mention
-    stage: Stage
-    card_channel: str | None
-    card_ts: str | None
-
-
 class Nudger:
     def __init__(
         self,
@@ -134,6 +126,7 @@ class Nudger:
         self.clock = clock
         self.policies = dict(policies)  # by department slug; None: triage
         self.directory = directory
+        self.messages = NudgeMessages(directory)
         self.wake = wake
         self.batch = batch
 
@@ -144,7 +137,7 @@ class Nudger:
     def sweep(self) -> int:
         """Send what is due now; return how many reminders went out. Safe to run anywhere."""
         now = self.clock.now()
-        sent: dict[tuple[str | None, str], list[_Sent]] = defaultdict(list)
+        sent: dict[tuple[str | None, str], list[Sent]] = defaultdict(list)
         with session_scope(self.engine) as session:
             due = mentions.due_for_nudge(session=session, now=now, limit=self.batch)
             ids = [m.id for m in due if m.id is not None]
@@ -165,7 +158,7 @@ class Nudger:
 
     def _consider(
         self, session: Session, batch: _Batch, mention: Mention, now: datetime
-    ) -> _Sent | None:
+    ) -> Sent | None:
         assert mention.id is not None
         policy = self.policy(mention.department)
         stage = STAGES.get(mention.next_nudge_stage or "")
@@ -208,7 +201,7 @@ class Nudger:
         if stage is None:
             return None
         card = batch.cards.get(mention.id)
-        return _Sent(mention, stage, card.channel_id if card else None, card.ts if card else None)
+        return Sent(mention, stage, card.channel_id if card else None, card.ts if card else None)
 
     def _catch_up(
         self,
@@ -252,9 +245,9 @@ class Nudger:
             return stage, policy.due(stage, mention)
         return None, None
 
-    # What each rung says, and to whom.
+    # Who hears about it, and what it changes.
     def _announce(
-        self, session: Session, policy: Policy, stage: Stage, items: list[_Sent], now: datetime
+        self, session: Session, policy: Policy, stage: Stage, items: list[Sent], now: datetime
     ) -> None:
         kind = EventKind.ESCALATED if stage.escalation else EventKind.NUDGED
         if stage.name in ("claim_thread", "claim_channel"):
@@ -278,104 +271,10 @@ class Nudger:
         if stage.name == "answer_return":
             for item in items:
                 self._hand_back(session, item, now)
-        elif stage.name.endswith("_lead"):
-            self._to_leads(session, policy, stage, items, now)
-        elif stage.name == "answer_dm":
-            by_claimer: dict[str, list[_Sent]] = defaultdict(list)
-            for item in items:
-                by_claimer[item.mention.claimed_by or ""].append(item)
-            for claimer, mine in by_claimer.items():
-                self._dm_claimer(session, policy, claimer, mine, now)
-        elif len(items) == 1:
-            self._in_thread(session, policy, stage, items[0], target, now)
         else:
-            self._grouped(session, policy, stage, items, target, now)
+            self.messages.announce(session, policy, stage, items, target, now)
 
-    def _in_thread(
-        self,
-        session: Session,
-        policy: Policy,
-        stage: Stage,
-        item: _Sent,
-        target: str | None,
-        now: datetime,
-    ) -> None:
-        m = item.mention
-        waited = _span(policy.hours.between(m.received_at, now))
-        if stage.name == "claim_warn":
-            left = _span(max(timedelta(), policy.claim - policy.hours.between(m.received_at, now)))
-            text = f":hourglass_flowing_sand: Waiting for {waited}: please claim it within {left}."
-        elif stage.name == "claim_thread":
-            who = f"<@{target}>, could you" if target else "Could someone"
-            text = f":wave: {who} take this one? Unclaimed for {waited} of office time."
-        elif stage.name == "claim_channel":
-            text = (
-                f":rotating_light: Still unclaimed after {waited} of office time: "
-                "can someone in the channel take it?"
-            )
-        else:  # answer_warn
-            assert m.claimed_at is not None
-            left = _span(max(timedelta(), policy.answer - policy.hours.between(m.claimed_at, now)))
-            text = f":hourglass_flowing_sand: <@{m.claimed_by}>, the answer is due in {left}."
-        blocks = _with_snooze(text, m) if stage.ladder == "claim" and stage.factor else None
-        self._thread(
-            session,
-            item,
-            f"nudge:{m.id}:{stage.name}",
-            now,
-            text,
-            blocks,
-            broadcast=stage.name == "claim_channel",
-        )
-
-    def _grouped(
-        self,
-        session: Session,
-        policy: Policy,
-        stage: Stage,
-        items: list[_Sent],
-        target: str | None,
-        now: datetime,
-    ) -> None:
-        who = f"<@{target}>, " if target else ""
-        head = {
-            "claim_warn": f":hourglass_flowing_sand: {len(items)} mentions are close to their "
-            "claim deadline:",
-            "claim_thread": f":wave: {who}{len(items)} mentions are waiting for someone to "
-            "claim them:",
-            "claim_channel": f":rotating_light: {len(items)} mentions are still unclaimed:",
-            "answer_warn": f":hourglass_flowing_sand: {len(items)} claimed mentions are due soon:",
-        }[stage.name]
-        lines = [self._line(policy, i, now) for i in items[:40]]
-        more = f"\n…and {len(items) - 40} more." if len(items) > 40 else ""
-        ids = ",".join(str(i.mention.id) for i in items[:20])
-        self._message(
-            session,
-            policy.channel,
-            f"group:{stage.name}:{ids}",
-            now,
-            head + "\n" + "\n".join(lines) + more,
-        )
-
-    def _dm_claimer(
-        self, session: Session, policy: Policy, claimer: str, items: list[_Sent], now: datetime
-    ) -> None:
-        for item in items:
-            m = item.mention
-            text = (
-                f":alarm_clock: The answer to this mention is overdue "
-                f"(claimed {_span(policy.hours.between(m.claimed_at or now, now))} of office "
-                f"time ago):\n{self._line(policy, item, now)}"
-            )
-            buttons = [
-                _button("Still on it", ActionId.STILL_ON_IT, str(m.id), "primary"),
-                _button("Hand back", ActionId.HAND_BACK, str(m.id)),
-                _button("Need help", ActionId.NEED_HELP, str(m.id)),
-            ]
-            blocks = [_section(text), {"type": "actions", "elements": buttons}]
-            self._message(session, claimer, f"dm:{m.id}:answer_dm", now, text, blocks)
-
-    def _hand_back(self, session: Session, item: _Sent, now: datetime) -> None:
+    def _hand_back(self, session: Session, item: Sent, now: datetime) -> None:
         m = item.mention
         assert m.id is not None
         claimer = m.claimed_by
@@ -390,38 +289,7 @@ class Nudger:
             at=now,
             data={"previous": claimer, "reason": "no answer after the reminder"},
         )
-        self._queue_card_update(session, item, now, "answer_return")
-        self._thread(
-            session,
-            item,
-            f"nudge:{m.id}:answer_return",
-            now,
-            f":leftwards_arrow_with_hook: <@{claimer}> has not answered the reminder, "
-            "so this is open again for anyone to claim (both names stay on record).",
-            None,
-            broadcast=True,
-        )
-
-    def _to_leads(
-        self, session: Session, policy: Policy, stage: Stage, items: list[_Sent], now: datetime
-    ) -> None:
-        lines = "\n".join(self._line(policy, i, now) for i in items[:40])
-        what = "unclaimed" if stage.ladder == "claim" else "claimed but not answered"
-        text = (
-            f":bell: {policy.name}: {len(items)} mention(s) {what}, well past the service "
-            f"level:\n{lines}"
-        )
-        ids = ",".join(str(i.mention.id) for i in items[:20])
-        for lead in policy.leads:
-            self._message(session, lead, f"lead:{lead}:{stage.name}:{ids}", now, text)
-        if not policy.leads:
-            self._message(
-                session,
-                policy.channel,
-                f"lead:-:{stage.name}:{ids}",
-                now,
-                text + "\n(No lead is configured for this department.)",
-            )
+        self.messages.handed_back(session, item, claimer, now)
 
     # Rotation.
     def _rotate(self, session: Session, policy: Policy, m: Mention, now: datetime) -> str | None:
@@ -449,76 +317,6 @@ class Nudger:
             extra={"department": m.department, "picked": chosen.user_id, "reason": chosen.reason},
         )
         return chosen.user_id
-
-    # Messages, through the outbox.
-    def _line(self, policy: Policy, item: _Sent, now: datetime) -> str:
-        m = item.mention
-        snippet = safe(one_line(m.text), 80)
-        link = self.directory.permalink(item.card_channel, item.card_ts)
-        label = (
-            f"<{link}|{escape(source_label(m.source))}>" if link else escape(source_label(m.source))
-        )
-        return f"• {label}: {snippet} ({_span(policy.hours.between(m.received_at, now))})"
-
-    def _thread(
-        self,
-        session: Session,
-        item: _Sent,
-        key: str,
-        now: datetime,
-        text: str,
-        blocks: list[dict[str, Any]] | None,
-        *,
-        broadcast: bool = False,
-    ) -> None:
-        card = cards.active(session=session, mention_id=item.mention.id or 0)
-        if card is None:
-            return
-        payload: dict[str, Any] = {"text": text, "broadcast": broadcast}
-        if blocks:
-            payload["blocks"] = blocks
-        outbox.enqueue(
-            session=session,
-            kind=OutboxKind.THREAD_REPLY,
-            idem_key=key,
-            channel_id=card.channel_id,
-            mention_id=card.mention_id,
-            card_id=card.id,
-            now=now,
-            payload=payload,
-        )
-
-    def _queue_card_update(self, session: Session, item: _Sent, now: datetime, why: str) -> None:
-        card = cards.active(session=session, mention_id=item.mention.id or 0)
-        if card is not None:
-            outbox.enqueue(
-                session=session,
-                kind=OutboxKind.UPDATE_CARD,
-                idem_key=f"update:{card.id}:{why}",
-                channel_id=card.channel_id,
-                mention_id=card.mention_id,
-                card_id=card.id,
-                now=now,
-            )
-
-    @staticmethod
-    def _message(
-        session: Session,
-        channel: str,
-        key: str,
-        now: datetime,
-        text: str,
-        blocks: list[dict[str, Any]] | None = None,
-    ) -> None:
-        payload: dict[str, Any] = {"text": text, "blocks": blocks or [_section(text)]}
-        outbox.enqueue(
-            session=session,
-            kind=OutboxKind.MESSAGE,
-            idem_key=key[:255],
-            channel_id=channel,
-            now=now,
-            payload=payload,
-        )
 
     # What people do with a reminder.
     def snooze(self, *, mention_id: int, user_id: str, choice: str, request_key: str) -> bool:
@@ -563,15 +361,7 @@ class Nudger:
                 at=now,
                 data={"stage": "help"},
             )
-            self._thread(
-                session,
-                _Sent(m, STAGES["claim_channel"], None, None),
-                f"help:{request_key}",
-                now,
-                f":raising_hand: <@{user_id}> would like a second person on this one.",
-                None,
-                broadcast=True,
-            )
+            self.messages.help_wanted(session, m, user_id, request_key, now)
         self.wake()
         return True
 
@@ -592,43 +382,6 @@ def _tomorrow_morning(hours: OfficeHours, now: datetime) -> datetime:
     local = now.astimezone(ZoneInfo(hours.timezone))
     midnight = datetime.combine(local.date() + timedelta(days=1), time(0), local.tzinfo)
     return hours.next_open(midnight)
-
-
-def _span(value: timedelta) -> str:
-    minutes = int(value.total_seconds() // 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, rest = divmod(minutes, 60)
-    return f"{hours} h {rest:02d} min" if rest else f"{hours} h"
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000], "verbatim": True}}
-
-
-def _button(text: str, action: ActionId, value: str, style: str | None = None) -> dict[str, Any]:
-    button: dict[str, Any] = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": text},
-        "action_id": action.value,
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return button
-
-
-def _with_snooze(text: str, m: Mention) -> list[dict[str, Any]]:
-    return [
-        _section(text),
-        {
-            "type": "actions",
-            "elements": [
-                _button("Snooze 1 hour", ActionId.SNOOZE, f"{m.id}:1h"),
-                _button("Snooze until tomorrow", ActionId.SNOOZE, f"{m.id}:tomorrow"),
-            ],
-        },
-    ]
 
 
 def policies(config: EngageConfig) -> dict[str | None, Policy]:
