@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 
 class MovableClock:
-    def __init__(self) -> None:
-        self._offset = timedelta()
+    def __init__(self, offset: timedelta = timedelta()) -> None:
+        self._offset = offset
         self._lock = threading.Lock()
 
     def now(self) -> datetime:

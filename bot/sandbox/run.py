@@ -11,12 +11,12 @@ from __future__ import annotations
 import secrets
 import tempfile
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.adapters.base import IncomingMention
 from bot.app import Engage
-from bot.config import EngageConfig, Settings
+from bot.config import EngageConfig, Settings, office_hours
 from bot.sandbox.clock import MovableClock
 from bot.sandbox.fake_slack import FakeSlack
 
@@ -71,6 +71,17 @@ def people(config: EngageConfig) -> list[Person]:
     return list(unique.values())
 
 
+def working_hours_offset(config: EngageConfig) -> timedelta:
+    """Start the sandbox's clock inside office hours (the first department's), so reminders
+    show as soon as the visitor moves time forward, whatever the hour of the visit."""
+    department = config.departments[0]
+    hours = office_hours(department.timezone, department.office_hours)
+    now = datetime.now(UTC)
+    if hours.is_open(now):
+        return timedelta()
+    return hours.next_open(now) + timedelta(hours=1) - now
+
+
 class Sandbox:
     def __init__(
         self,
@@ -84,7 +95,7 @@ class Sandbox:
         self.config = config
         self.host, self.port, self.seed = host, port, seed
         self.database = database or Path(tempfile.mkdtemp(prefix="engage-sandbox-")) / "db.sqlite"
-        self.clock = MovableClock()
+        self.clock = MovableClock(working_hours_offset(config))
         self.slack = FakeSlack(signing_secret=secrets.token_hex(16))
         self.people = people(config)
         self.bot: Engage | None = None
