@@ -177,13 +177,13 @@ class Delivery:
         mono = time.monotonic()
         with session_scope(self.engine) as session:
             now = self.clock.now()
-            rows = outbox.due(session=session, now=now, limit=50)
-            waits = []
+            busy = {c: t - mono for c, t in self._next_post.items() if t > mono}
+            if len(self._next_post) > 2 * len(busy) + 100:  # forget channels long quiet
+                self._next_post = {c: mono + w for c, w in busy.items()}
+            rows = outbox.due(
+                session=session, now=now, limit=1, busy_channels=busy, paced_kinds=PACED
+            )
             for row in rows:
-                ready_at = self._next_post.get(row.channel_id, 0.0)
-                if row.kind in PACED and ready_at > mono:
-                    waits.append(ready_at - mono)
-                    continue
                 job = Job(
                     id=_id(row),
                     kind=row.kind,
@@ -203,7 +203,7 @@ class Delivery:
                     # If we die during the call, whoever retries must look before posting.
                     outbox.mark_needs_check(session=session, row_id=job.id)
                 return job
-        return min([self.poll_interval, *waits])
+        return min([self.poll_interval, *busy.values()])
 
     def _send(self, job: Job) -> dict[str, Any]:
         if job.kind == OutboxKind.PLATFORM_REPLY:

@@ -16,10 +16,6 @@ import io
 import math
 from datetime import date, timedelta
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
-
 from bot.summary_figures import Figures
 
 __all__ = ["HEIGHT", "WIDTH", "render_chart"]
@@ -39,6 +35,11 @@ def render_chart(figures: Figures, *, title: str) -> bytes:
     An empty period (no days, or no mentions) still gives a chart, with a note instead of bars,
     so the caller never has to special-case it.
     """
+    # matplotlib costs ~30 MB and ~0.5 s to import: only a process that draws pays for it.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
     fig = Figure(figsize=(WIDTH / _DPI, HEIGHT / _DPI), dpi=_DPI, layout="constrained")
     FigureCanvasAgg(fig)
     volume = fig.add_subplot()

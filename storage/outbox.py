@@ -9,6 +9,7 @@ update never overtakes the card itself (replies to the source platform excepted)
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -56,8 +57,19 @@ def enqueue(
     return int(row_id) if row_id is not None else None
 
 
-def due(*, session: Session, now: datetime, limit: int = 20) -> list[Outbox]:
-    """Rows ready to go now, oldest first, each the first pending row of its mention."""
+def due(
+    *,
+    session: Session,
+    now: datetime,
+    limit: int = 20,
+    busy_channels: Collection[str] = (),
+    paced_kinds: Collection[str] = (),
+) -> list[Outbox]:
+    """Rows ready to go now, oldest first, each the first pending row of its mention.
+
+    Rows of ``paced_kinds`` for ``busy_channels`` (posted to too recently) are left for later,
+    so the one row asked for is one that can go now.
+    """
     earlier = aliased(Outbox)
     blocked = exists().where(
         col(earlier.mention_id) == col(Outbox.mention_id),
@@ -77,6 +89,13 @@ def due(*, session: Session, now: datetime, limit: int = 20) -> list[Outbox]:
         .limit(limit)
         .with_for_update(skip_locked=True, of=Outbox)
     )
+    if busy_channels:
+        query = query.where(
+            ~and_(
+                col(Outbox.kind).in_(list(paced_kinds)),
+                col(Outbox.channel_id).in_(list(busy_channels)),
+            )
+        )
     return list(session.exec(query))
 
 

@@ -1,0 +1,894 @@
+"""Every adapter at once against loopback servers serving recorded payloads: throughput, memory
+and the latency of a streamed mention.
+
+Target (the adapters issue): steady memory under 200 MB with all adapters running, and a
+mention streamed from Mastodon reaching its card in under 5 seconds at the 95th percentile.
+
+The whole bot (``Engage``) runs in this process with eight adapters configured: RSS, Open311,
+Bluesky, Mastodon (``stream: true``), Reddit, X, Facebook and email. Each talks to the loopback
+fake its own tests use (``tests/test_adapter_*.py``; email to a pymap IMAP server in a
+subprocess), fed new items shaped after the recorded payloads of those tests:
+
+* a feeder thread publishes ``--rate`` new items per second to every polled source; each fake
+  holds only its latest items (``CAP``), and the fakes' request logs are cleared as it goes,
+  so the fakes themselves keep a bounded size;
+* the config cannot poll more often than every 30 s, so the scheduler's adapter jobs are
+  removed and one thread per adapter calls ``bot.poller.run(item, force=True)`` every
+  ``--poll-every`` seconds instead: each poll finds new mentions;
+* every ``--probe-every`` seconds a mention notification is pushed on the Mastodon streaming
+  API (the streaming fake only, not the REST one, so only the stream can bring it) and the
+  time from the push to its card reaching the fake Slack is measured (matched by its text).
+  Probes are routed to a channel of their own, and pacing is off (``delivery:
+  {channel_interval: 0}``), so Slack's one-post-a-second-per-channel limit, which is Slack's
+  and not Engage's latency, stays out of it. The probe's card still queues behind the cards
+  of the polled mentions in the one outbox, which is part of what is measured.
+
+Every 10 s a line shows the mentions stored, the rate over the interval, the cards posted,
+the outbox backlog and the resident memory (VmRSS) of this process. That memory holds the fakes
+too: their imports (pytest, the test modules) add about 14 MB to the bot's own, and their data
+stays small (the fake Slack keeps only its latest messages and calls). The language model is
+loaded before the bot starts, and its share is printed, as is the memory after the imports.
+
+The default load, 5 new items a second on each of the seven polled sources plus two probes a
+second (about 37 mentions a second), is one the bot keeps up with on two cores; raise
+``--rate`` to find where delivery falls behind, and the streamed probes with it (they wait in
+the outbox behind every card queued before them). ``--count-objects`` lists the object types
+whose number grew over the second half, to tell a leak from a warm-up.
+
+    python benchmarks/bench_adapters.py [--seconds 180] [--database-url URL] [--rate 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import gc
+import html
+import itertools
+import json
+import logging
+import re
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import text
+
+from benchmarks._harness import percentile
+from bot import language, logs
+from bot.app import Engage
+from bot.config import Settings, parse_config
+from bot.polling import Scheduled
+from bot.sandbox.fake_slack import FakeSlack
+from bot.sandbox.wire import JSON
+from storage import outbox
+from storage.db import session_scope
+from tests import test_adapter_bluesky as bsky
+from tests import test_adapter_facebook as fb
+from tests import test_adapter_mastodon as masto
+from tests import test_adapter_open311 as o311
+from tests import test_adapter_reddit as rdt
+from tests import test_adapter_rss as rss
+from tests import test_adapter_x as xfake
+from tests.imap_server import HOST, PymapServer
+
+CAP = 50  # items each fake serves: the latest ones
+FEED_TICK = 0.25  # seconds between the feeder's rounds
+# Fewer than the server's page limit (50): a full answer would read as cut off, and the adapter
+# would split its window down to single seconds every poll.
+OPEN311_CAP = 40
+SLACK_KEEP = 100  # messages per channel and API calls the fake Slack remembers
+PROBE_CHANNEL = "C0STREAM01"
+PROBE = re.compile(r"streamprobe (\d+)")
+MAIL_USER, MAIL_PASSWORD = "engage@city.example", "imap-secret"
+CONFIG = f"""
+triage: {{channel: C0TRIAGE01}}
+departments:
+  - {{slug: public-works, name: Public Works, channel: C0PUBWORKS}}
+  - {{slug: parks, name: Parks, channel: C0PARKS001}}
+  - {{slug: stream-probes, name: Stream probes, channel: {PROBE_CHANNEL}}}
+rules:
+  - {{name: streets, department: public-works, keywords: [pothole, street light]}}
+  - {{name: parks, department: parks, keywords: [park, playground]}}
+  - {{name: probes, department: stream-probes, keywords: [streamprobe]}}
+delivery: {{channel_interval: 0}}
+adapters:
+"""
+PHRASES = (
+    "Pothole on {street} is getting deeper",
+    "The playground at {street} park has a broken swing",
+    "Street light out on {street} since last week",
+    "Loud music from a bar on {street} every night",
+)
+STREETS = ("Elm St", "Oak Ave", "Jaeger St", "Parsons Ave", "5th Ave")
+_numbers = itertools.count(1)
+
+
+def citizen_text(n: int) -> str:
+    """Texts that route to each department and to triage in turn."""
+    return PHRASES[n % 4].format(street=STREETS[n // 4 % 5]) + f" (report {n})"
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def base36(n: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while n:
+        n, r = divmod(n, 36)
+        out = digits[r] + out
+    return out or "0"
+
+
+class BenchSlack(FakeSlack):
+    """The fake Slack, remembering only its latest messages and calls, noting probe cards."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrived: dict[int, float] = {}  # probe number -> perf_counter when posted
+        self.posted: dict[str, int] = defaultdict(int)  # channel -> cards posted
+
+    def _post_message(self, args: JSON) -> JSON:
+        result = super()._post_message(args)
+        self.posted[str(args.get("channel"))] += 1
+        if found := PROBE.search(str(args.get("text") or "")):
+            self.arrived.setdefault(int(found[1]), time.perf_counter())
+        return result
+
+    def trim(self) -> None:
+        with self._lock:
+            del self._calls[:-SLACK_KEEP]
+            for messages in self._messages.values():
+                del messages[:-SLACK_KEEP]
+
+
+class Source:
+    """One adapter's fake server, fed new items; ``entry`` is its line in the config."""
+
+    kind = ""
+    name = ""
+    env: dict[str, str] = {}  # noqa: RUF012 - read-only per class
+
+    def entry(self) -> str:
+        raise NotImplementedError
+
+    def publish(self, count: int) -> None:
+        raise NotImplementedError
+
+    def trim(self) -> None:
+        """Forget the requests the fake recorded (the tests assert on them; we do not)."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class RssSource(Source):
+    kind, name = "rss", "bench-rss"
+
+    def __init__(self) -> None:
+        self.server = rss.FeedServer()
+        recorded = rss.feed("city_news.xml").decode()
+        self.head = recorded[: recorded.index("<item>")]
+        self.items: list[str] = []
+        self.version = 0
+        self.url = self.server.script("/news.xml", rss.Reply(self._body(), 200, rss.RSS))
+
+    def _body(self) -> bytes:
+        return (self.head + "".join(reversed(self.items)) + "</channel>\n</rss>\n").encode()
+
+    def entry(self) -> str:
+        return f"{{type: rss, name: {self.name}, url: '{self.url}'}}"
+
+    def publish(self, count: int) -> None:
+        for _ in range(count):
+            n = next(_numbers)
+            words = html.escape(citizen_text(n))
+            body = html.escape(f"<p>{words}. Reported on the 311 app.</p>")
+            self.items.append(
+                f"<item><title>{words}</title><description>{body}</description>"
+                f"<link>https://content.govdelivery.example/accounts/CITY/bulletins/b{n}</link>"
+                f'<guid isPermaLink="false">CITY-BENCH-{n}</guid>'
+                f"<pubDate>{format_datetime(now_utc())}</pubDate>"
+                "<dc:creator>Near East Area Commission</dc:creator></item>\n"
+            )
+        del self.items[:-CAP]
+        self.version += 1
+        reply = rss.Reply(self._body(), 200, rss.RSS, etag=f'"v{self.version}"')
+        self.server.script("/news.xml", reply)
+
+    def trim(self) -> None:
+        with self.server.lock:
+            self.server.requests.clear()
+
+    def close(self) -> None:
+        self.server.close()
+
+
+class Open311Source(Source):
+    kind, name = "open311", "bench-311"
+
+    def __init__(self) -> None:
+        self.server = o311.Open311Server()
+        self.template = o311.VEHICLES[0]
+
+    def entry(self) -> str:
+        return f"{{type: open311, name: {self.name}, base_url: '{self.server.base_url}'}}"
+
+    def publish(self, count: int) -> None:
+        new: list[dict[str, Any]] = []
+        for _ in range(count):
+            n = next(_numbers)
+            stamp = now_utc().isoformat(timespec="seconds")
+            record = dict(self.template)
+            record.update(
+                service_request_id=str(300_000_000_000 + n),
+                description=citizen_text(n),
+                requested_datetime=stamp,
+                updated_datetime=stamp,
+                status="open",
+            )
+            new.append(record)
+        with self.server.lock:
+            self.server.records = (self.server.records + new)[-OPEN311_CAP:]
+
+    def trim(self) -> None:
+        with self.server.lock:
+            self.server.requests.clear()
+
+    def close(self) -> None:
+        self.server.close()
+
+
+class BlueskySource(Source):
+    kind, name = "bluesky", "bench-bsky"
+    env = {"BLUESKY_APP_PASSWORD": bsky.PASSWORD}  # noqa: RUF012
+
+    def __init__(self) -> None:
+        self.server = bsky.FakeBluesky()
+        self.template = bsky.WANTED[0]
+        self.items: list[dict[str, Any]] = []  # newest first
+        self.server.routes[bsky.NOTIFS] = bsky.paged([], "notifications")
+
+    def entry(self) -> str:
+        return (
+            f"{{type: bluesky, name: {self.name}, handle: {bsky.CITY_HANDLE}, "
+            f"base_url: '{self.server.url}'}}"
+        )
+
+    def publish(self, count: int) -> None:
+        for _ in range(count):
+            n = next(_numbers)
+            item = copy.deepcopy(self.template)
+            stamp = now_utc().isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            did = item["author"]["did"]
+            item.update(
+                uri=f"at://{did}/app.bsky.feed.post/3bench{n:09d}",
+                cid=f"bafyreibench{n:040d}",
+                indexedAt=stamp,
+                isRead=False,
+            )
+            record = item["record"]
+            for key in ("embed", "facets", "reply"):
+                record.pop(key, None)
+            record.update(createdAt=stamp, text=f"@{bsky.CITY_HANDLE} {citizen_text(n)}")
+            self.items.insert(0, item)
+        del self.items[CAP:]
+        self.server.routes[bsky.NOTIFS] = bsky.paged(list(self.items), "notifications")
+
+    def trim(self) -> None:
+        with self.server.lock:
+            self.server.requests.clear()
+
+    def close(self) -> None:
+        self.server.close()
+
+
+class MastodonSource(Source):
+    """Polled notifications on the REST fake; probes pushed on the streaming one."""
+
+    kind, name = "mastodon", "bench-masto"
+    env = {"MASTODON_ACCESS_TOKEN": masto.TOKEN}  # noqa: RUF012
+
+    def __init__(self) -> None:
+        self.rest, self.streaming = masto.FakeMastodon(), masto.FakeMastodon()
+        self.rest.instance_v1["urls"] = {
+            "streaming_api": self.streaming.url.replace("http://", "ws://")
+        }
+        self.seq = itertools.count()
+
+    def entry(self) -> str:
+        return f"{{type: mastodon, name: {self.name}, base_url: '{self.rest.url}', stream: true}}"
+
+    def status(self, words: str) -> dict[str, Any]:
+        when = now_utc()
+        return masto.make_status(masto.snowflake(when, next(self.seq) % 65536), words, at=when)
+
+    def publish(self, count: int) -> None:
+        new: list[dict[str, Any]] = []
+        for _ in range(count):
+            n = next(_numbers)
+            new.append(masto.make_notification(n, self.status(f"@city {citizen_text(n)}")))
+        self.rest.notifications = (self.rest.notifications + new)[-CAP:]
+
+    def probe(self, number: int) -> None:
+        """Push one streamed mention; AssertionError when the stream is not connected."""
+        status = self.status(f"@city streamprobe {number:06d} at the corner of Elm St")
+        notification = masto.make_notification(900_000_000 + number, status)
+        self.streaming.push("/api/v1/streaming/user", "notification", notification)
+
+    def trim(self) -> None:
+        for fake in (self.rest, self.streaming):
+            with fake.lock:
+                fake.requests.clear()
+
+    def close(self) -> None:
+        self.rest.close()
+        self.streaming.close()
+
+
+class RedditSource(Source):
+    kind, name = "reddit", "bench-reddit"
+    env = {"REDDIT_CLIENT_ID": "bench-client", "REDDIT_CLIENT_SECRET": "bench-secret"}  # noqa: RUF012
+    path = "/r/columbus/new"
+
+    def __init__(self) -> None:
+        self.server = rdt.FakeReddit()
+        self.template = rdt.children("submissions_stream.json")[0]
+        self.server.timelines[self.path] = []
+
+    def entry(self) -> str:
+        url = self.server.url
+        return (
+            f"{{type: reddit, name: {self.name}, subreddits: [r/Columbus], comments: false, "
+            f"oauth_url: '{url}', reddit_url: '{url}'}}"
+        )
+
+    def publish(self, count: int) -> None:
+        new: list[dict[str, Any]] = []
+        for _ in range(count):
+            n = next(_numbers)
+            thing = copy.deepcopy(self.template)
+            tid = base36(60_000_000 + n)
+            thing["data"].update(
+                id=tid,
+                name=f"t3_{tid}",
+                title=citizen_text(n),
+                selftext="",
+                subreddit="Columbus",
+                subreddit_name_prefixed="r/Columbus",
+                permalink=f"/r/Columbus/comments/{tid}/bench/",
+                created_utc=time.time(),
+                created=time.time(),
+            )
+            new.insert(0, thing)
+        self.server.timelines[self.path] = (new + self.server.timelines[self.path])[:CAP]
+
+    def trim(self) -> None:
+        with self.server.lock:
+            self.server.requests.clear()
+
+    def close(self) -> None:
+        self.server.close()
+
+
+class XSource(Source):
+    """The mentions timeline; the fake does not filter on since_id (the adapter's ``recent``
+    list and storage deduplicate what it serves again)."""
+
+    kind, name = "x", "bench-x"
+    env = {"X_BEARER_TOKEN": "bench-bearer"}  # noqa: RUF012
+
+    def __init__(self) -> None:
+        self.server = xfake.FakeX()
+        page = json.loads(xfake.fixture("mentions_page1.json"))
+        self.template, self.users = page["data"][0], page["includes"]["users"]
+        self.tweets: list[dict[str, Any]] = []  # newest first
+        self.seq = itertools.count()
+        self._serve()
+
+    def entry(self) -> str:
+        return (
+            f"{{type: x, name: {self.name}, user_id: '{xfake.CITY}', "
+            f"account_username: MaplewoodCity, base_url: '{self.server.base_url}'}}"
+        )
+
+    def _serve(self) -> None:
+        body: dict[str, Any] = {"data": self.tweets, "includes": {"users": self.users}}
+        meta: dict[str, Any] = {"result_count": len(self.tweets)}
+        if self.tweets:
+            meta |= {"newest_id": self.tweets[0]["id"], "oldest_id": self.tweets[-1]["id"]}
+        body["meta"] = meta
+        if not self.tweets:
+            body = {"meta": {"result_count": 0}}
+        answer = xfake.Answer(json.dumps(body).encode())
+        self.server.script("GET", xfake.MENTIONS, answer)
+
+    def publish(self, count: int) -> None:
+        for _ in range(count):
+            n = next(_numbers)
+            ms = int(time.time() * 1000) - 1_288_834_974_657  # X's snowflake epoch
+            tid = str((ms << 22) + next(self.seq) % 4096)
+            tweet = copy.deepcopy(self.template)
+            tweet.update(
+                id=tid,
+                edit_history_tweet_ids=[tid],
+                conversation_id=tid,
+                text=f"@MaplewoodCity {html.escape(citizen_text(n), quote=False)}",
+                created_at=now_utc().isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            )
+            self.tweets.insert(0, tweet)
+        del self.tweets[CAP:]
+        self.tweets = list(self.tweets)
+        self._serve()
+
+    def trim(self) -> None:
+        with self.server.lock:
+            self.server.received.clear()
+
+    def close(self) -> None:
+        self.server.close()
+
+
+class FacebookSource(Source):
+    """Visitors' posts on the Page's feed; the Page has no posts of its own to comment on."""
+
+    kind, name = "facebook", "bench-fb"
+    env = {"FACEBOOK_PAGE_ACCESS_TOKEN": fb.TOKEN}  # noqa: RUF012
+
+    def __init__(self) -> None:
+        self.server = fb.FakeGraph()
+        self.template = json.loads(fb.fixture("feed_new.json"))["data"][1]
+        self.posts: list[dict[str, Any]] = []  # newest first
+        self.server.script("GET", fb.POSTS, fb.Answer(b'{"data": []}'))
+        self._serve()
+
+    def entry(self) -> str:
+        return (
+            f"{{type: facebook, name: {self.name}, page_id: '{fb.PAGE}', "
+            f"base_url: '{self.server.base_url}'}}"
+        )
+
+    def _serve(self) -> None:
+        body = json.dumps({"data": self.posts}).encode()
+        self.server.script("GET", fb.FEED, fb.Answer(body))
+
+    def publish(self, count: int) -> None:
+        for _ in range(count):
+            n = next(_numbers)
+            post = copy.deepcopy(self.template)
+            number = 122_200_000_000_000 + n
+            post.update(
+                id=f"{fb.PAGE}_{number}",
+                message=citizen_text(n),
+                created_time=now_utc().strftime("%Y-%m-%dT%H:%M:%S+0000"),
+                permalink_url=f"https://www.facebook.com/{fb.PAGE}/posts/{number}",
+            )
+            self.posts.insert(0, post)
+        self.posts = self.posts[:CAP]
+        self._serve()
+
+    def trim(self) -> None:
+        with self.server.lock:
+            self.server.received.clear()
+
+    def close(self) -> None:
+        self.server.close()
+
+
+class EmailSource(Source):
+    """A pymap IMAP server (its own process); mail is delivered with APPEND and the oldest
+    beyond ``CAP`` are expunged."""
+
+    kind, name = "email", "bench-mail"
+    env = {"EMAIL_IMAP_PASSWORD": MAIL_PASSWORD}  # noqa: RUF012
+
+    def __init__(self) -> None:
+        self.server = PymapServer(MAIL_USER, MAIL_PASSWORD)
+        self.imap = self.server.client()
+        self.imap.select("INBOX")
+        self.uids: list[int] = []
+
+    def entry(self) -> str:
+        return (
+            f"{{type: email, name: {self.name}, host: '{HOST}', port: {self.server.port}, "
+            f"security: none, username: '{MAIL_USER}'}}"
+        )
+
+    def publish(self, count: int) -> None:
+        for _ in range(count):
+            n = next(_numbers)
+            words = citizen_text(n)
+            mail = EmailMessage()  # the headers of tests/fixtures/email/street_light.eml
+            mail["From"] = '"Ana Lima" <ana.lima@mail.example.net>'
+            mail["To"] = MAIL_USER
+            mail["Subject"] = words.split(" (report")[0]
+            mail["Date"] = format_datetime(now_utc())
+            mail["Message-ID"] = make_msgid(f"bench{n}", "mail.example.net")
+            mail.set_content(f"{words}.\n\nSent from my iPhone\n")
+            typ, data = self.imap.append("INBOX", None, None, mail.as_bytes())
+            assert typ == "OK", data
+            self.uids.append(int(data[0].split(b"APPENDUID ")[1].split()[1].rstrip(b"]")))
+        if len(self.uids) > CAP:
+            old, self.uids = self.uids[:-CAP], self.uids[-CAP:]
+            self.imap.uid("STORE", f"{old[0]}:{old[-1]}", "+FLAGS", "(\\Deleted)")
+            self.imap.expunge()
+
+    def close(self) -> None:
+        try:
+            self.imap.logout()
+        finally:
+            self.server.stop()
+
+
+class FailureLog(logging.Handler):
+    """Counts the poller's warnings per adapter: failed fetches and skipped items."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.failures: dict[str, int] = defaultdict(int)
+        self.skipped: dict[str, int] = defaultdict(int)
+        self.last: dict[str, str] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        adapter = getattr(record, "adapter", None)
+        if not adapter:
+            return
+        if record.getMessage() == "adapter fetch failed":
+            self.failures[adapter] += 1
+            self.last[adapter] = str(getattr(record, "error", ""))[:200]
+        elif record.getMessage() == "adapter skipped an item":
+            self.skipped[adapter] += 1
+            self.last[adapter] = str(getattr(record, "reason", ""))[:200]
+
+    def note(self, adapter: str) -> str:
+        failed, skipped = self.failures.get(adapter, 0), self.skipped.get(adapter, 0)
+        if not failed and not skipped:
+            return ""
+        return f"  {failed} failed fetches, {skipped} skipped items; last: {self.last[adapter]}"
+
+
+class PollStats:
+    def __init__(self) -> None:
+        self.count, self.total, self.longest = 0, 0.0, 0.0
+
+    def add(self, seconds: float) -> None:
+        self.count += 1
+        self.total += seconds
+        self.longest = max(self.longest, seconds)
+
+
+def every(
+    stop: threading.Event, interval: float, action: Callable[[], None], errors: list[str]
+) -> None:
+    """Run ``action`` every ``interval`` seconds (on a fixed beat) until ``stop``."""
+    beat = time.monotonic()
+    while not stop.is_set():
+        try:
+            action()
+        except Exception as exc:
+            errors.append(f"{type(exc).__name__}: {exc}")
+        beat += interval
+        stop.wait(max(0.0, beat - time.monotonic()))
+
+
+def object_counts() -> Counter[str]:
+    """Live objects tracked by the garbage collector, by type."""
+    gc.collect()
+    return Counter(f"{type(o).__module__}.{type(o).__qualname__}" for o in gc.get_objects())
+
+
+def stored_by_source(bot: Engage) -> dict[str, int]:
+    with bot.engine.connect() as conn:
+        rows = conn.execute(text("SELECT source, COUNT(*) FROM mention GROUP BY source"))
+        return {str(source): int(count) for source, count in rows}
+
+
+def backlog(bot: Engage) -> int:
+    with session_scope(bot.engine) as session:
+        depth, _ = outbox.stats(session=session, now=now_utc())
+    return depth
+
+
+def milliseconds(seconds: float) -> str:
+    return "lost" if seconds == float("inf") else f"{seconds * 1000:.0f} ms"
+
+
+class Bench:
+    """The bot and its sources under load; ``run`` prints the lines, ``report`` the summary."""
+
+    def __init__(self, args: argparse.Namespace, slack: BenchSlack, sources: list[Source]):
+        self.args, self.slack, self.sources = args, slack, sources
+        self.mastodon = next(s for s in sources if isinstance(s, MastodonSource))
+        self.failures = FailureLog()
+        polling_log = logging.getLogger("bot.polling")
+        polling_log.addHandler(self.failures)  # counted even when the level hides them
+        if logging.getLogger().level > logging.WARNING:
+            polling_log.setLevel(logging.WARNING)
+            polling_log.propagate = False
+        settings = Settings(
+            slack_bot_token=slack.bot_token,
+            slack_signing_secret=slack.signing_secret,
+            slack_app_token=None,
+            slack_api_url=slack.api_url,
+            database_url=args.database_url
+            or f"sqlite:///{Path(tempfile.mkdtemp(prefix='bench-adapters-')) / 'bench.db'}",
+            config_path=None,
+            port=0,
+            host="127.0.0.1",
+            webhook_secret=None,
+            log_level=args.log_level,
+            log_format="text",
+            env={k: v for s in sources for k, v in s.env.items()},
+        )
+        config = parse_config(CONFIG + "".join(f"  - {s.entry()}\n" for s in sources))
+        self.bot = Engage(settings, config, migrate=True)
+        self.baseline = stored_by_source(self.bot)
+        self.stop = threading.Event()
+        self.errors: dict[str, list[str]] = defaultdict(list)
+        self.polls = {s.name: PollStats() for s in sources}
+        self.published = {s.name: 0 for s in sources}
+        self.owed = {s.name: 0.0 for s in sources}
+        self.ticks = itertools.count()
+        self.probes = itertools.count(1)
+        self.pushed: dict[int, float] = {}  # probe number -> perf_counter when pushed
+        self.push_failures = 0
+        self.samples: list[tuple[float, float]] = []  # (elapsed, RSS MB)
+        self.seconds = 0.0
+        self.final: dict[str, int] = {}
+        self.pending = 0
+        self.pool = ""
+        self.grown = Counter[str]()
+
+    def publish(self, source: Source, count: int) -> None:
+        source.publish(count)
+        self.published[source.name] += count
+
+    def feed(self) -> None:
+        for source in self.sources:
+            self.owed[source.name] += self.args.rate * FEED_TICK
+            if due := int(self.owed[source.name]):
+                self.owed[source.name] -= due
+                self.publish(source, due)
+        if next(self.ticks) % 20 == 0:
+            for source in self.sources:
+                source.trim()
+            self.slack.trim()
+
+    def driver(self, item: Scheduled) -> Callable[[], None]:
+        stats = self.polls[item.adapter.name]
+
+        def poll() -> None:
+            started = time.perf_counter()
+            try:
+                self.bot.poller.run(item, force=True)
+            finally:
+                stats.add(time.perf_counter() - started)
+
+        return poll
+
+    def probe(self) -> None:
+        number = next(self.probes)
+        self.pushed[number] = time.perf_counter()
+        try:
+            self.mastodon.probe(number)
+        except AssertionError:  # the stream was not connected at that moment
+            del self.pushed[number]
+            self.push_failures += 1
+
+    def threads(self) -> list[threading.Thread]:
+        def beat(name: str, interval: float, action: Callable[[], None]) -> threading.Thread:
+            return threading.Thread(
+                target=every, args=(self.stop, interval, action, self.errors[name]), name=name
+            )
+
+        return [
+            beat("feeder", FEED_TICK, self.feed),
+            beat("prober", self.args.probe_every, self.probe),
+            *(
+                beat(item.adapter.name, self.args.poll_every, self.driver(item))
+                for item in self.bot.adapters
+            ),
+        ]
+
+    def run(self) -> None:
+        for source in self.sources:
+            self.publish(source, 3)  # something for the first polls
+        self.bot.start(host="127.0.0.1", port=0)
+        for item in self.bot.adapters:  # the drivers poll instead, far more often
+            self.bot.scheduler.remove_job(f"adapter:{item.adapter.name}")
+        self.mastodon.streaming.wait_streams("/api/v1/streaming/user/notification", 1, 30)
+        threads = self.threads()
+        print(f"RSS with the bot and the fakes started: {rss_mb():.0f} MB")
+        print(
+            f"{'elapsed':>8} {'stored':>7} {'per s':>6} {'cards':>6} {'backlog':>7} {'RSS MB':>7}"
+        )
+        started = time.monotonic()
+        self.samples.append((0.0, rss_mb()))
+        halfway: Counter[str] | None = None
+        for thread in threads:
+            thread.start()
+        last_count, last_at, next_line = 0, 0.0, 10.0
+        try:
+            while (elapsed := time.monotonic() - started) < self.args.seconds:
+                time.sleep(min(1.0, self.args.seconds - elapsed))
+                elapsed = time.monotonic() - started
+                self.samples.append((elapsed, rss_mb()))
+                if self.args.count_objects and halfway is None and elapsed >= self.args.seconds / 2:
+                    halfway = object_counts()
+                if elapsed >= next_line or elapsed >= self.args.seconds:
+                    count = self.stored_total()
+                    rate = (count - last_count) / max(elapsed - last_at, 1e-9)
+                    print(
+                        f"{elapsed:7.0f}s {count:7d} {rate:6.1f} {self.cards():6d} "
+                        f"{backlog(self.bot):7d} {self.samples[-1][1]:7.1f}",
+                        flush=True,
+                    )
+                    last_count, last_at, next_line = count, elapsed, next_line + 10
+        finally:
+            self.stop.set()
+            for thread in threads:
+                thread.join(120)
+            self.seconds = time.monotonic() - started
+            if halfway is not None:
+                self.grown = object_counts() - halfway
+            self.final = stored_by_source(self.bot)
+            deadline = time.monotonic() + 30  # the cards and probes still on their way
+            while time.monotonic() < deadline and (
+                backlog(self.bot) or any(n not in self.slack.arrived for n in self.pushed)
+            ):
+                time.sleep(0.2)
+            self.pending = backlog(self.bot)
+            self.pool = self.bot.engine.pool.status()
+            self.bot.stop()
+
+    def stored_total(self) -> int:
+        return sum(stored_by_source(self.bot).values()) - sum(self.baseline.values())
+
+    def cards(self) -> int:
+        return sum(self.slack.posted.values())
+
+    def report(self) -> None:
+        arrivals = self.slack.arrived
+        stored = {k: v - self.baseline.get(k, 0) for k, v in self.final.items()}
+        total = sum(stored.values())
+        print()
+        print(
+            f"mentions stored: {total} in {self.seconds:.0f} s = {total / self.seconds:.1f}/s "
+            f"(with {len(self.pushed)} streamed probes); cards posted: {self.cards()}; "
+            f"outbox backlog after a drain of up to 30 s: {self.pending}"
+        )
+        print(
+            f"{'adapter':<13} {'source':<9} {'published':>9} {'stored':>6} {'polls':>6} "
+            f"{'poll ms':>8} {'max ms':>7}"
+        )
+        for source in self.sources:
+            stats = self.polls[source.name]
+            mean = stats.total / stats.count * 1000 if stats.count else 0.0
+            print(
+                f"{source.name:<13} {source.kind:<9} {self.published[source.name]:9d} "
+                f"{stored.get(source.kind, 0):6d} {stats.count:6d} {mean:8.1f} "
+                f"{stats.longest * 1000:7.1f}{self.failures.note(source.name)}"
+            )
+        for where, found in self.errors.items():
+            if found:
+                print(f"errors in {where}: {len(found)}, first: {found[0][:300]}")
+        print(f"(mastodon's stored count includes the streamed probes; database pool: {self.pool})")
+
+        rss_start, rss_end = self.samples[0][1], self.samples[-1][1]
+        rss_peak = max(mb for _, mb in self.samples)
+        second_half = [(t, mb) for t, mb in self.samples if t >= self.seconds / 2]
+        growth = second_half[-1][1] - second_half[0][1]
+        slope = 0.0
+        if len(second_half) > 2:
+            times, mbs = [t for t, _ in second_half], [mb for _, mb in second_half]
+            slope = statistics.linear_regression(times, mbs).slope * 60
+        print(
+            f"RSS: start {rss_start:.1f} MB, peak {rss_peak:.1f} MB, end {rss_end:.1f} MB; "
+            f"second half: {growth:+.1f} MB ({slope:+.2f} MB/min fitted)"
+        )
+        if self.grown:
+            print("object types that grew most over the second half:")
+            for kind, more in self.grown.most_common(12):
+                print(f"  {more:+8d} {kind}")
+
+        arrived = [arrivals[n] - t for n, t in self.pushed.items() if n in arrivals]
+        p95 = float("inf")
+        if arrived:
+            # a probe that never arrived counts as slower than any that did
+            ranked = arrived + [float("inf")] * (len(self.pushed) - len(arrived))
+            p50, p95 = percentile(ranked, 50), percentile(ranked, 95)
+            print(
+                f"streamed mention -> card: n={len(ranked)} p50={milliseconds(p50)} "
+                f"p95={milliseconds(p95)} max={milliseconds(max(arrived))}; "
+                f"{len(ranked) - len(arrived)} never arrived, "
+                f"{self.push_failures} pushes found no stream"
+            )
+        else:
+            print(f"streamed mention -> card: none of {len(self.pushed)} probes arrived")
+
+        steady = growth < 0.05 * second_half[0][1]
+        memory_ok = rss_peak < 200 and steady
+        print(
+            f"target steady memory < 200 MB: {'met' if memory_ok else 'NOT met'} "
+            f"(peak {rss_peak:.0f} MB, {'steady' if steady else 'growing'} in the second half)"
+        )
+        print(f"target streamed p95 < 5 s: {'met' if p95 < 5 else 'NOT met'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=180)
+    parser.add_argument("--database-url", help="default: a fresh SQLite file")
+    parser.add_argument("--rate", type=float, default=5.0, help="new items/s per polled source")
+    parser.add_argument("--poll-every", type=float, default=1.0, help="seconds between polls")
+    parser.add_argument("--probe-every", type=float, default=0.5, help="seconds between probes")
+    parser.add_argument("--log-level", default="ERROR")
+    parser.add_argument(
+        "--count-objects",
+        action="store_true",
+        help="also list the object types whose number grew most over the second half",
+    )
+    args = parser.parse_args()
+    logs.setup(args.log_level, "text")
+    rss_imported = rss_mb()
+    language.detect("The language model loads on first use, like this")
+    print(
+        f"RSS after the imports: {rss_imported:.0f} MB; the language model: "
+        f"+{rss_mb() - rss_imported:.0f} MB"
+    )
+    print(
+        f"8 adapters, {args.rate:g} new items/s each, a poll every {args.poll_every:g} s, "
+        f"a streamed probe every {args.probe_every:g} s, for {args.seconds:g} s; "
+        "starting the fakes (pymap takes a few seconds)...",
+        flush=True,
+    )
+    slack = BenchSlack()
+    slack.start()
+    sources: list[Source] = []
+    try:
+        for make in SOURCES:
+            sources.append(make())
+        bench = Bench(args, slack, sources)
+        bench.run()
+    finally:
+        for source in sources:
+            source.close()
+        slack.stop()
+    bench.report()
+
+
+SOURCES: tuple[Callable[[], Source], ...] = (
+    RssSource,
+    Open311Source,
+    BlueskySource,
+    MastodonSource,
+    RedditSource,
+    XSource,
+    FacebookSource,
+    EmailSource,
+)
+
+if __name__ == "__main__":
+    main()
