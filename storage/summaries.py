@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -71,29 +72,39 @@ def mentions_in(
     handed = exists().where(
         col(moved.mention_id) == col(Mention.id), col(moved.kind) == EventKind.HANDED_OVER.value
     )
+    # Plain columns, not ORM objects: a city-wide month is tens of thousands of rows.
     query = (
-        select(Mention, claimed.c.first, handed)
+        sa_select(
+            col(Mention.id),
+            col(Mention.source),
+            col(Mention.department),
+            col(Mention.received_at),
+            col(Mention.status),
+            claimed.c.first,
+            col(Mention.answered_at),
+            col(Mention.answered_by),
+            handed,
+            col(Mention.text),
+        )
         .outerjoin(claimed, claimed.c.mention_id == col(Mention.id))
         .where(*in_period)
         .order_by(col(Mention.received_at))
     )
-    rows = []
-    for mention, first, was_handed in session.exec(query):
-        assert mention.id is not None
-        rows.append(
-            MentionRow(
-                id=mention.id,
-                source=mention.source,
-                department=mention.department,
-                received_at=mention.received_at,
-                status=mention.status,
-                first_claimed_at=_aware(first),
-                answered_at=mention.answered_at,
-                answered_by=mention.answered_by,
-                handed_over=bool(was_handed),
-                text=mention.text,
-            )
+    rows = [
+        MentionRow(
+            id=int(r[0]),
+            source=r[1],
+            department=r[2],
+            received_at=r[3],
+            status=r[4],
+            first_claimed_at=_aware(r[5]),
+            answered_at=r[6],
+            answered_by=r[7],
+            handed_over=bool(r[8]),
+            text=r[9],
         )
+        for r in session.execute(query)
+    ]
     return rows
 
 
