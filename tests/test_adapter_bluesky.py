@@ -12,16 +12,11 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
@@ -34,6 +29,15 @@ from bot.adapters.bluesky_parse import (
     parse_at_uri,
     parse_datetime,
     to_mention,
+)
+from tests.loopback import (
+    JsonReply,
+    LoopbackServer,
+    Reply,
+    Request,
+    Script,
+    json_reply,
+    refused_url,
 )
 
 FIXTURES = Path(__file__).parent / "fixtures" / "bluesky"
@@ -81,108 +85,38 @@ def jwt(payload: dict[str, Any]) -> str:
     return f"{part({'typ': 'at+jwt', 'alg': 'ES256K'})}.{part(payload)}.c2ln"
 
 
-@dataclass
-class Reply:
-    status: int = 200
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-
-
-@dataclass
-class Seen:
-    method: str
-    nsid: str
-    params: dict[str, list[str]]
-    headers: dict[str, str]
-    body: Any
-
-
-Handler = Callable[[Seen], Reply]
+Handler = Callable[[Request], Reply]
 
 
 def xrpc_error(status: int, error: str, message: str = "", **headers: str) -> Reply:
-    return Reply(status, {"error": error, "message": message}, headers)
-
-
-def script(*replies: Reply) -> Handler:
-    """Replies in turn; the last one repeats."""
-    queue = list(replies)
-    return lambda req: queue.pop(0) if len(queue) > 1 else queue[0]
+    return json_reply({"error": error, "message": message}, status, headers)
 
 
 def paged(items: list[Any], key: str, headers: dict[str, str] | None = None) -> Handler:
     """Recorded items served newest first, ``limit`` at a time, with an offset cursor."""
 
-    def handle(req: Seen) -> Reply:
+    def handle(req: Request) -> Reply:
         start = int(req.params.get("cursor", ["0"])[0])
         limit = int(req.params.get("limit", ["50"])[0])
         body: dict[str, Any] = {key: items[start : start + limit]}
         if start + limit < len(items):
             body["cursor"] = str(start + limit)
-        return Reply(200, body, dict(headers or {}))
+        return json_reply(body, headers=headers)
 
     return handle
 
 
-class FakeBluesky:
+class FakeBluesky(LoopbackServer):
     """An XRPC server: login endpoints built in, other methods scripted per NSID."""
 
     def __init__(self, *, access_ttl: int = 7200) -> None:
         self.routes: dict[str, Handler] = {}
-        self.requests: list[Seen] = []
         self.password, self.access_ttl = PASSWORD, access_ttl
         self.access: set[str] = set()
         self.refresh: set[str] = set()
         self.created = 0
-        self.profile = Reply(200, {"did": CITY_DID, "handle": CITY_HANDLE, "displayName": "City"})
-        self.lock = threading.Lock()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.answer()
-
-            def do_POST(self) -> None:
-                self.answer()
-
-            def answer(self) -> None:
-                split = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                seen = Seen(
-                    self.command,
-                    split.path.removeprefix("/xrpc/"),
-                    parse_qs(split.query),
-                    {k.lower(): v for k, v in self.headers.items()},
-                    json.loads(raw) if raw else None,
-                )
-                with server.lock:
-                    server.requests.append(seen)
-                    reply = server.dispatch(seen)
-                time.sleep(reply.delay)
-                body = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body)
-                data = body.encode() if isinstance(body, str) else body
-                try:
-                    self.send_response(reply.status)
-                    self.send_header("Content-Type", "application/json; charset=utf-8")
-                    for key, value in reply.headers.items():
-                        self.send_header(key, value)
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client timed out and left
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        ).start()
+        self.profile = json_reply({"did": CITY_DID, "handle": CITY_HANDLE, "displayName": "City"})
+        super().__init__()
 
     def tokens(self) -> Reply:
         now = int(time.time())
@@ -193,45 +127,41 @@ class FakeBluesky:
         self.access.add(access)
         self.refresh.add(refresh)
         body = {"accessJwt": access, "refreshJwt": refresh, "handle": CITY_HANDLE, "did": CITY_DID}
-        return Reply(200, {**body, "active": True})
+        return json_reply({**body, "active": True})
 
-    def dispatch(self, req: Seen) -> Reply:
-        token = req.headers.get("authorization", "").removeprefix("Bearer ")
-        if req.nsid == "com.atproto.server.createSession":
-            if req.body == {"identifier": CITY_HANDLE, "password": self.password}:
+    def respond(self, request: Request) -> Reply:
+        nsid = request.path.removeprefix("/xrpc/")
+        token = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if nsid == "com.atproto.server.createSession":
+            if request.json == {"identifier": CITY_HANDLE, "password": self.password}:
                 return self.tokens()
             return xrpc_error(401, "AuthenticationRequired", "Invalid identifier or password")
-        if req.nsid == "com.atproto.server.refreshSession":
+        if nsid == "com.atproto.server.refreshSession":
             if token in self.refresh:
                 self.refresh.discard(token)
                 return self.tokens()
             return xrpc_error(400, "ExpiredToken", "Token has been revoked")
         if token not in self.access:
             return xrpc_error(400, "ExpiredToken", "Token has expired")
-        if req.nsid == "app.bsky.actor.getProfile":
+        if nsid == "app.bsky.actor.getProfile":
             return self.profile
-        if req.nsid in self.routes:
-            return self.routes[req.nsid](req)
-        return xrpc_error(501, "MethodNotImplemented", f"{req.nsid} not scripted")
+        if nsid in self.routes:
+            return self.routes[nsid](request)
+        return xrpc_error(501, "MethodNotImplemented", f"{nsid} not scripted")
 
     def revoke(self) -> None:
         with self.lock:
             self.access.clear()
             self.refresh.clear()
 
-    def calls(self, nsid: str) -> list[Seen]:
-        return [r for r in self.requests if r.nsid == nsid]
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def calls(self, nsid: str) -> list[Request]:
+        return self.requests_to(f"/xrpc/{nsid}")
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeBluesky]:
-    server = FakeBluesky()
-    yield server
-    server.close()
+    with FakeBluesky() as server:
+        yield server
 
 
 @pytest.fixture
@@ -291,7 +221,7 @@ def test_notifications_first_page(fake: FakeBluesky, make: Callable[..., Bluesky
     json.dumps([dict(m.extra) for m in result.mentions])  # JSON-serialisable
     # logged in once with the app password, then one page with the token and the reasons
     (login,) = fake.calls("com.atproto.server.createSession")
-    assert login.body == {"identifier": CITY_HANDLE, "password": PASSWORD}
+    assert login.json == {"identifier": CITY_HANDLE, "password": PASSWORD}
     (page,) = fake.calls(NOTIFS)
     assert page.params["reasons"] == ["mention", "reply", "quote"]
     assert page.params["limit"] == ["50"]
@@ -477,7 +407,7 @@ def test_rate_limited(
     reset = str(int(time.time()) + 60)
     sent = {k: v.format(reset=reset) for k, v in headers.items()}
     limit = {"RateLimit-Limit": "3000", "RateLimit-Policy": "3000;w=300", **sent}
-    fake.routes[NOTIFS] = script(
+    fake.routes[NOTIFS] = Script(
         xrpc_error(429, "RateLimitExceeded", "Rate Limit Exceeded", **limit)
     )
     with pytest.raises(AdapterError, match="city-bsky: notifications: rate limited") as raised:
@@ -487,7 +417,7 @@ def test_rate_limited(
 
 @pytest.mark.parametrize("status", [500, 502, 503])
 def test_server_errors(fake: FakeBluesky, make: Callable[..., BlueskyAdapter], status: int) -> None:
-    fake.routes[SEARCH] = script(xrpc_error(status, "InternalServerError", "Internal Server Error"))
+    fake.routes[SEARCH] = Script(xrpc_error(status, "InternalServerError", "Internal Server Error"))
     adapter = make(fake, notifications=False, search_terms=["pothole"])
     with pytest.raises(AdapterError, match=f"city-bsky: search 'pothole'.*HTTP {status}") as raised:
         adapter.fetch(None)
@@ -542,17 +472,13 @@ def test_failed_profile_lookup_after_login_is_not_fatal(
 
 
 def test_timeout(fake: FakeBluesky, make: Callable[..., BlueskyAdapter]) -> None:
-    fake.routes[NOTIFS] = script(Reply(200, {"notifications": []}, delay=0.6))
+    fake.routes[NOTIFS] = Script(json_reply({"notifications": []}, delay=0.6))
     with pytest.raises(AdapterError, match=r"city-bsky: notifications: timed out after 0\.2s"):
         make(fake, timeout=0.2).fetch(None)
 
 
 def test_connection_refused(make: Callable[..., BlueskyAdapter]) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-
-    nowhere = f"http://127.0.0.1:{port}"
+    nowhere = refused_url()
     adapter = BlueskyAdapter(
         name="city-bsky", handle=CITY_HANDLE, app_password="x", base_url=nowhere
     )
@@ -562,7 +488,7 @@ def test_connection_refused(make: Callable[..., BlueskyAdapter]) -> None:
 
 
 def test_non_json_answer(fake: FakeBluesky, make: Callable[..., BlueskyAdapter]) -> None:
-    fake.routes[NOTIFS] = script(Reply(200, b"<html>proxy error</html>"))
+    fake.routes[NOTIFS] = Script(JsonReply(b"<html>proxy error</html>"))
     with pytest.raises(AdapterError, match="notifications: unexpected answer"):
         make(fake).fetch(None)
 
@@ -582,20 +508,20 @@ def target_of(view: dict[str, Any], **extra: Any) -> ReplyTarget:
     )
 
 
-CREATED = Reply(200, {"uri": f"at://{CITY_DID}/app.bsky.feed.post/3lreply2xyz2a", "cid": "bafyre"})
+CREATED = json_reply({"uri": f"at://{CITY_DID}/app.bsky.feed.post/3lreply2xyz2a", "cid": "bafyre"})
 
 
 def test_reply_to_a_top_level_post(fake: FakeBluesky, make: Callable[..., BlueskyAdapter]) -> None:
-    fake.routes[CREATE] = script(CREATED)
+    fake.routes[CREATE] = Script(CREATED)
     post = POSTS[1]
     text = "Thanks! Details: https://example.org/report <!channel>"
     result = make(fake, handle="@bskyr.bsky.social").reply(target_of(post), text)
     assert result.external_id == f"at://{CITY_DID}/app.bsky.feed.post/3lreply2xyz2a"
     assert result.url == "https://bsky.app/profile/bskyr.bsky.social/post/3lreply2xyz2a"
     (sent,) = fake.calls(CREATE)
-    assert sent.method == "POST" and sent.body["repo"] == CITY_DID
-    assert sent.body["collection"] == "app.bsky.feed.post"
-    record = sent.body["record"]
+    assert sent.method == "POST" and sent.json["repo"] == CITY_DID
+    assert sent.json["collection"] == "app.bsky.feed.post"
+    record = sent.json["record"]
     assert record["$type"] == "app.bsky.feed.post" and record["text"] == text
     strong = {"uri": post["uri"], "cid": post["cid"]}
     assert {k: v for k, v in record["reply"]["root"].items() if k != "$type"} == strong
@@ -611,10 +537,10 @@ def test_reply_to_a_top_level_post(fake: FakeBluesky, make: Callable[..., Bluesk
 def test_reply_in_thread_keeps_the_root(
     fake: FakeBluesky, make: Callable[..., BlueskyAdapter]
 ) -> None:
-    fake.routes[CREATE] = script(CREATED)
+    fake.routes[CREATE] = Script(CREATED)
     view = next(n for n in WANTED if n["record"].get("reply"))
     make(fake, reply_language="de").reply(target_of(view), "Danke")
-    record = fake.calls(CREATE)[0].body["record"]
+    record = fake.calls(CREATE)[0].json["record"]
     assert record["reply"]["root"]["uri"] == view["record"]["reply"]["root"]["uri"]
     assert record["reply"]["root"]["cid"] == view["record"]["reply"]["root"]["cid"]
     assert record["reply"]["parent"]["uri"] == view["uri"] != view["record"]["reply"]["root"]["uri"]
@@ -626,14 +552,14 @@ def test_reply_without_a_stored_cid_looks_the_post_up(
     fake: FakeBluesky, make: Callable[..., BlueskyAdapter]
 ) -> None:
     body, _ = recorded("f_getposts.yml")
-    fake.routes["app.bsky.feed.getPosts"] = script(Reply(200, body))
-    fake.routes[CREATE] = script(CREATED)
+    fake.routes["app.bsky.feed.getPosts"] = Script(json_reply(body))
+    fake.routes[CREATE] = Script(CREATED)
     uri = body["posts"][0]["uri"]
     target = ReplyTarget("bluesky", uri, "@soubhikbarari.bsky.social", None, None, {})
     make(fake).reply(target, "Hello")
     (lookup,) = fake.calls("app.bsky.feed.getPosts")
     assert lookup.params["uris"] == [uri]
-    reply = fake.calls(CREATE)[0].body["record"]["reply"]
+    reply = fake.calls(CREATE)[0].json["record"]["reply"]
     assert reply["parent"]["cid"] == body["posts"][0]["cid"] == reply["root"]["cid"]
 
 
@@ -648,7 +574,7 @@ def test_reply_without_a_stored_cid_looks_the_post_up(
 def test_reply_errors(
     fake: FakeBluesky, make: Callable[..., BlueskyAdapter], answer: Reply, retryable: bool
 ) -> None:
-    fake.routes[CREATE] = script(answer)
+    fake.routes[CREATE] = Script(answer)
     with pytest.raises(ReplyError, match="city-bsky: reply") as raised:
         make(fake).reply(target_of(POSTS[0]), "Thanks")
     assert raised.value.retryable is retryable

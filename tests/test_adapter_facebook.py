@@ -10,21 +10,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 import pytest
 
 from bot.adapters.base import AdapterError, PollingAdapter, Replier, ReplyError, ReplyTarget
 from bot.adapters.facebook import NO_TEXT, FacebookAdapter
+from tests.loopback import JSON_TYPE, JsonReply, Reply, Request, ScriptedServer, refused_url
 
 FIXTURES = Path(__file__).parent / "fixtures" / "facebook"
 PAGE = "108824017345866"
@@ -33,7 +29,6 @@ FEED = f"{V}/{PAGE}/feed"
 POSTS = f"{V}/{PAGE}/posts"
 POST_902, POST_880 = f"{PAGE}_122110000000000902", f"{PAGE}_122110000000000880"
 COMMENTS_902, COMMENTS_880 = f"{V}/{POST_902}/comments", f"{V}/{POST_880}/comments"
-JSON_TYPE = {"Content-Type": "application/json; charset=UTF-8"}
 TOKEN, SECRET = "EAAGm0PX4ZCpsBA-test-page-token", "test-app-secret"
 
 
@@ -53,87 +48,21 @@ def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
-@dataclass
-class Answer:
-    body: bytes = b""
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=lambda: dict(JSON_TYPE))
-    delay: float = 0.0
-
-
-@dataclass
-class Received:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: bytes
-
-
-class FakeGraph:
+class FakeGraph(ScriptedServer):
     """Answers scripted replies per (method, path); the last answer of a script repeats."""
 
-    def __init__(self) -> None:
-        self.scripts: dict[tuple[str, str], list[Answer]] = {}
-        self.received: list[Received] = []
-        self.lock = threading.Lock()
-        fake = self
+    def unscripted(self, request: Request) -> Reply:
+        missing = b'{"error": {"message": "Unknown path components", "code": 2500}}'
+        return JsonReply(missing, 400)
 
-        class Handler(BaseHTTPRequestHandler):
-            def answer(self) -> None:
-                parts = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                with fake.lock:
-                    fake.received.append(
-                        Received(
-                            self.command,
-                            parts.path,
-                            dict(parse_qsl(parts.query)),
-                            {k.lower(): v for k, v in self.headers.items()},
-                            body,
-                        )
-                    )
-                    missing = b'{"error": {"message": "Unknown path components", "code": 2500}}'
-                    script = fake.scripts.get((self.command, parts.path)) or [Answer(missing, 400)]
-                    reply = script.pop(0) if len(script) > 1 else script[0]
-                time.sleep(reply.delay)
-                self.send_response(reply.status)
-                for key, value in reply.headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(reply.body)))
-                self.end_headers()
-                self.wfile.write(reply.body)
-
-            do_GET = do_POST = answer
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-        self.thread.start()
-        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}{V}"
-
-    def script(self, method: str, path: str, *answers: Answer) -> None:
-        self.scripts[(method, path)] = list(answers)
-
-    def to(self, path: str) -> list[Received]:
-        return [r for r in self.received if r.path == path]
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def to(self, path: str) -> list[Request]:
+        return self.requests_to(path)
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeGraph]:
-    server = FakeGraph()
-    yield server
-    server.close()
+    with FakeGraph() as server:
+        yield server
 
 
 @pytest.fixture
@@ -145,7 +74,7 @@ def make_adapter(fake: FakeGraph) -> Iterator[Callable[..., FacebookAdapter]]:
             "name": "city-fb",
             "page_id": PAGE,
             "access_token": TOKEN,
-            "base_url": fake.base_url,
+            "base_url": f"{fake.url}{V}",
             "timeout": 5.0,
         }
         settings.update(kwargs)
@@ -157,8 +86,8 @@ def make_adapter(fake: FakeGraph) -> Iterator[Callable[..., FacebookAdapter]]:
         adapter.close()
 
 
-def ok(name: str, status: int = 200) -> Answer:
-    return Answer(fixture(name), status)
+def ok(name: str, status: int = 200) -> JsonReply:
+    return JsonReply(fixture(name), status)
 
 
 def script_page(fake: FakeGraph) -> None:
@@ -343,7 +272,7 @@ def test_rate_limited(
     headers: dict[str, str],
     expected: float | None,
 ) -> None:
-    fake.script("GET", FEED, Answer(fixture(body), 400, {**JSON_TYPE, **headers}))
+    fake.script("GET", FEED, JsonReply(fixture(body), 400, {**JSON_TYPE, **headers}))
     with pytest.raises(AdapterError, match="rate limited") as raised:
         make_adapter().fetch(None)
     assert raised.value.retry_after == expected
@@ -351,7 +280,7 @@ def test_rate_limited(
 
 
 def test_expired_token(fake: FakeGraph, make_adapter: Callable[..., FacebookAdapter]) -> None:
-    fake.script("GET", FEED, Answer(fixture("error_token_expired.json"), 400))
+    fake.script("GET", FEED, JsonReply(fixture("error_token_expired.json"), 400))
     with pytest.raises(AdapterError, match="Page access token was rejected") as raised:
         make_adapter().fetch(None)
     assert "code 190/463" in str(raised.value) and "Session has expired" in str(raised.value)
@@ -361,13 +290,13 @@ def test_expired_token(fake: FakeGraph, make_adapter: Callable[..., FacebookAdap
 @pytest.mark.parametrize(
     ("answer", "match"),
     [
-        (Answer(fixture("error_transient.json"), 500), "temporary Graph error"),
-        (Answer(b"<html>502 Bad Gateway</html>", 502, {"Content-Type": "text/html"}), "HTTP 502"),
-        (Answer(b"<html>down</html>", 503, {"Retry-After": "30"}), "retry after 30s"),
+        (JsonReply(fixture("error_transient.json"), 500), "temporary Graph error"),
+        (Reply(b"<html>502 Bad Gateway</html>", 502, {"Content-Type": "text/html"}), "HTTP 502"),
+        (Reply(b"<html>down</html>", 503, {"Retry-After": "30"}), "retry after 30s"),
     ],
 )
 def test_server_errors(
-    fake: FakeGraph, make_adapter: Callable[..., FacebookAdapter], answer: Answer, match: str
+    fake: FakeGraph, make_adapter: Callable[..., FacebookAdapter], answer: Reply, match: str
 ) -> None:
     fake.script("GET", FEED, answer)
     with pytest.raises(AdapterError, match=match):
@@ -375,23 +304,20 @@ def test_server_errors(
 
 
 def test_not_json(fake: FakeGraph, make_adapter: Callable[..., FacebookAdapter]) -> None:
-    fake.script("GET", FEED, Answer(b"<html>ok?</html>", 200, {"Content-Type": "text/html"}))
+    fake.script("GET", FEED, Reply(b"<html>ok?</html>", 200, {"Content-Type": "text/html"}))
     with pytest.raises(AdapterError, match="not a JSON object"):
         make_adapter().fetch(None)
 
 
 def test_timeout(fake: FakeGraph, make_adapter: Callable[..., FacebookAdapter]) -> None:
-    fake.script("GET", FEED, Answer(fixture("feed_page1.json"), delay=0.5))
+    fake.script("GET", FEED, JsonReply(fixture("feed_page1.json"), delay=0.5))
     with pytest.raises(AdapterError, match="timed out"):
         make_adapter(timeout=0.1).fetch(None)
 
 
 def test_connection_refused(make_adapter: Callable[..., FacebookAdapter]) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     with pytest.raises(AdapterError, match="cannot reach Graph"):
-        make_adapter(base_url=f"http://127.0.0.1:{port}{V}").fetch(None)
+        make_adapter(base_url=refused_url(V)).fetch(None)
 
 
 def target(object_id: str, parent_id: str | None = None) -> ReplyTarget:
@@ -411,7 +337,7 @@ def test_reply_comments_as_the_page(
     fake.script("POST", f"{V}/{C5}/comments", ok("comment_created.json"))
     result = make_adapter(app_secret=SECRET).reply(target(C5), "Yes, Jaeger St is on Tuesday.")
     assert result.external_id == comment(902, 1093000000000010) and result.url is None
-    (sent,) = fake.received
+    (sent,) = fake.requests
     assert (sent.method, sent.path) == ("POST", f"{V}/{C5}/comments")
     assert dict(parse_qsl(sent.body.decode())) == {"message": "Yes, Jaeger St is on Tuesday."}
     assert sent.headers["authorization"] == f"Bearer {TOKEN}"
@@ -426,23 +352,23 @@ def test_reply_to_a_reply_goes_under_its_parent(
 ) -> None:
     fake.script("POST", f"{V}/{C1}/comments", ok("comment_created.json"))
     make_adapter().reply(target(C2, parent_id=C1), "Pickup on the north side is Thursday.")
-    assert fake.received[0].path == f"{V}/{C1}/comments"
+    assert fake.requests[0].path == f"{V}/{C1}/comments"
 
 
 @pytest.mark.parametrize(
     ("answer", "retryable", "match"),
     [
-        (Answer(fixture("error_permission.json"), 403), False, "permission missing"),
-        (Answer(fixture("error_token_expired.json"), 400), False, "access token"),
-        (Answer(fixture("error_app_rate_limited.json"), 400), True, "rate limited"),
-        (Answer(fixture("error_transient.json"), 500), True, "temporary"),
-        (Answer(b"", 503), True, "HTTP 503"),
+        (JsonReply(fixture("error_permission.json"), 403), False, "permission missing"),
+        (JsonReply(fixture("error_token_expired.json"), 400), False, "access token"),
+        (JsonReply(fixture("error_app_rate_limited.json"), 400), True, "rate limited"),
+        (JsonReply(fixture("error_transient.json"), 500), True, "temporary"),
+        (JsonReply(b"", 503), True, "HTTP 503"),
     ],
 )
 def test_reply_errors(
     fake: FakeGraph,
     make_adapter: Callable[..., FacebookAdapter],
-    answer: Answer,
+    answer: Reply,
     retryable: bool,
     match: str,
 ) -> None:

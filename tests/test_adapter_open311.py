@@ -12,24 +12,21 @@ from __future__ import annotations
 import json
 import re
 import socket
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote
 
 import pytest
 
 from bot.adapters.base import AdapterError, IncomingMention, PollingAdapter
 from bot.adapters.open311 import Open311Adapter
 from bot.adapters.open311_parse import PREVIOUS_STATUS, STATUS_UPDATE_OF, parse_time
+from tests.loopback import JsonReply, LoopbackServer, Reply, Request, json_reply, refused_url
 
 FIXTURES = Path(__file__).parent / "fixtures" / "open311"
 BASE = "/open311/v2"
-JSON_TYPE = {"Content-Type": "application/json; charset=utf-8"}
 VEHICLE_CODE = "4f389210e75084437f0001de"
 
 
@@ -44,58 +41,33 @@ def when(record: dict[str, Any]) -> datetime:
     return value
 
 
-@dataclass
-class Reply:
-    body: bytes
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=lambda: dict(JSON_TYPE))
+def query_of(request: Request) -> dict[str, str]:
+    return dict(parse_qsl(request.query_string, keep_blank_values=True))
 
 
-class Open311Server:
+class Open311Server(LoopbackServer):
     def __init__(self) -> None:
         self.records: list[dict[str, Any]] = []
         self.page_limit = 50
         self.script: list[Reply] = []
-        self.requests: list[tuple[str, dict[str, str]]] = []
-        self.lock = threading.Lock()
-        server = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                parts = urlsplit(self.path)
-                query = dict(parse_qsl(parts.query, keep_blank_values=True))
-                with server.lock:
-                    server.requests.append((parts.path, query))
-                    reply = (
-                        server.script.pop(0) if server.script else server.answer(parts.path, query)
-                    )
-                self.send_response(reply.status)
-                for key, value in reply.headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(reply.body)))
-                self.end_headers()
-                self.wfile.write(reply.body)
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}{BASE}"
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-        self.thread.start()
-        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}{BASE}"
+    def respond(self, request: Request) -> Reply:
+        return self.script.pop(0) if self.script else self.answer(request.path, query_of(request))
 
     def answer(self, path: str, query: dict[str, str]) -> Reply:
         if path == f"{BASE}/requests.json":
-            return Reply(json.dumps(self.select(query)).encode())
+            return json_reply(self.select(query))
         if match := re.fullmatch(rf"{BASE}/requests/(.+)\.json", path):
             rid = unquote(match[1])
             found = [r for r in self.records if r.get("service_request_id") == rid]
             if found:
-                return Reply(json.dumps(found[:1]).encode())
-        return Reply(b'[{"code":404,"description":"Not found"}]', 404)
+                return json_reply(found[:1])
+        return JsonReply(b'[{"code":404,"description":"Not found"}]', 404)
 
     def select(self, query: dict[str, str]) -> list[dict[str, Any]]:
         if "service_request_id" in query:  # overrides all other arguments, as the spec says
@@ -114,11 +86,7 @@ class Open311Server:
         return rows[: self.page_limit]
 
     def queries(self, path: str = "/requests.json") -> list[dict[str, str]]:
-        return [q for p, q in self.requests if p == BASE + path]
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        return [query_of(r) for r in self.requests_to(BASE + path)]
 
 
 class Clock:
@@ -131,9 +99,8 @@ class Clock:
 
 @pytest.fixture
 def server() -> Iterator[Open311Server]:
-    srv = Open311Server()
-    yield srv
-    srv.close()
+    with Open311Server() as srv:
+        yield srv
 
 
 @pytest.fixture
@@ -337,7 +304,7 @@ def test_repeated_records_in_one_answer_count_once(
 ) -> None:
     page = records("boston-other-repeated-page.json")  # Boston sent these 20 records twice
     assert len(page) == 40 and len({r["service_request_id"] for r in page}) == 20
-    server.script = [Reply(json.dumps(page).encode())]
+    server.script = [json_reply(page)]
     result = make_adapter(datetime(2020, 4, 26, 14, 0, tzinfo=UTC), page_limit=1000).fetch(None)
     assert len(result.mentions) == 20 == len(set(ids(result.mentions)))
 
@@ -361,7 +328,7 @@ def test_record_without_id_is_an_item_error_reported_once(
 def test_an_element_that_is_not_an_object_is_an_item_error(
     server: Open311Server, make_adapter: Callable[..., Open311Adapter]
 ) -> None:
-    server.script = [Reply(json.dumps(["101003172470", VEHICLES[0]]).encode())]
+    server.script = [json_reply(["101003172470", VEHICLES[0]])]
     result = make_adapter(V_NOW).fetch(None)
     assert ids(result.mentions) == ["101003172470"]
     (error,) = result.errors
@@ -383,7 +350,7 @@ def test_quirks_of_real_servers(
     d.update(service_request_id=323358, lat=0, long=0)  # a number; 0,0 means unknown
     del e["requested_datetime"]  # like Boston's pending request
     e["zipcode"] = "02119"
-    server.script = [Reply(json.dumps([a, b, c, d, e]).encode())]
+    server.script = [json_reply([a, b, c, d, e])]
     adapter = make_adapter(
         datetime(2020, 2, 12, 21, 0, tzinfo=UTC), url_template="https://311.city.example/r/{id}"
     )
@@ -485,7 +452,9 @@ def test_rechecks_rotate_and_single_mode_asks_by_id(
         cursor = result.cursor
         still_open.append(len(cursor["open"]))
     prefix = f"{BASE}/requests/"
-    asked = [unquote(p[len(prefix) : -len(".json")]) for p, _ in server.requests if prefix in p]
+    asked = [
+        unquote(r.path[len(prefix) : -len(".json")]) for r in server.requests if prefix in r.path
+    ]
     assert len(set(asked[:12])) == 12 and len(set(asked)) == 20  # the rest: the next time
     assert len(asked) == 12 + min(12, still_open[0])
     assert sorted(found) == sorted(
@@ -538,7 +507,7 @@ def test_refused_key_is_named_but_never_shown(
     server: Open311Server, make_adapter: Callable[..., Open311Adapter], status: int
 ) -> None:
     body = b'[{"code":403,"description":"Invalid api_key: s3cret-key"}]'
-    server.script = [Reply(body, status)]
+    server.script = [JsonReply(body, status)]
     with pytest.raises(AdapterError, match="check the credentials") as raised:
         make_adapter(V_NOW, api_key="s3cret-key").fetch(None)
     assert "Invalid api_key: ***" in str(raised.value)
@@ -575,7 +544,7 @@ def test_a_failed_recheck_fails_the_whole_fetch(
 ) -> None:
     server.records = [earlier(r) for r in OTHER]
     cursor = make_adapter(O_NOW, first_run_days=1).fetch(None).cursor
-    server.script = [Reply(b"[]"), Reply(b"busy", 429, {"Retry-After": "60"})]
+    server.script = [JsonReply(b"[]"), Reply(b"busy", 429, {"Retry-After": "60"})]
     with pytest.raises(AdapterError, match="HTTP 429") as raised:
         make_adapter(O_NOW + timedelta(days=3)).fetch(cursor)
     assert raised.value.retry_after == 60.0
@@ -591,11 +560,8 @@ def test_timeout(server: Open311Server, make_adapter: Callable[..., Open311Adapt
 
 
 def test_connection_refused(make_adapter: Callable[..., Open311Adapter]) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     with pytest.raises(AdapterError, match="cannot fetch"):
-        make_adapter(V_NOW, base_url=f"http://127.0.0.1:{port}{BASE}", api_key="k").fetch(None)
+        make_adapter(V_NOW, base_url=refused_url(BASE), api_key="k").fetch(None)
 
 
 def test_settings_are_checked() -> None:

@@ -10,13 +10,10 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -33,6 +30,7 @@ from bot.adapters.base import (
 )
 from bot.adapters.reddit import RedditAdapter
 from bot.adapters.reddit_parse import TermMatcher, next_state, subreddit_name, to_mention
+from tests.loopback import Reply, Request, ScriptedServer, json_reply, refused_url
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reddit"
 TOKEN_PATH = "/api/v1/access_token"
@@ -40,19 +38,11 @@ HOP_BY_HOP = {"content-length", "transfer-encoding", "connection"}
 
 
 @dataclass
-class Answer:
-    status: int = 200
-    body: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
-    delay: float = 0.0
-
-
-@dataclass
 class Interaction:
     method: str
     path: str
     request_body: str
-    answer: Answer
+    answer: Reply
 
     def json(self) -> Any:
         return json.loads(self.answer.body)
@@ -75,7 +65,7 @@ def cassette(name: str) -> list[Interaction]:
             for key, values in response["headers"].items()
             if key.lower() not in HOP_BY_HOP
         }
-        answer = Answer(response["status"]["code"], raw, headers)
+        answer = Reply(raw, response["status"]["code"], headers)
         uri = urlsplit(request["uri"])
         interactions.append(Interaction(request["method"], uri.path, request["body"] or "", answer))
     return interactions
@@ -86,85 +76,26 @@ def children(name: str, index: int = 1) -> list[dict[str, Any]]:
     return things
 
 
-def json_answer(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Answer:
-    headers = {"Content-Type": "application/json; charset=UTF-8", **(headers or {})}
-    return Answer(status, json.dumps(payload).encode(), headers)
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    form: dict[str, str]
-
-
-class FakeReddit:
+class FakeReddit(ScriptedServer):
     """Answers the token endpoint and the API on one loopback port; records every request.
 
-    ``routes`` are scripted answers per (method, path), the last one repeating; ``timelines``
-    are things, newest first, served as Listings paged by ``limit`` and ``after``.
+    ``script`` answers per (method, path), the last one repeating; ``timelines`` are things,
+    newest first, served as Listings paged by ``limit`` and ``after``.
     """
 
     def __init__(self) -> None:
-        token = cassette("subreddit_new.json")[0].answer
-        self.routes: dict[tuple[str, str], list[Answer]] = {("POST", TOKEN_PATH): [token]}
         self.timelines: dict[str, list[dict[str, Any]]] = {}
         self.listing_headers: dict[str, str] = {}
-        self.requests: list[Request] = []
-        self.lock = threading.Lock()
-        server = self
+        super().__init__()
+        self.script("POST", TOKEN_PATH, cassette("subreddit_new.json")[0].answer)
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.answer()
-
-            def do_POST(self) -> None:
-                self.answer()
-
-            def answer(self) -> None:
-                url = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                form = parse_qs(self.rfile.read(length).decode())
-                request = Request(
-                    self.command,
-                    url.path,
-                    {k: v[-1] for k, v in parse_qs(url.query).items()},
-                    {k.lower(): v for k, v in self.headers.items()},
-                    {k: v[-1] for k, v in form.items()},
-                )
-                with server.lock:
-                    server.requests.append(request)
-                    answer = server.pick(request)
-                time.sleep(answer.delay)
-                self.send_response(answer.status)
-                for key, value in answer.headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(answer.body)))
-                self.end_headers()
-                self.wfile.write(answer.body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        ).start()
-
-    def pick(self, request: Request) -> Answer:
-        script = self.routes.get((request.method, request.path))
-        if script:
-            return script.pop(0) if len(script) > 1 else script[0]
+    def unscripted(self, request: Request) -> Reply:
         timeline = self.timelines.get(request.path)
         if request.method == "GET" and timeline is not None:
             return self.listing(timeline, request.query)
-        return json_answer({"message": "Not Found", "error": 404}, 404)
+        return json_reply({"message": "Not Found", "error": 404}, 404)
 
-    def listing(self, timeline: list[dict[str, Any]], query: dict[str, str]) -> Answer:
+    def listing(self, timeline: list[dict[str, Any]], query: dict[str, str]) -> Reply:
         names = [thing["data"].get("name") for thing in timeline]
         after = query.get("after")
         start = (names.index(after) + 1 if after in names else len(names)) if after else 0
@@ -179,10 +110,7 @@ class FakeReddit:
             "children": page,
             "before": None,
         }
-        return json_answer({"kind": "Listing", "data": data}, headers=self.listing_headers)
-
-    def route(self, method: str, path: str, *answers: Answer) -> None:
-        self.routes[(method, path)] = list(answers)
+        return json_reply({"kind": "Listing", "data": data}, headers=self.listing_headers)
 
     def api(self, path: str | None = None) -> list[Request]:
         """The requests made to the API (not to the token endpoint), optionally for one path."""
@@ -190,16 +118,11 @@ class FakeReddit:
             r for r in self.requests if r.path != TOKEN_PATH and (path is None or r.path == path)
         ]
 
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
 
 @pytest.fixture
 def reddit() -> Iterator[FakeReddit]:
-    fake = FakeReddit()
-    yield fake
-    fake.close()
+    with FakeReddit() as fake:
+        yield fake
 
 
 @pytest.fixture
@@ -244,7 +167,7 @@ def test_first_run_reads_a_recorded_page(
     reddit: FakeReddit, make_adapter: Callable[..., RedditAdapter]
 ) -> None:
     recorded = cassette("subreddit_new.json")[1]
-    reddit.route("GET", "/r/columbus/new", recorded.answer)
+    reddit.script("GET", "/r/columbus/new", recorded.answer)
     adapter = make_adapter(terms=["serious"])
     assert isinstance(adapter, PollingAdapter) and isinstance(adapter, Replier)
     result = adapter.fetch(None)
@@ -462,7 +385,7 @@ def test_deleted_comments_are_skipped() -> None:
 
 def test_inbox_mentions(reddit: FakeReddit, make_adapter: Callable[..., RedditAdapter]) -> None:
     recorded = cassette("inbox_mentions.json")[1]
-    reddit.route("GET", "/message/mentions", recorded.answer)
+    reddit.script("GET", "/message/mentions", recorded.answer)
     adapter = make_adapter(subreddits=[], mentions=True, terms=["pothole"])
     result = adapter.fetch(None)
     assert len(result.mentions) == 5  # mentions are not filtered by terms
@@ -483,7 +406,7 @@ def test_inbox_mentions(reddit: FakeReddit, make_adapter: Callable[..., RedditAd
 def test_unreadable_subreddit_does_not_block_the_others(
     reddit: FakeReddit, make_adapter: Callable[..., RedditAdapter]
 ) -> None:
-    reddit.route("GET", "/r/private/new", cassette("forbidden.json")[1].answer)
+    reddit.script("GET", "/r/private/new", cassette("forbidden.json")[1].answer)
     reddit.timelines["/r/columbus/new"] = children("submissions_stream.json")
     adapter = make_adapter(subreddits=["private", "Columbus"])
     result = adapter.fetch(None)
@@ -498,7 +421,7 @@ def test_unreadable_subreddit_does_not_block_the_others(
 
 
 def test_rate_limited(reddit: FakeReddit, make_adapter: Callable[..., RedditAdapter]) -> None:
-    reddit.route("GET", "/r/columbus/new", cassette("too_many_requests.json")[1].answer)
+    reddit.script("GET", "/r/columbus/new", cassette("too_many_requests.json")[1].answer)
     started = time.monotonic()
     with pytest.raises(AdapterError, match="rate limited, HTTP 429") as raised:
         make_adapter().fetch(None)
@@ -510,7 +433,7 @@ def test_rate_limited_without_retry_after_uses_the_reset_header(
     reddit: FakeReddit, make_adapter: Callable[..., RedditAdapter]
 ) -> None:
     headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "42", "x-ratelimit-used": "600"}
-    reddit.route("GET", "/r/columbus/new", json_answer({"error": 429}, 429, headers))
+    reddit.script("GET", "/r/columbus/new", json_reply({"error": 429}, 429, headers))
     with pytest.raises(AdapterError) as raised:
         make_adapter().fetch(None)
     assert raised.value.retry_after == 42.0
@@ -531,7 +454,7 @@ def test_used_up_budget_stops_before_asking(
 
 
 def test_server_error(reddit: FakeReddit, make_adapter: Callable[..., RedditAdapter]) -> None:
-    reddit.route("GET", "/r/columbus/new", cassette("service_unavailable.json")[1].answer)
+    reddit.script("GET", "/r/columbus/new", cassette("service_unavailable.json")[1].answer)
     with pytest.raises(AdapterError, match="server error, HTTP 503") as raised:
         make_adapter().fetch(None)
     assert raised.value.retry_after is None
@@ -543,13 +466,13 @@ def test_server_error(reddit: FakeReddit, make_adapter: Callable[..., RedditAdap
 def test_other_server_errors(
     reddit: FakeReddit, make_adapter: Callable[..., RedditAdapter], status: int
 ) -> None:
-    reddit.route("GET", "/r/columbus/new", Answer(status, b"<html>oops</html>"))
+    reddit.script("GET", "/r/columbus/new", Reply(b"<html>oops</html>", status))
     with pytest.raises(AdapterError, match=f"HTTP {status}"):
         make_adapter().fetch(None)
 
 
 def test_odd_answer(reddit: FakeReddit, make_adapter: Callable[..., RedditAdapter]) -> None:
-    reddit.route("GET", "/r/columbus/new", json_answer({"kind": "t3", "data": {}}))
+    reddit.script("GET", "/r/columbus/new", json_reply({"kind": "t3", "data": {}}))
     with pytest.raises(AdapterError, match="odd answer: not a Listing"):
         make_adapter().fetch(None)
 
@@ -557,14 +480,14 @@ def test_odd_answer(reddit: FakeReddit, make_adapter: Callable[..., RedditAdapte
 def test_wrong_client_secret(
     reddit: FakeReddit, make_adapter: Callable[..., RedditAdapter]
 ) -> None:
-    reddit.route("POST", TOKEN_PATH, json_answer({"message": "Unauthorized", "error": 401}, 401))
+    reddit.script("POST", TOKEN_PATH, json_reply({"message": "Unauthorized", "error": 401}, 401))
     with pytest.raises(AdapterError, match="HTTP 401 signing in; check the client id"):
         make_adapter().fetch(None)
     assert reddit.api() == []
 
 
 def test_wrong_password(reddit: FakeReddit, make_adapter: Callable[..., RedditAdapter]) -> None:
-    reddit.route("POST", TOKEN_PATH, cassette("invalid_password.json")[0].answer)
+    reddit.script("POST", TOKEN_PATH, cassette("invalid_password.json")[0].answer)
     with pytest.raises(AdapterError) as raised:
         make_adapter(password="invalidpassword").fetch(None)
     assert str(raised.value).startswith(
@@ -577,7 +500,7 @@ def test_token_refused_twice(
     reddit: FakeReddit, make_adapter: Callable[..., RedditAdapter]
 ) -> None:
     headers = {"www-authenticate": 'Bearer realm="reddit", error="invalid_token"'}
-    reddit.route("GET", "/r/columbus/new", json_answer({"error": 401}, 401, headers))
+    reddit.script("GET", "/r/columbus/new", json_reply({"error": 401}, 401, headers))
     started = time.monotonic()
     with pytest.raises(AdapterError, match="HTTP 401"):
         make_adapter().fetch(None)
@@ -586,17 +509,14 @@ def test_token_refused_twice(
 
 
 def test_timeout(reddit: FakeReddit, make_adapter: Callable[..., RedditAdapter]) -> None:
-    reddit.route("GET", "/r/columbus/new", Answer(200, b"{}", delay=0.6))
+    reddit.script("GET", "/r/columbus/new", Reply(b"{}", delay=0.6))
     with pytest.raises(AdapterError, match=r"timed out after 0.2s \(GET /r/columbus/new\)"):
         make_adapter(timeout=0.2).fetch(None)
     assert len(reddit.api()) == 1
 
 
 def test_connection_refused(make_adapter: Callable[..., RedditAdapter]) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
+    url = refused_url()
     with pytest.raises(AdapterError, match=r"cannot reach 127\.0\.0\.1"):
         make_adapter(oauth_url=url, reddit_url=url).fetch(None)
 
@@ -610,8 +530,8 @@ def target(fullname: str) -> ReplyTarget:
 
 def test_reply_to_a_comment(reddit: FakeReddit, make_adapter: Callable[..., RedditAdapter]) -> None:
     recorded = cassette("comment_reply.json")
-    reddit.route("POST", TOKEN_PATH, recorded[0].answer)
-    reddit.route("POST", "/api/comment/", recorded[1].answer)
+    reddit.script("POST", TOKEN_PATH, recorded[0].answer)
+    reddit.script("POST", "/api/comment/", recorded[1].answer)
     result = make_adapter().reply(target("t1_d1616q2"), "Comment reply")
     assert result.external_id == "t1_d1680wu"
     assert result.url == "https://www.reddit.com/comments/4b1tfm/_/d1680wu/"
@@ -629,7 +549,7 @@ def test_reply_to_a_submission_with_a_permalink(
     answer = cassette("comment_reply.json")[1].json()
     thing = answer["json"]["data"]["things"][0]["data"]
     thing.update(parent_id="t3_4b1tfm", permalink="/r/Columbus/comments/4b1tfm/x/d1680wu/")
-    reddit.route("POST", "/api/comment/", json_answer(answer))
+    reddit.script("POST", "/api/comment/", json_reply(answer))
     text = "Thanks! Crews are on it <!channel> & more"
     result = make_adapter().reply(target("t3_4b1tfm"), text)
     assert result.url == "https://www.reddit.com/r/Columbus/comments/4b1tfm/x/d1680wu/"
@@ -650,7 +570,7 @@ def test_reply_refused(
     error: list[str],
     retryable: bool,
 ) -> None:
-    reddit.route("POST", "/api/comment/", json_answer({"json": {"errors": [error]}}))
+    reddit.script("POST", "/api/comment/", json_reply({"json": {"errors": [error]}}))
     with pytest.raises(ReplyError, match=error[0]) as raised:
         make_adapter().reply(target("t1_d1616q2"), "hello")
     assert raised.value.retryable is retryable
@@ -658,15 +578,15 @@ def test_reply_refused(
 
 
 def test_reply_failures(reddit: FakeReddit, make_adapter: Callable[..., RedditAdapter]) -> None:
-    reddit.route("POST", "/api/comment/", cassette("too_many_requests.json")[1].answer)
+    reddit.script("POST", "/api/comment/", cassette("too_many_requests.json")[1].answer)
     with pytest.raises(ReplyError, match="HTTP 429") as raised:
         make_adapter().reply(target("t1_d1616q2"), "hello")
     assert raised.value.retryable
-    reddit.route("POST", "/api/comment/", cassette("forbidden.json")[1].answer)
+    reddit.script("POST", "/api/comment/", cassette("forbidden.json")[1].answer)
     with pytest.raises(ReplyError, match="HTTP 403") as raised:
         make_adapter().reply(target("t1_d1616q2"), "hello")
     assert not raised.value.retryable
-    reddit.route("POST", "/api/comment/", cassette("service_unavailable.json")[1].answer)
+    reddit.script("POST", "/api/comment/", cassette("service_unavailable.json")[1].answer)
     with pytest.raises(ReplyError, match=r"HTTP 503.*it may be posted, check first") as raised:
         make_adapter().reply(target("t1_d1616q2"), "hello")
     assert not raised.value.retryable

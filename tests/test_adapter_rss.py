@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +14,7 @@ import pytest
 
 from bot.adapters.base import AdapterError, IncomingMention, PollingAdapter
 from bot.adapters.rss import RssAdapter, feed_entries_from_bytes
+from tests import loopback
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 RSS = {"Content-Type": "application/rss+xml"}
@@ -29,70 +26,40 @@ def feed(name: str) -> bytes:
 
 
 @dataclass
-class Reply:
-    body: bytes = b""
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=dict)
+class Reply(loopback.Reply):
     etag: str | None = None  # sent as ETag; a request with If-None-Match == etag gets 304
-    delay: float = 0.0
 
 
-class FeedServer:
+class FeedServer(loopback.LoopbackServer):
     """Serves scripted replies per path; the last reply of a script repeats."""
 
     def __init__(self) -> None:
-        self.scripts: dict[str, list[Reply]] = {}
-        self.requests: list[tuple[str, dict[str, str]]] = []
-        self.lock = threading.Lock()
-        server = self
+        self.scripts: dict[str, loopback.Script[Reply]] = {}
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                with server.lock:
-                    server.requests.append((self.path, dict(self.headers.items())))
-                    script = server.scripts.get(self.path) or [Reply(b"no such feed", 404)]
-                    reply = script.pop(0) if len(script) > 1 else script[0]
-                time.sleep(reply.delay)
-                headers = dict(reply.headers)
-                if reply.etag:
-                    headers["ETag"] = reply.etag
-                status, body = reply.status, reply.body
-                if reply.etag and self.headers.get("If-None-Match") == reply.etag:
-                    status, body = 304, b""
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-        self.thread.start()
+    def respond(self, request: loopback.Request) -> loopback.Reply:
+        script = self.scripts.get(request.target)
+        reply = script.next() if script is not None else Reply(b"no such feed", 404)
+        if not reply.etag:
+            return reply
+        headers = {**reply.headers, "ETag": reply.etag}
+        if request.headers.get("if-none-match") == reply.etag:
+            return loopback.Reply(b"", 304, headers, reply.delay)
+        return loopback.Reply(reply.body, reply.status, headers, reply.delay)
 
     def script(self, path: str, *replies: Reply) -> str:
-        self.scripts[path] = list(replies)
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+        with self.lock:
+            self.scripts[path] = loopback.Script(*replies)
+        return f"{self.url}{path}"
 
     def headers_of(self, index: int) -> dict[str, str]:
-        return {k.lower(): v for k, v in self.requests[index][1].items()}
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        return self.requests[index].headers
 
 
 @pytest.fixture
 def server() -> Iterator[FeedServer]:
-    srv = FeedServer()
-    yield srv
-    srv.close()
+    with FeedServer() as srv:
+        yield srv
 
 
 @pytest.fixture
@@ -402,11 +369,8 @@ def test_timeout(server: FeedServer, make_adapter: Callable[..., RssAdapter]) ->
 
 
 def test_connection_refused(make_adapter: Callable[..., RssAdapter]) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     with pytest.raises(AdapterError, match="cannot fetch"):
-        make_adapter(f"http://127.0.0.1:{port}/feed.rss").fetch(None)
+        make_adapter(loopback.refused_url("/feed.rss")).fetch(None)
 
 
 def test_feed_entries_from_bytes() -> None:

@@ -8,16 +8,10 @@ tests check what tweepy actually sent: path, query, auth header and JSON body.
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -29,13 +23,13 @@ from bot.adapters.base import (
     ReplyTarget,
 )
 from bot.adapters.x import XAdapter
+from tests.loopback import JSON_TYPE, JsonReply, Reply, Request, ScriptedServer, refused_url
 
 FIXTURES = Path(__file__).parent / "fixtures" / "x"
 CITY = "1587046382104121344"
 MENTIONS = f"/2/users/{CITY}/mentions"
 SEARCH = "/2/tweets/search/recent"
 QUERY = "maplewood (pothole OR streetlight) -is:retweet"
-JSON_TYPE = {"Content-Type": "application/json; charset=utf-8"}
 # tweet ids in the fixtures, oldest first
 A0, A1, A2, A3, A4 = (
     "1845781595550658577",
@@ -59,88 +53,17 @@ def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
-@dataclass
-class Answer:
-    body: bytes = b""
-    status: int = 200
-    headers: dict[str, str] = field(default_factory=lambda: dict(JSON_TYPE))
-    delay: float = 0.0
-
-
-@dataclass
-class Received:
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: bytes
-
-
-class FakeX:
+class FakeX(ScriptedServer):
     """Answers scripted replies per (method, path); the last answer of a script repeats."""
 
-    def __init__(self) -> None:
-        self.scripts: dict[tuple[str, str], list[Answer]] = {}
-        self.received: list[Received] = []
-        self.lock = threading.Lock()
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def answer(self) -> None:
-                parts = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                with fake.lock:
-                    fake.received.append(
-                        Received(
-                            self.command,
-                            parts.path,
-                            dict(parse_qsl(parts.query)),
-                            {k.lower(): v for k, v in self.headers.items()},
-                            body,
-                        )
-                    )
-                    script = fake.scripts.get((self.command, parts.path)) or [
-                        Answer(b'{"title": "Not Found Error", "status": 404}', 404)
-                    ]
-                    reply = script.pop(0) if len(script) > 1 else script[0]
-                time.sleep(reply.delay)
-                self.send_response(reply.status)
-                for key, value in reply.headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(reply.body)))
-                self.end_headers()
-                self.wfile.write(reply.body)
-
-            do_GET = do_POST = answer
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-        self.thread.start()
-        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-
-    def script(self, method: str, path: str, *answers: Answer) -> None:
-        self.scripts[(method, path)] = list(answers)
-
-    def requests_to(self, path: str) -> list[Received]:
-        return [r for r in self.received if r.path == path]
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+    def unscripted(self, request: Request) -> Reply:
+        return JsonReply(b'{"title": "Not Found Error", "status": 404}', 404)
 
 
 @pytest.fixture
 def fake() -> Iterator[FakeX]:
-    server = FakeX()
-    yield server
-    server.close()
+    with FakeX() as server:
+        yield server
 
 
 @pytest.fixture
@@ -153,7 +76,7 @@ def make_adapter(fake: FakeX) -> Iterator[Callable[..., XAdapter]]:
             "user_id": CITY,
             "bearer_token": "test-bearer",
             "account_username": "MaplewoodCity",
-            "base_url": fake.base_url,
+            "base_url": fake.url,
             "timeout": 5.0,
             "clock": lambda: NOW,
         }
@@ -166,8 +89,8 @@ def make_adapter(fake: FakeX) -> Iterator[Callable[..., XAdapter]]:
         adapter.close()
 
 
-def ok(name: str, status: int = 200) -> Answer:
-    return Answer(fixture(name), status)
+def ok(name: str, status: int = 200) -> JsonReply:
+    return JsonReply(fixture(name), status)
 
 
 def test_first_run_takes_one_page_of_recent_mentions(
@@ -203,7 +126,7 @@ def test_first_run_takes_one_page_of_recent_mentions(
         "search": {},
         "recent": [A5, A4],
     }
-    (sent,) = fake.received  # one page only, although the answer had a next_token
+    (sent,) = fake.requests  # one page only, although the answer had a next_token
     assert sent.method == "GET" and sent.path == MENTIONS
     assert sent.headers["authorization"] == "Bearer test-bearer"
     assert sent.query["expansions"] == "author_id"
@@ -234,7 +157,7 @@ def test_later_poll_pages_until_caught_up(
     assert by_id[A0].language is None  # "und"
     assert [(e.item_id, e.reason) for e in result.errors] == [(A1, "city-x: tweet has no text")]
     assert result.cursor["mentions"] == {"since_id": A5, "backfill": None}
-    first, second = fake.received
+    first, second = fake.requests
     assert first.query["since_id"] == second.query["since_id"] == OLD
     assert "pagination_token" not in first.query
     assert second.query["pagination_token"] == "7140dibdnow9c7btw423i3sy3u5zupmkcpofxcsmxj48j"
@@ -253,7 +176,7 @@ def test_empty_page_keeps_the_cursor(fake: FakeX, make_adapter: Callable[..., XA
         "search": {},
         "recent": [A5],
     }
-    assert fake.received[-1].query["since_id"] == A5
+    assert fake.requests[-1].query["since_id"] == A5
 
 
 def test_a_burst_larger_than_one_poll_is_backfilled_not_skipped(
@@ -271,7 +194,7 @@ def test_a_burst_larger_than_one_poll_is_backfilled_not_skipped(
     assert [m.external_id for m in second.mentions] == [A2, A0]
     assert [e.item_id for e in second.errors] == [A1]
     assert second.cursor["mentions"] == {"since_id": A5, "backfill": None}
-    sent = fake.received[1].query
+    sent = fake.requests[1].query
     assert sent["since_id"] == OLD and sent["until_id"] == A3
     assert "pagination_token" not in sent  # until_id, not an expired token, carries on
 
@@ -319,7 +242,7 @@ def test_search_since_id_older_than_seven_days_starts_afresh(
     stale = {"search": {"Tweepy": {"since_id": "1578511538419212288", "backfill": None}}}
     result = make_adapter(user_id=None, queries=["Tweepy"]).fetch(stale)
     assert len(result.mentions) == 10
-    (sent,) = fake.received  # one page, as on a first run
+    (sent,) = fake.requests  # one page, as on a first run
     assert "since_id" not in sent.query and "until_id" not in sent.query
     assert result.cursor["search"]["Tweepy"]["since_id"] == "1578516068309794817"
 
@@ -349,7 +272,7 @@ def test_rate_limited_gives_the_reset_time(
     fake: FakeX, make_adapter: Callable[..., XAdapter]
 ) -> None:
     headers = {**JSON_TYPE, "x-rate-limit-reset": str(int(NOW) + 120)}
-    fake.script("GET", MENTIONS, Answer(fixture("rate_limited.json"), 429, headers))
+    fake.script("GET", MENTIONS, JsonReply(fixture("rate_limited.json"), 429, headers))
     with pytest.raises(AdapterError, match="rate limited") as raised:
         make_adapter().fetch({"mentions": {"since_id": A5}})
     assert raised.value.retry_after == 120.0
@@ -358,7 +281,7 @@ def test_rate_limited_gives_the_reset_time(
 
 @pytest.mark.parametrize("status", [500, 503])
 def test_server_error(fake: FakeX, make_adapter: Callable[..., XAdapter], status: int) -> None:
-    fake.script("GET", MENTIONS, Answer(fixture("service_unavailable.json"), status))
+    fake.script("GET", MENTIONS, JsonReply(fixture("service_unavailable.json"), status))
     with pytest.raises(AdapterError, match="server error") as raised:
         make_adapter().fetch(None)
     assert raised.value.retry_after is None
@@ -366,14 +289,14 @@ def test_server_error(fake: FakeX, make_adapter: Callable[..., XAdapter], status
 
 
 def test_bad_bearer_token(fake: FakeX, make_adapter: Callable[..., XAdapter]) -> None:
-    fake.script("GET", MENTIONS, Answer(fixture("unauthorized.json"), 401))
+    fake.script("GET", MENTIONS, JsonReply(fixture("unauthorized.json"), 401))
     with pytest.raises(AdapterError, match="rejected the credentials") as raised:
         make_adapter().fetch(None)
     assert "bearer_token" in str(raised.value) and "Unauthorized" in str(raised.value)
 
 
 def test_user_context_credentials(fake: FakeX, make_adapter: Callable[..., XAdapter]) -> None:
-    fake.script("GET", MENTIONS, Answer(fixture("unauthorized.json"), 401))
+    fake.script("GET", MENTIONS, JsonReply(fixture("unauthorized.json"), 401))
     adapter = make_adapter(
         bearer_token=None,
         consumer_key="ck",
@@ -384,29 +307,26 @@ def test_user_context_credentials(fake: FakeX, make_adapter: Callable[..., XAdap
     with pytest.raises(AdapterError, match="consumer_key/consumer_secret") as raised:
         adapter.fetch(None)
     assert raised.value.retry_after is None
-    auth = fake.received[0].headers["authorization"]
+    auth = fake.requests[0].headers["authorization"]
     assert auth.startswith("OAuth ") and 'oauth_consumer_key="ck"' in auth
 
 
 def test_timeout(fake: FakeX, make_adapter: Callable[..., XAdapter]) -> None:
-    fake.script("GET", MENTIONS, Answer(fixture("mentions_page1.json"), delay=0.5))
+    fake.script("GET", MENTIONS, JsonReply(fixture("mentions_page1.json"), delay=0.5))
     with pytest.raises(AdapterError, match="timed out"):
         make_adapter(timeout=0.1).fetch(None)
 
 
 def test_not_json(fake: FakeX, make_adapter: Callable[..., XAdapter]) -> None:
-    html = Answer(b"<html>maintenance</html>", 200, {"Content-Type": "text/html"})
+    html = Reply(b"<html>maintenance</html>", 200, {"Content-Type": "text/html"})
     fake.script("GET", MENTIONS, html)
     with pytest.raises(AdapterError, match="not JSON"):
         make_adapter().fetch(None)
 
 
 def test_connection_refused(make_adapter: Callable[..., XAdapter]) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     with pytest.raises(AdapterError, match="cannot reach X"):
-        make_adapter(base_url=f"http://127.0.0.1:{port}").fetch(None)
+        make_adapter(base_url=refused_url()).fetch(None)
 
 
 def target(tweet_id: str = A5) -> ReplyTarget:
@@ -431,7 +351,7 @@ def test_reply_posts_a_tweet_in_reply(fake: FakeX, make_adapter: Callable[..., X
     result = adapter.reply(target(), "Thanks Nina, a crew is on the way to Parsons & Whittier.")
     assert result.external_id == "1456012973835788293"  # the id in the recorded answer
     assert result.url == "https://x.com/MaplewoodCity/status/1456012973835788293"
-    (sent,) = fake.received
+    (sent,) = fake.requests
     assert (sent.method, sent.path) == ("POST", "/2/tweets")
     assert json.loads(sent.body) == {
         "text": "Thanks Nina, a crew is on the way to Parsons & Whittier.",
@@ -451,7 +371,7 @@ def test_reply_errors(
     body: str,
     retryable: bool,
 ) -> None:
-    fake.script("POST", "/2/tweets", Answer(fixture(body), status))
+    fake.script("POST", "/2/tweets", JsonReply(fixture(body), status))
     with pytest.raises(ReplyError) as raised:
         make_adapter().reply(target(), "On it.")
     assert raised.value.retryable is retryable
@@ -459,7 +379,7 @@ def test_reply_errors(
 
 def test_reply_refused(fake: FakeX, make_adapter: Callable[..., XAdapter]) -> None:
     forbidden = b'{"detail": "You are not permitted to perform this action.", "status": 403}'
-    fake.script("POST", "/2/tweets", Answer(forbidden, 403))
+    fake.script("POST", "/2/tweets", JsonReply(forbidden, 403))
     with pytest.raises(ReplyError, match="not permitted") as raised:
         make_adapter(account_username=None).reply(target(), "On it.")
     assert raised.value.retryable is False
