@@ -82,6 +82,7 @@ from tests import test_adapter_reddit as rdt
 from tests import test_adapter_rss as rss
 from tests import test_adapter_x as xfake
 from tests.imap_server import HOST, PymapServer
+from tests.loopback import JsonReply
 
 CAP = 50  # items each fake serves: the latest ones
 FEED_TICK = 0.25  # seconds between the feeder's rounds
@@ -409,7 +410,7 @@ class XSource(Source):
     def entry(self) -> str:
         return (
             f"{{type: x, name: {self.name}, user_id: '{xfake.CITY}', "
-            f"account_username: MaplewoodCity, base_url: '{self.server.base_url}'}}"
+            f"account_username: MaplewoodCity, base_url: '{self.server.url}'}}"
         )
 
     def _serve(self) -> None:
@@ -420,7 +421,7 @@ class XSource(Source):
         body["meta"] = meta
         if not self.tweets:
             body = {"meta": {"result_count": 0}}
-        answer = xfake.Answer(json.dumps(body).encode())
+        answer = JsonReply(json.dumps(body).encode())
         self.server.script("GET", xfake.MENTIONS, answer)
 
     def publish(self, count: int) -> None:
@@ -443,7 +444,7 @@ class XSource(Source):
 
     def trim(self) -> None:
         with self.server.lock:
-            self.server.received.clear()
+            self.server.requests.clear()
 
     def close(self) -> None:
         self.server.close()
@@ -459,18 +460,18 @@ class FacebookSource(Source):
         self.server = fb.FakeGraph()
         self.template = json.loads(fb.fixture("feed_new.json"))["data"][1]
         self.posts: list[dict[str, Any]] = []  # newest first
-        self.server.script("GET", fb.POSTS, fb.Answer(b'{"data": []}'))
+        self.server.script("GET", fb.POSTS, JsonReply(b'{"data": []}'))
         self._serve()
 
     def entry(self) -> str:
         return (
             f"{{type: facebook, name: {self.name}, page_id: '{fb.PAGE}', "
-            f"base_url: '{self.server.base_url}'}}"
+            f"base_url: '{self.server.url}{fb.V}'}}"
         )
 
     def _serve(self) -> None:
         body = json.dumps({"data": self.posts}).encode()
-        self.server.script("GET", fb.FEED, fb.Answer(body))
+        self.server.script("GET", fb.FEED, JsonReply(body))
 
     def publish(self, count: int) -> None:
         for _ in range(count):
@@ -489,7 +490,7 @@ class FacebookSource(Source):
 
     def trim(self) -> None:
         with self.server.lock:
-            self.server.received.clear()
+            self.server.requests.clear()
 
     def close(self) -> None:
         self.server.close()
