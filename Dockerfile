@@ -1,7 +1,7 @@
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
-    DATABASE_URL=sqlite:////data/engage.db PORT=3000
+    DATABASE_URL=sqlite:////data/engage.db PORT=3000 MPLCONFIGDIR=/tmp/matplotlib
 
 WORKDIR /app
 COPY pyproject.toml README.md ./
