@@ -10,8 +10,10 @@ from __future__ import annotations
 import importlib.util
 import os
 from collections.abc import Iterator
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -53,7 +55,13 @@ def page(tmp_path: Path) -> Iterator[Page]:
         pytest.skip(why)
     from playwright.sync_api import sync_playwright
 
-    sandbox = Sandbox(load_config(None), port=0, database=tmp_path / "sandbox.db")
+    # A Tuesday at 10:00 in the sample departments' zone: a day later the office is open again.
+    sandbox = Sandbox(
+        load_config(None),
+        port=0,
+        database=tmp_path / "sandbox.db",
+        start_at=_next_tuesday_morning(),
+    )
     try:
         url = sandbox.start()
         with sync_playwright() as pw:
@@ -80,6 +88,13 @@ def page(tmp_path: Path) -> Iterator[Page]:
                 context.close()
     finally:
         sandbox.stop()
+
+
+def _next_tuesday_morning() -> datetime:
+    zone = ZoneInfo("America/New_York")
+    today = datetime.now(zone).date()
+    tuesday = today + timedelta(days=(1 - today.weekday()) % 7 or 7)
+    return datetime.combine(tuesday, time(10), zone)
 
 
 def _shot(page: Page, name: str) -> None:

@@ -91,11 +91,16 @@ class Sandbox:
         port: int = 8080,
         database: Path | None = None,
         seed: bool = True,
+        start_at: datetime | None = None,
     ) -> None:
         self.config = config
         self.host, self.port, self.seed = host, port, seed
         self.database = database or Path(tempfile.mkdtemp(prefix="engage-sandbox-")) / "db.sqlite"
-        self.clock = MovableClock(working_hours_offset(config))
+        # ``start_at``: the sandbox's "now" when it starts (tests pin it to a working day).
+        offset = (
+            start_at - datetime.now(UTC) if start_at is not None else working_hours_offset(config)
+        )
+        self.clock = MovableClock(offset)
         self.slack = FakeSlack(signing_secret=secrets.token_hex(16))
         self.people = people(config)
         self.bot: Engage | None = None
