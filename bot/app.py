@@ -327,9 +327,12 @@ class Engage:
             self._socket.close()
         if self._server is not None:
             # Let requests in flight finish, then close the listener and every connection
-            # (idle keep-alive ones included, or waitress's loop would run on).
-            self._server.task_dispatcher.shutdown(cancel_pending=False, timeout=10)
-            wasyncore.close_all(self._server._map)
+            # (idle keep-alive ones included, or waitress's loop would run on). The closing
+            # runs in the server's own thread (its trigger): closing sockets under its
+            # select() from here would make it fail with a bad file descriptor.
+            server = self._server
+            server.task_dispatcher.shutdown(cancel_pending=False, timeout=10)
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         self.delivery.stop()
