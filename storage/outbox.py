@@ -180,17 +180,6 @@ def stats(*, session: Session, now: datetime) -> tuple[int, float]:
     return int(count), max(0.0, (now - oldest).total_seconds())
 
 
-def last_done_at(*, session: Session) -> datetime | None:
-    query = (
-        select(Outbox)
-        .where(Outbox.status == OutboxStatus.DONE.value)
-        .order_by(col(Outbox.id).desc())
-        .limit(1)
-    )
-    row = session.exec(query).first()
-    return row.done_at if row else None
-
-
 def purge_finished(*, session: Session, before: datetime) -> int:
     """Delete delivered rows older than ``before``; failed ones stay for a person to look at."""
     result = session.exec(

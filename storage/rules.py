@@ -22,10 +22,6 @@ def department(*, session: Session, slug: str) -> Department | None:
     return session.get(Department, slug)
 
 
-def rules(*, session: Session) -> list[Rule]:
-    return list(session.exec(select(Rule).order_by(col(Rule.priority), col(Rule.position))))
-
-
 def version(*, session: Session) -> int:
     meta = session.get(Meta, RULES_VERSION, populate_existing=True)
     return int(meta.value) if meta else 0
