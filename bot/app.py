@@ -23,6 +23,7 @@ from waitress.server import create_server
 import handlers
 from bot import metrics, sources
 from bot.adapters.base import IncomingMention, Replier
+from bot.brigading import Brigading, set_muted
 from bot.claims import Claims
 from bot.clock import Clock, SystemClock
 from bot.config import DigestConfig, EngageConfig, Settings
@@ -69,7 +70,9 @@ class Engage:
             upgrade(self.engine)
         self._sync_config()
         self.rulebook = Rulebook(triage_channel=config.triage.channel)
-        self.ingestor = Ingestor(rulebook=self.rulebook, clock=self.clock)
+        self.ingestor = Ingestor(
+            rulebook=self.rulebook, clock=self.clock, brigading=Brigading(config.brigading)
+        )
         self.client = WebClient(
             token=settings.slack_bot_token,
             base_url=settings.slack_api_url,
@@ -162,6 +165,7 @@ class Engage:
             summaries=self.summaries,
             home=self.home,
             route_test=self.route_test,
+            mute=self.mute,
         )
 
         @app.error
@@ -188,6 +192,17 @@ class Engage:
         match = book.route(text, "slack")
         name = book.names.get(match.department, match.department) if match else "triage"
         return match, name
+
+    def mute(self, author: str, by: str, on: bool) -> str:
+        with session_scope(self.engine) as session:
+            return set_muted(
+                session,
+                author=author,
+                by=by,
+                on=on,
+                comms_team=self.config.comms_team.users,
+                now=self.clock.now(),
+            )
 
     def health(self) -> tuple[bool, dict[str, Any]]:
         detail: dict[str, Any] = {"slack": self.slack_ok}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from bot.cards import CardView
-from storage import events, mentions
+from storage import events, folding, mentions
 from storage import rules as stored
 from storage.models import Card, EventKind
 
@@ -24,6 +24,8 @@ def card_view(session: Session, card: Card) -> CardView:
     def name(slug: str | None) -> str:
         return names.get(slug, slug) if slug else "triage"
 
+    folded, authors = folding.folded(session=session, root_id=mention.id)
+    care = mention.extra.get("care") or []
     return CardView(
         mention_id=mention.id,
         source=mention.source,
@@ -45,4 +47,7 @@ def card_view(session: Session, card: Card) -> CardView:
         moved_by=moved.actor if moved and not card.active else None,
         handed_from=name(arrived.data.get("from")) if arrived and card.active else None,
         handed_by=arrived.actor if arrived and card.active else None,
+        folded=folded,
+        folded_authors=tuple(authors),
+        care=tuple(str(w) for w in care),
     )

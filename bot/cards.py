@@ -63,6 +63,9 @@ class CardView:
     moved_by: str | None = None
     handed_from: str | None = None  # set on the card a hand-over created
     handed_by: str | None = None
+    folded: int = 0  # near-duplicates and floods shown on this card
+    folded_authors: tuple[str, ...] = ()
+    care: tuple[str, ...] = ()  # the words that earned the "handle with care" label
 
 
 def source_label(source: str) -> str:
@@ -133,6 +136,10 @@ def _actions(view: CardView) -> list[dict[str, Any]]:
     return buttons
 
 
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text, "verbatim": True}]}
+
+
 def render(view: CardView) -> tuple[str, list[dict[str, Any]]]:
     """The fallback text and the blocks of a card."""
     body = view.text.strip() or "(no text)"
@@ -158,7 +165,15 @@ def render(view: CardView) -> tuple[str, list[dict[str, Any]]]:
         by = f" by <@{view.handed_by}>" if view.handed_by else ""
         meta.append(f"handed over from *{escape(view.handed_from)}*{by}")
 
-    blocks: list[dict[str, Any]] = [
+    blocks: list[dict[str, Any]] = []
+    if view.care:
+        blocks.append(
+            _context(
+                f":warning: *Handle with care*: abusive language ({escape(', '.join(view.care))}). "
+                "The comms team sees it first."
+            )
+        )
+    blocks += [
         {
             "type": "section",
             "block_id": BlockId.CARD_TEXT.value,
@@ -177,6 +192,16 @@ def render(view: CardView) -> tuple[str, list[dict[str, Any]]]:
             "elements": [{"type": "mrkdwn", "text": status_line(view), "verbatim": True}],
         },
     ]
+    if view.folded:
+        who = ", ".join(safe(one_line(a), 60) for a in view.folded_authors)
+        others = view.folded - len(view.folded_authors)
+        who += f" and {others} more" if others > 0 else ""
+        blocks.append(
+            _context(
+                f":busts_in_silhouette: *+{view.folded}* similar or repeated post(s), folded into "
+                f"this card: {who}"
+            )
+        )
     actions = _actions(view)
     if actions:
         blocks.append(

@@ -232,6 +232,16 @@ class NudgeConfig(_Model):
     sla: SlaConfig = SlaConfig()
 
 
+class BrigadingConfig(_Model):
+    """Keep trolls and campaigns from flooding departments: fold, rate-limit, label."""
+
+    window: int = Field(default=120, ge=1)  # minutes: how far back a post finds its twins
+    distance: int = Field(default=12, ge=0, le=32)  # SimHash bits apart that still fold
+    flood_limit: int = Field(default=5, ge=1)  # posts by one author, then one card
+    flood_window: int = Field(default=60, ge=1)  # minutes
+    care_words: tuple[str, ...] = ()  # more words for the "handle with care" label
+
+
 class DeliveryConfig(_Model):
     channel_interval: float = Field(default=1.0, ge=0, description="seconds between posts")
     max_attempts: int = Field(default=8, ge=1)
@@ -245,6 +255,7 @@ class EngageConfig(_Model):
     comms_team: CommsTeamConfig = CommsTeamConfig()
     delivery: DeliveryConfig = DeliveryConfig()
     nudges: NudgeConfig = NudgeConfig()
+    brigading: BrigadingConfig = BrigadingConfig()
 
     def department(self, slug: str) -> DepartmentConfig | None:
         return next((d for d in self.departments if d.slug == slug), None)

@@ -10,17 +10,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
 from bot import metrics
 from bot.adapters.base import IncomingMention
+from bot.brigading import Brigading, Decision
 from bot.clock import Clock
+from bot.config import BrigadingConfig
 from bot.language import detect
 from bot.mrkdwn import safe
 from bot.rulebook import Rulebook
 from storage import cards, events, mentions, outbox
-from storage.models import EventKind, OutboxKind
+from storage.models import Card, EventKind, OutboxKind
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +39,16 @@ class IngestResult:
 # An adapter reports a change to an item it brought before (Open311 status changes) as a
 # mention whose extra names the original: it becomes a note on the original's card.
 UPDATE_OF = "status_update_of"
+FOLD_UPDATE_DELAY = timedelta(seconds=5)
 
 
 class Ingestor:
-    def __init__(self, *, rulebook: Rulebook, clock: Clock) -> None:
+    def __init__(
+        self, *, rulebook: Rulebook, clock: Clock, brigading: Brigading | None = None
+    ) -> None:
         self.rulebook = rulebook
         self.clock = clock
+        self.brigading = brigading or Brigading(BrigadingConfig())
 
     def ingest(
         self, *, session: Session, items: Sequence[IncomingMention], adapter: str = ""
@@ -56,6 +63,21 @@ class Ingestor:
         routing_text = f"{item.title}\n{item.text}" if item.title else item.text
         match = book.route(routing_text, item.source)
         department = match.department if match else None
+        decision = self.brigading.decide(
+            session, text=routing_text, author=item.author, department=department, now=now
+        )
+        extra = dict(item.extra)
+        route_reason = match.reason if match else None
+        if decision.care and not decision.fold_into:
+            # Abusive language: the comms team sees it first and hands it on if it is work.
+            extra["care"] = decision.care
+            extra["suggested_department"] = department
+            department, route_reason = None, "handle with care: " + ", ".join(decision.care)
+        status = "new"
+        if decision.muted:
+            status = "dismissed"
+        elif decision.fold_into:
+            status = "folded"
         mention_id = mentions.insert(
             session=session,
             values={
@@ -69,13 +91,17 @@ class Ingestor:
                 "language": item.language or detect(routing_text),
                 "created_at": item.created_at,
                 "received_at": now,
-                "extra": dict(item.extra),
+                "extra": extra,
                 "department": department,
                 "rule": match.rule if match else None,
-                "route_reason": match.reason if match else None,
-                "status": "new",
+                "route_reason": route_reason,
+                "status": status,
+                "dismissed_reason": "muted author" if decision.muted else None,
+                "fingerprint": decision.fingerprint,
+                "folded_into": decision.fold_into,
                 "version": 0,
-                "next_nudge_at": now,  # the nudge sweep works out the schedule
+                # The nudge sweep works out the schedule of what gets a card of its own.
+                "next_nudge_at": now if status == "new" else None,
             },
         )
         if mention_id is None:
@@ -98,6 +124,15 @@ class Ingestor:
                 "reason": match.reason if match else "no rule matched",
             },
         )
+        if decision.muted or decision.fold_into:
+            self._no_card(session, mention_id, decision, now)
+            metrics.MENTIONS_RECEIVED.labels(source=item.source).inc()
+            return IngestResult(
+                mention_id=mention_id,
+                duplicate=False,
+                department=department,
+                rule=match.rule if match else None,
+            )
         channel = book.channels[department] if department else self.rulebook.triage_channel
         card = cards.create(
             session=session,
@@ -159,3 +194,38 @@ class Ingestor:
             data={"external_id": item.external_id, "text": item.text, **dict(item.extra)},
         )
         return IngestResult(mention_id=original.id, duplicate=False)
+
+    def _no_card(
+        self, session: Session, mention_id: int, decision: Decision, now: datetime
+    ) -> None:
+        """A muted author's post, or one folded into another card: recorded, not posted."""
+        if decision.muted:
+            events.record(session=session, mention_id=mention_id, kind=EventKind.MUTED, at=now)
+            return
+        assert decision.fold_into is not None
+        events.record(
+            session=session,
+            mention_id=mention_id,
+            kind=EventKind.FOLDED,
+            at=now,
+            data={"into": decision.fold_into, "reason": decision.fold_reason},
+        )
+        card = cards.active(session=session, mention_id=decision.fold_into)
+        # One pending update is enough: it shows the count as it is when it is sent. Waiting
+        # a few seconds lets a burst of 200 posts cost a few chat.update calls, not 200.
+        if card is not None and not outbox.update_pending(session=session, card_id=_id(card)):
+            outbox.enqueue(
+                session=session,
+                kind=OutboxKind.UPDATE_CARD,
+                idem_key=f"fold:{card.id}:{mention_id}",
+                channel_id=card.channel_id,
+                mention_id=card.mention_id,
+                card_id=card.id,
+                now=now,
+                not_before=now + FOLD_UPDATE_DELAY,
+            )
+
+
+def _id(card: Card) -> int:
+    assert card.id is not None
+    return card.id

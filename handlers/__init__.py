@@ -27,11 +27,12 @@ def register(
     summaries: Summaries,
     home: Home,
     route_test: Callable[[str], tuple[Match | None, str]],
+    mute: Callable[[str, str, bool], str],
 ) -> None:
     actions.register(app, claims)
     views.register(app, claims)
     events.register(app, claims)
     nudges.register(app, claims, nudger)
-    commands.register(app, route_test, nudger, summaries)
+    commands.register(app, route_test, nudger, summaries, mute)
     summaries_handlers.register(app, summaries)
     home_handlers.register(app, home)

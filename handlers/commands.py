@@ -23,6 +23,8 @@ HELP = (
     "• `/engage route-test <text>`: which rule would route this text, and why.\n"
     "• `/engage summary [department|city] [today|this week|last week|last 30 days|"
     "2026-11-01..2026-11-15]`: volumes, response times and who answers.\n"
+    "• `/engage mute <author>` / `unmute <author>` (comms team): stop posting an author's "
+    "mentions (they are still stored and counted).\n"
     "• `/engage away until 2026-12-24`: no reminders for you until then; "
     "`/engage back` ends it."
 )
@@ -33,6 +35,7 @@ def register(
     route_test: Callable[[str], tuple[Match | None, str]],
     nudger: Nudger,
     summaries: Summaries,
+    mute: Callable[[str, str, bool], str],
 ) -> None:
     def on_command(ack: Ack, command: dict[str, Any]) -> None:
         text = str(command.get("text") or "").strip()
@@ -50,6 +53,9 @@ def register(
                 text=f"No reminders for you until {last:%A} {last.day} {last:%B %Y} included. "
                 "`/engage back` ends it."
             )
+            return
+        if verb in ("mute", "unmute"):
+            ack(text=escape(mute(rest, user, verb == "mute")))
             return
         if verb == "summary":
             ack(**summary_answer(summaries, text=rest.strip(), channel=channel, user=user))

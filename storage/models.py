@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -30,6 +30,7 @@ class MentionStatus(StrEnum):
     CLAIMED = "claimed"
     ANSWERED = "answered"
     DISMISSED = "dismissed"
+    FOLDED = "folded"  # part of a campaign or a flood: shown on another mention's card
 
 
 OPEN_STATUSES = (MentionStatus.NEW.value, MentionStatus.CLAIMED.value)
@@ -50,6 +51,8 @@ class EventKind(StrEnum):
     REPLY_FAILED = "reply_failed"
     SOURCE_UPDATED = "source_updated"  # e.g. a 311 request's status changed at the city
     SNOOZED = "snoozed"
+    FOLDED = "folded"
+    MUTED = "muted"
 
 
 class OutboxKind(StrEnum):
@@ -133,6 +136,10 @@ class Mention(SQLModel, table=True):
     # (None: the schedule must be worked out again, e.g. after a claim or a release).
     next_nudge_at: datetime | None = _utc(default=None, index=True)
     next_nudge_stage: str | None = Field(default=None, max_length=32)
+    # Brigading: a near-duplicate fingerprint, and the mention whose card this one was folded
+    # into (stored and counted, never dropped).
+    fingerprint: int | None = Field(default=None, sa_type=BigInteger)
+    folded_into: int | None = Field(default=None, foreign_key="mention.id", index=True)
 
 
 class Event(SQLModel, table=True):
@@ -211,6 +218,14 @@ class Nudge(SQLModel, table=True):
     stage: str = Field(max_length=32)
     target: str | None = None  # who was asked: a user id, or a channel
     sent_at: datetime = _utc()
+
+
+class Muted(SQLModel, table=True):
+    """Authors the comms team muted: their mentions are stored and counted, never posted."""
+
+    author: str = Field(primary_key=True, max_length=255)
+    muted_by: str
+    at: datetime = _utc()
 
 
 class Away(SQLModel, table=True):

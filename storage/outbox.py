@@ -36,6 +36,7 @@ def enqueue(
     mention_id: int | None = None,
     card_id: int | None = None,
     payload: dict[str, Any] | None = None,
+    not_before: datetime | None = None,
 ) -> int | None:
     """Add a row; ``None`` if a row with this idempotency key already exists."""
     row_id = insert_ignore(
@@ -49,7 +50,7 @@ def enqueue(
             "channel_id": channel_id,
             "payload": payload or {},
             "status": PENDING,
-            "next_attempt_at": now,
+            "next_attempt_at": not_before or now,
             "created_at": now,
             "result": {},
         },
@@ -97,6 +98,17 @@ def due(
             )
         )
     return list(session.exec(query))
+
+
+def update_pending(*, session: Session, card_id: int) -> bool:
+    """Whether an update of this card is still waiting to be sent (and will show the latest)."""
+    query = select(Outbox.id).where(
+        Outbox.card_id == card_id,
+        Outbox.kind == OutboxKind.UPDATE_CARD.value,
+        Outbox.status == PENDING,
+        col(Outbox.attempts) == 0,
+    )
+    return session.exec(query).first() is not None
 
 
 def lease(*, session: Session, row_id: int, now: datetime, seconds: float) -> bool:
