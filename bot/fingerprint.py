@@ -36,9 +36,12 @@ SHORT = 40  # folded characters
 
 
 def near(a: int, b: int, *, length: int, limit: int) -> bool:
-    """Whether two fingerprints are the same post; short texts must be (nearly) identical,
-    since "pothole on Elm" and "pothole on Oak" differ by few shingles but are two reports."""
-    return distance(a, b) <= (limit if length >= SHORT else min(limit, 3))
+    """Whether two fingerprints are the same post.
+
+    Short texts must be identical once folded (case, accents, handles, links): "pothole on
+    Elm" and "pothole on Oak" differ by few shingles but are two reports.
+    """
+    return distance(a, b) <= (limit if length >= SHORT else 0)
 
 
 def distance(a: int, b: int) -> int:
