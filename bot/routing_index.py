@@ -1,14 +1,14 @@
 """The compiled rule index: from one mention to the few rules worth checking, without a loop.
 
-Internal to :mod:`bot.routing`, which owns the semantics (see its docstring) and turns
-:class:`~bot.routing.RuleDef` into the :class:`CompiledRule` and :class:`Term` forms defined
-here. This module owns how fast that is.
+Internal to :mod:`bot.routing`, which owns the semantics (see its docstring); the rules come
+compiled (:mod:`bot.routing_rule`). This module owns how fast routing is.
 
 Design: compile once, index, never loop over rules per mention
 --------------------------------------------------------------
 A naive router tries one regex per rule per mention: with a thousand rules that is a thousand
-regex scans of every text. Here each mention is folded and tokenised once (:class:`Mention`),
-and the rule set is compiled into indexes the mention's tokens look up (:class:`RuleIndex`):
+regex scans of every text. Here each mention is folded and tokenised once
+(:class:`~bot.routing_rule.Mention`), and the rule set is compiled into indexes the mention's
+tokens look up (:class:`RuleIndex`):
 
 * single words: a dict token -> rules, intersected with the mention's token set (in C);
 * phrases: the same lookup on the phrase's first token, then a substring check of
@@ -22,11 +22,19 @@ and the rule set is compiled into indexes the mention's tokens look up (:class:`
   looked for word by word. Regexes with no usable literal (``\\d{5}``) run for every mention;
 * the per-word lookups (prefixes, regex literals) loop over prefix lengths and literals, so
   their result is memoised per distinct word: mentions keep reusing the same few thousand
-  words, and a word seen before costs one dict lookup;
-* rules without text criteria are precomputed per source.
+  words, and a word seen before costs one dict lookup.
 
-The candidates found this way are tried in priority order, checking source, regex and
-exclusions only for them (:meth:`CompiledRule.applies`, :meth:`CompiledRule.first_veto`).
+Rules without text criteria (no keyword, hashtag or regex) are not tried for every mention
+either: each is filed under one *gate*, a criterion every mention it matches must meet, looked
+up the cheap way. In order of preference: its place names (the words and phrases above), one
+of its required terms, its service codes, its authors, its areas (the mention's point is looked
+up in the :class:`~bot.routing_geo.AreaIndex` once), its sources, its languages. A rule with
+none of these is a catch-all, tried for every mention. Languages come last because "en" is
+most mentions; places first because a neighbourhood name is rarer than any code.
+
+The candidates found this way are tried in priority order, and only they are checked fully
+(:meth:`~bot.routing_rule.CompiledRule.applies`, ``first_veto``): context criteria of a rule
+found by its keyword, regexes of a rule merely let through by the prefilter, and so on.
 
 Rules are identified by ``rank``, their place in priority order, so sorting candidate ranks is
 sorting by priority. A :class:`RuleIndex` never changes after construction except for its
@@ -36,105 +44,114 @@ cleared, not trimmed, when full), so it is safe to share between threads.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 
 from bot.routing_regex import regex_literals
-from bot.text import fold, hashtags, is_plain_word, tokenize
+from bot.routing_rule import CompiledRule, Mention, Term
+from bot.text import is_plain_word
 
-__all__ = ["CompiledRule", "Mention", "RuleIndex", "Term"]
+__all__ = ["RuleIndex"]
 
-
-@dataclass(frozen=True, slots=True)
-class Term:
-    """A keyword or exclusion, folded and split into tokens."""
-
-    raw: str  # as written, for reasons
-    tokens: tuple[str, ...]
-    prefix: bool
-    # What to look for in Mention.joined: " a b " for whole words, " a b" for a prefix.
-    needle: str
-
-
-class Mention:
-    """One mention, normalised once and shared by every index lookup and check."""
-
-    __slots__ = ("_tags", "folded", "joined", "text", "token_set")
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.folded = fold(text)
-        tokens = tokenize(self.folded)
-        self.token_set = set(tokens)
-        # Single spaces around every token: " a b " in joined <=> a, b are consecutive tokens.
-        self.joined = " " + " ".join(tokens) + " "
-        self._tags: set[str] | None = None
-
-    @property
-    def tags(self) -> set[str]:
-        """Hashtags, folded and without '#'; computed on first use (most texts need none)."""
-        if self._tags is None:
-            self._tags = hashtags(self.folded)
-        return self._tags
-
-    def regex_hit(self, rx: re.Pattern[str]) -> re.Match[str] | None:
-        """Search the original text, then the folded text (only if folding changed anything)."""
-        hit = rx.search(self.text)
-        if hit is None and self.folded != self.text:
-            hit = rx.search(self.folded)
-        return hit
-
-
-@dataclass(frozen=True, slots=True)
-class CompiledRule:
-    """A compiled, enabled rule. ``rank`` is its place in priority order (0 = tried first)."""
-
-    rank: int
-    name: str
-    department: str
-    sources: frozenset[str] | None  # None = any source; else normalised by the compiler
-    keywords: tuple[Term, ...]
-    hashtags: tuple[tuple[str, str], ...]  # (as written, folded without '#')
-    regexes: tuple[re.Pattern[str], ...]
-    excludes: tuple[Term, ...]
-
-    @property
-    def has_text(self) -> bool:
-        return bool(self.keywords or self.hashtags or self.regexes)
-
-    def applies(self, mention: Mention, src: str, hits: set[int]) -> bool:
-        """Source and text criteria (not exclusions) for a candidate from :meth:`RuleIndex.scan`.
-
-        *hits* are the ranks whose keywords or hashtags already hit, so only the regexes of
-        a rule that was merely a "maybe" are run here.
-        """
-        if self.sources is not None and src not in self.sources:
-            return False
-        if self.rank in hits or not self.has_text:
-            return True
-        return any(mention.regex_hit(rx) is not None for rx in self.regexes)
-
-    def first_veto(self, mention: Mention) -> Term | None:
-        """The first exclusion that hits *mention*, if any (a hit vetoes the rule)."""
-        for term in self.excludes:
-            if term.needle in mention.joined:
-                return term
-        return None
-
-
-# Per-word memo entry: (ranks hit by a keyword prefix, ranks whose regex literal is in the word).
+# Per-word memo entry: (ranks hit by a keyword prefix, ranks a prefix gate or a regex literal
+# in the word makes candidates).
 _WordEntry = tuple[tuple[int, ...], tuple[int, ...]]
 _NO_WORD_ENTRY: _WordEntry = ((), ())
 _WORD_MEMO_SIZE = 50_000  # distinct words: a few MB at most
 _WORD_MEMO_MAX_LENGTH = 40
 
 _Literals = tuple[tuple[str, tuple[int, ...]], ...]  # (folded literal, ranks needing it)
+_Prefixes = tuple[tuple[int, dict[str, tuple[int, ...]]], ...]  # (length, prefix -> ranks)
+_Ranks = tuple[int, ...]
+_KEYED_GATES = ("service", "author", "area", "source", "language")
 
 
-def _ranks(found: list[int]) -> tuple[int, ...]:
+def _ranks(found: list[int]) -> _Ranks:
     """Deduplicated ranks in priority order (a rule may list the same word twice)."""
     return tuple(sorted(set(found)))
+
+
+def _freeze(table: dict[str, list[int]]) -> dict[str, _Ranks]:
+    return {key: _ranks(found) for key, found in table.items()}
+
+
+def _by_length(prefixes: dict[str, list[int]]) -> _Prefixes:
+    by_length: dict[int, dict[str, _Ranks]] = {}
+    for prefix, found in prefixes.items():
+        by_length.setdefault(len(prefix), {})[prefix] = _ranks(found)
+    return tuple(sorted(by_length.items()))
+
+
+class _Words:
+    """Whole words and phrases (prefix phrases too, but not one-word prefixes) -> ranks."""
+
+    def __init__(self, terms: Iterable[tuple[Term, int]]) -> None:
+        single: dict[str, list[int]] = {}
+        phrases: dict[str, dict[str, list[int]]] = {}  # first token -> needle -> ranks
+        for term, rank in terms:
+            if len(term.tokens) > 1:
+                phrases.setdefault(term.tokens[0], {}).setdefault(term.needle, []).append(rank)
+            else:
+                single.setdefault(term.tokens[0], []).append(rank)
+        self._single = _freeze(single)
+        self._single_keys = frozenset(self._single)
+        self._phrases = {
+            first: tuple((needle, _ranks(found)) for needle, found in by_needle.items())
+            for first, by_needle in phrases.items()
+        }
+        self._phrase_keys = frozenset(self._phrases)
+
+    def scan(self, mention: Mention, into: set[int]) -> None:
+        """Add the ranks of every word or phrase that occurs in *mention* to *into*."""
+        token_set = mention.token_set
+        if self._single_keys:
+            single = self._single
+            for token in token_set.intersection(self._single_keys):
+                into.update(single[token])
+        if self._phrase_keys:
+            joined = mention.joined
+            for first in token_set.intersection(self._phrase_keys):
+                for needle, found in self._phrases[first]:
+                    if needle in joined:
+                        into.update(found)
+
+
+class _Gates:
+    """While indexing: rules without text criteria, each filed under one gate (see above)."""
+
+    def __init__(self) -> None:
+        self.terms: list[tuple[Term, int]] = []  # places and required terms, as words
+        self.prefixes: dict[str, list[int]] = {}  # one-word required prefixes
+        self.keyed: dict[str, dict[str, list[int]]] = {kind: {} for kind in _KEYED_GATES}
+        self.catch_all: list[int] = []
+
+    def file(self, rule: CompiledRule) -> None:
+        """File *rule* under its most selective cheap criterion."""
+        rank = rule.rank
+        if rule.places:
+            for place in rule.places:
+                self.terms.extend((variant, rank) for variant in place.variants)
+            return
+        if rule.requires:
+            # All must hit, so any one will do: a whole word rather than a prefix, the longest.
+            term = max(rule.requires, key=lambda t: (not t.prefix, len(t.needle)))
+            if term.prefix and len(term.tokens) == 1:
+                self.prefixes.setdefault(term.tokens[0], []).append(rank)
+            else:
+                self.terms.append((term, rank))
+            return
+        for kind, keys in (
+            ("service", rule.service_codes),
+            ("author", rule.authors),
+            ("area", rule.areas or None),
+            ("source", rule.sources),
+            ("language", rule.languages),
+        ):
+            if keys is not None:
+                table = self.keyed[kind]
+                for key in keys:
+                    table.setdefault(key, []).append(rank)
+                return
+        self.catch_all.append(rank)
 
 
 class RuleIndex:
@@ -142,23 +159,19 @@ class RuleIndex:
 
     def __init__(self, rules: Sequence[CompiledRule]) -> None:
         """Index *rules*, whose ranks must be their positions in *rules*."""
-        single: dict[str, list[int]] = {}
-        phrases: dict[str, dict[str, list[int]]] = {}  # first token -> needle -> ranks
-        prefixes: dict[str, list[int]] = {}  # prefix (one token) -> ranks
+        keywords: list[tuple[Term, int]] = []
+        prefixes: dict[str, list[int]] = {}  # keyword prefix (one token) -> ranks
         tags: dict[str, list[int]] = {}
         literals: dict[str, list[int]] = {}
         regex_always: list[int] = []
-        no_text_any: list[int] = []  # no text criteria, any source
-        no_text_by_source: dict[str, list[int]] = {}
+        gates = _Gates()
         for rule in rules:
             rank = rule.rank
             for term in rule.keywords:
-                if len(term.tokens) > 1:
-                    phrases.setdefault(term.tokens[0], {}).setdefault(term.needle, []).append(rank)
-                elif term.prefix:
+                if term.prefix and len(term.tokens) == 1:
                     prefixes.setdefault(term.tokens[0], []).append(rank)
                 else:
-                    single.setdefault(term.tokens[0], []).append(rank)
+                    keywords.append((term, rank))
             for _, tag in rule.hashtags:
                 tags.setdefault(tag, []).append(rank)
             if rule.regexes:
@@ -170,32 +183,32 @@ class RuleIndex:
                         for literal in lits or ():
                             literals.setdefault(literal, []).append(rank)
             if not rule.has_text:
-                if rule.sources is None:
-                    no_text_any.append(rank)
-                else:
-                    for src in rule.sources:
-                        no_text_by_source.setdefault(src, []).append(rank)
+                gates.file(rule)
 
-        self._single = {token: _ranks(found) for token, found in single.items()}
-        self._single_keys = frozenset(self._single)
-        self._phrases = {
-            first: tuple((needle, _ranks(found)) for needle, found in by_needle.items())
-            for first, by_needle in phrases.items()
-        }
-        self._phrase_keys = frozenset(self._phrases)
-        by_length: dict[int, dict[str, tuple[int, ...]]] = {}
-        for prefix, found in prefixes.items():
-            by_length.setdefault(len(prefix), {})[prefix] = _ranks(found)
-        self._prefixes = tuple(sorted(by_length.items()))
-        self._tags = {tag: _ranks(found) for tag, found in tags.items()}
+        self._keywords = _Words(keywords)
+        self._prefixes = _by_length(prefixes)
+        self._tags = _freeze(tags)
         self._tag_keys = frozenset(self._tags)
         self._index_literals(literals)
         self._regex_always = _ranks(regex_always)
-        self._no_text_any = _ranks(no_text_any)
-        self._no_text_by_source = {
-            src: _ranks(found + no_text_any) for src, found in no_text_by_source.items()
+        self._gates = _Words(gates.terms)
+        self._gate_prefixes = _by_length(gates.prefixes)
+        self._by_service = _freeze(gates.keyed["service"])
+        self._by_author = _freeze(gates.keyed["author"])
+        self._by_area = _freeze(gates.keyed["area"])
+        self._by_language = _freeze(gates.keyed["language"])
+        self._has_gate_terms = bool(gates.terms)
+        self._has_keyed_gates = bool(
+            self._by_service or self._by_author or self._by_area or self._by_language
+        )
+        # Catch-alls are tried for every mention; keep them merged into each source's list.
+        self._catch_all = _ranks(gates.catch_all)
+        self._by_source = {
+            src: _ranks(found + gates.catch_all) for src, found in gates.keyed["source"].items()
         }
-        self._per_word = bool(self._prefixes or self._literal_buckets or self._short_literals)
+        self._per_word = bool(
+            self._prefixes or self._gate_prefixes or self._literal_buckets or self._short_literals
+        )
         self._word_memo: dict[str, _WordEntry] = {}
 
     def _index_literals(self, literals: dict[str, list[int]]) -> None:
@@ -206,8 +219,8 @@ class RuleIndex:
         literals are bucketed by their first two characters, so a new word is checked only
         against the literals starting with one of its character pairs, not against all.
         """
-        buckets: dict[str, list[tuple[str, tuple[int, ...]]]] = {}
-        short: list[tuple[str, tuple[int, ...]]] = []
+        buckets: dict[str, list[tuple[str, _Ranks]]] = {}
+        short: list[tuple[str, _Ranks]] = []
         for literal, found in literals.items():
             if is_plain_word(literal):
                 entry = (literal, _ranks(found))
@@ -227,27 +240,21 @@ class RuleIndex:
         )
 
     def scan(self, mention: Mention) -> tuple[set[int], set[int]]:
-        """Look the mention up in every index.
+        """Look the mention's text up in every text index.
 
         Returns ``(hits, maybes)``: ranks of rules whose keyword or hashtag criteria hit, and
-        ranks of regex rules that passed the literal prefilter (their regex still has to run).
+        ranks that may match but need checking: regex rules that passed the literal prefilter
+        (their regex still has to run), and rules without text whose place or required term
+        occurs.
         """
         hits: set[int] = set()
         maybes: set[int] = set()
-        token_set = mention.token_set
-        if self._single_keys:
-            single = self._single
-            for token in token_set.intersection(self._single_keys):
-                hits.update(single[token])
-        if self._phrase_keys:
-            joined = mention.joined
-            for first in token_set.intersection(self._phrase_keys):
-                for needle, found in self._phrases[first]:
-                    if needle in joined:
-                        hits.update(found)
+        self._keywords.scan(mention, hits)
+        if self._has_gate_terms:
+            self._gates.scan(mention, maybes)
         if self._per_word:
             memo = self._word_memo
-            for token in token_set:
+            for token in mention.token_set:
                 entry = memo.get(token)
                 if entry is None:
                     entry = self._word_entry(token)
@@ -274,22 +281,23 @@ class RuleIndex:
         are atomic).
         """
         hits: set[int] = set()
-        for length, by_prefix in self._prefixes:
-            if length > len(token):
-                break
-            found = by_prefix.get(token[:length])
-            if found:
-                hits.update(found)
         maybes: set[int] = set()
+        for table, into in ((self._prefixes, hits), (self._gate_prefixes, maybes)):
+            for length, by_prefix in table:
+                if length > len(token):
+                    break
+                found = by_prefix.get(token[:length])
+                if found:
+                    into.update(found)
         if self._literal_bucket_keys:
             pairs = {token[i : i + 2] for i in range(len(token) - 1)}
             for pair in pairs.intersection(self._literal_bucket_keys):
-                for literal, found in self._literal_buckets[pair]:
+                for literal, ranks in self._literal_buckets[pair]:
                     if literal in token:
-                        maybes.update(found)
-        for literal, found in self._short_literals:
+                        maybes.update(ranks)
+        for literal, ranks in self._short_literals:
             if literal in token:
-                maybes.update(found)
+                maybes.update(ranks)
         entry = (tuple(hits), tuple(maybes)) if hits or maybes else _NO_WORD_ENTRY
         if len(token) <= _WORD_MEMO_MAX_LENGTH:  # a 5 KB "word" is noise, not vocabulary
             if len(self._word_memo) >= _WORD_MEMO_SIZE:
@@ -297,12 +305,24 @@ class RuleIndex:
             self._word_memo[token] = entry
         return entry
 
-    def candidates(self, src: str, hits: set[int], maybes: set[int]) -> list[int]:
-        """Ranks that may match, in priority order: text hits, regex maybes, no-text rules.
+    def candidates(self, mention: Mention, src: str, hits: set[int], maybes: set[int]) -> list[int]:
+        """Ranks that may match, in priority order: text hits and maybes, then gated rules.
 
         *src* is the mention's source normalised the way rule sources are.
         """
         candidates = hits | maybes
         candidates.update(self._regex_always)
-        candidates.update(self._no_text_by_source.get(src, self._no_text_any))
+        candidates.update(self._by_source.get(src, self._catch_all))
+        if not self._has_keyed_gates:
+            return sorted(candidates)
+        if self._by_language:
+            candidates.update(self._by_language.get(mention.language, ()))
+        if self._by_service and mention.service is not None:
+            candidates.update(self._by_service.get(mention.service, ()))
+        if self._by_author and mention.author:
+            candidates.update(self._by_author.get(mention.author, ()))
+        if self._by_area and mention.point is not None:
+            by_area = self._by_area
+            for area in mention.areas:
+                candidates.update(by_area.get(area, ()))
         return sorted(candidates)

@@ -10,21 +10,40 @@ from __future__ import annotations
 
 from itertools import islice
 
-from bot.routing_index import CompiledRule, Mention, Term
+from bot.routing_rule import CompiledRule, Mention, Term
 from bot.text import HASHTAG_RE, TOKEN_RE, original_span
 
 __all__ = ["reason", "veto_reason"]
 
 
 def reason(rule: CompiledRule, mention: Mention, source: str) -> str:
-    """Why *rule* matched *mention*, e.g. ``keyword "bin" matched "Bin", source is rss``.
+    """Why *rule* matched *mention*: every criterion it has, joined by ", ".
 
-    *source* is the mention's source as given, not normalised: the reason quotes the caller.
+    E.g. ``keyword "pothole" matched "Pothole", area Ward 5, language fr, source is rss``: the
+    text criterion that hit (the first, as they are alternatives), each required term, the
+    place and area found, then the context values the rule tested, quoted as the caller gave
+    them (*source* is not normalised either). A rule with no criteria is a catch-all.
     """
     parts: list[str] = []
     why = _text_reason(rule, mention)
     if why:
         parts.append(why)
+    parts.extend(
+        f'required "{term.raw}" matched {_quote_term(term, mention)}' for term in rule.requires
+    )
+    place = next((v for p in rule.places for v in p.variants if v.needle in mention.joined), None)
+    if place is not None:
+        parts.append(f'place "{place.raw}" matched {_quote_term(place, mention)}')
+    area = next((name for name in rule.areas if name in mention.areas), None)
+    if area is not None:
+        parts.append(f"area {area}")
+    context = mention.context
+    if rule.languages is not None:
+        parts.append(f"language {mention.language}")
+    if rule.service_codes is not None:
+        parts.append(f"service code {_one_line(context.service_code or '')}")
+    if rule.authors is not None:
+        parts.append(f"author {_one_line(context.author)}")
     if rule.sources is not None:
         parts.append(f"source is {source}")
     return ", ".join(parts) if parts else "catch-all rule"
