@@ -69,7 +69,7 @@ class Engage:
         if migrate if migrate is not None else is_sqlite(self.engine):
             upgrade(self.engine)
         self._sync_config()
-        self.rulebook = Rulebook(triage_channel=config.triage.channel)
+        self.rulebook = Rulebook(triage_channel=config.triage.channel, areas=config.load_areas())
         self.ingestor = Ingestor(
             rulebook=self.rulebook, clock=self.clock, brigading=Brigading(config.brigading)
         )

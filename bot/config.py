@@ -7,6 +7,7 @@ naming the key (and the line in the file) and what is wrong.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -26,6 +27,7 @@ from bot.config_base import ConfigError as ConfigError  # re-exported: callers i
 from bot.config_base import Model as _Model
 from bot.office_time import OfficeHours
 from bot.routing import Router, RuleDef, RuleError
+from bot.routing_geo import AreaIndex
 
 SLACK_API_URL = "https://slack.com/api/"
 CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
@@ -204,9 +206,23 @@ class RuleConfig(_Model):
     sources: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     enabled: bool = True
+    languages: tuple[str, ...] = ()  # ISO codes, or "unknown"
+    authors: tuple[str, ...] = ()  # handles or addresses, or "list:<name>" from author_lists
+    service_codes: tuple[str, ...] = ()  # Open311
+    places: tuple[str, ...] = ()  # neighbourhoods and streets named in the text
+    areas: tuple[str, ...] = ()  # names of areas in the `areas` GeoJSON file
+    require: tuple[str, ...] = ()  # words or phrases that must all be there
+    cc: str | None = None  # a second department that gets a copy
 
-    def to_def(self) -> RuleDef:
-        return RuleDef(**self.model_dump())
+    def to_def(self, author_lists: Mapping[str, tuple[str, ...]] | None = None) -> RuleDef:
+        values = self.model_dump()
+        lists = author_lists or {}
+        values["authors"] = tuple(
+            member
+            for entry in self.authors
+            for member in (lists.get(entry[5:], ()) if entry.startswith("list:") else (entry,))
+        )
+        return RuleDef(**values)
 
 
 class TriageConfig(_Model):
@@ -242,6 +258,13 @@ class BrigadingConfig(_Model):
     care_words: tuple[str, ...] = ()  # more words for the "handle with care" label
 
 
+class AreasConfig(_Model):
+    """Ward or district boundaries: a GeoJSON FeatureCollection of (Multi)Polygons."""
+
+    file: str  # relative to the config file
+    name_property: str = "name"  # the feature property that names each area
+
+
 class DeliveryConfig(_Model):
     channel_interval: float = Field(default=1.0, ge=0, description="seconds between posts")
     max_attempts: int = Field(default=8, ge=1)
@@ -256,12 +279,21 @@ class EngageConfig(_Model):
     delivery: DeliveryConfig = DeliveryConfig()
     nudges: NudgeConfig = NudgeConfig()
     brigading: BrigadingConfig = BrigadingConfig()
+    author_lists: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # press, councillors
+    areas: AreasConfig | None = None
+    # Set by the loader, not the file: where relative file names (areas.file) start from.
+    config_dir: str | None = None
+
+    def load_areas(self) -> AreaIndex | None:
+        if self.areas is None:
+            return None
+        return load_areas(self.areas, Path(self.config_dir or "."))
 
     def department(self, slug: str) -> DepartmentConfig | None:
         return next((d for d in self.departments if d.slug == slug), None)
 
     def rule_defs(self) -> list[RuleDef]:
-        return [r.to_def() for r in self.rules]
+        return [r.to_def(self.author_lists) for r in self.rules]
 
 
 def _channel_id(v: str) -> str:
@@ -284,10 +316,11 @@ def load_config(path: str | Path | None) -> EngageConfig:
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from None
         where = str(path)
-    return parse_config(text, where=where)
+    return parse_config(text, where=where, base=Path(path).parent if path is not None else None)
 
 
-def parse_config(text: str, *, where: str = "config") -> EngageConfig:
+def parse_config(text: str, *, where: str = "config", base: Path | None = None) -> EngageConfig:
+    """Validate a config; ``base`` is where relative file names in it start from."""
     try:
         root = yaml.compose(text)
         data = yaml.safe_load(text)
@@ -304,7 +337,8 @@ def parse_config(text: str, *, where: str = "config") -> EngageConfig:
         err = exc.errors()[0]
         loc = _clean(tuple(err["loc"]))
         raise ConfigError(_where(where, root, loc) + f": {_message(err)}") from None
-    _cross_check(config, where, root)
+    _cross_check(config, where, root, base or Path.cwd())
+    config = config.model_copy(update={"config_dir": str(base or Path.cwd())})
     return config
 
 
@@ -317,7 +351,7 @@ def _message(err: Mapping[str, Any]) -> str:
     return msg
 
 
-def _cross_check(config: EngageConfig, where: str, root: Any) -> None:
+def _cross_check(config: EngageConfig, where: str, root: Any, base: Path) -> None:
     def fail(loc: tuple[Any, ...], msg: str) -> None:
         raise ConfigError(_where(where, root, loc) + f": {msg}")
 
@@ -325,6 +359,12 @@ def _cross_check(config: EngageConfig, where: str, root: Any) -> None:
     for i, slug in enumerate(slugs):
         if slug in slugs[:i]:
             fail(("departments", i, "slug"), f"duplicate department {slug!r}")
+    areas = None
+    if config.areas is not None:
+        try:
+            areas = load_areas(config.areas, base)
+        except (OSError, ValueError) as exc:
+            fail(("areas", "file"), f"cannot load boundaries: {exc}")
     names: set[str] = set()
     for i, rule in enumerate(config.rules):
         if rule.name in names:
@@ -335,8 +375,13 @@ def _cross_check(config: EngageConfig, where: str, root: Any) -> None:
                 ("rules", i, "department"),
                 f"unknown department {rule.department!r} (known: {', '.join(slugs)})",
             )
+        for entry in rule.authors:
+            if entry.startswith("list:") and entry[5:] not in config.author_lists:
+                fail(("rules", i, "authors"), f"no author list {entry[5:]!r} in author_lists")
+        if rule.cc is not None and rule.cc not in slugs:
+            fail(("rules", i, "cc"), f"unknown department {rule.cc!r}")
         try:
-            Router([rule.to_def()])
+            Router([rule.to_def(config.author_lists)], areas=areas)
         except RuleError as exc:
             fail(("rules", i), str(exc))
     for i, department in enumerate(config.departments):
@@ -399,3 +444,9 @@ def office_hours(timezone: str, config: OfficeHoursConfig) -> OfficeHours:
     return OfficeHours.parse(
         timezone=timezone, hours=config.hours, holidays=config.holidays, closures=config.closures
     )
+
+
+def load_areas(config: AreasConfig, base: Path) -> AreaIndex:
+    path = Path(config.file)
+    data = json.loads((path if path.is_absolute() else base / path).read_text("utf-8"))
+    return AreaIndex.from_geojson(data, config.name_property)

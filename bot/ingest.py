@@ -17,10 +17,12 @@ from sqlmodel import Session
 from bot import metrics
 from bot.adapters.base import IncomingMention
 from bot.brigading import Brigading, Decision
+from bot.cards import source_label
 from bot.clock import Clock
 from bot.config import BrigadingConfig
 from bot.language import detect
-from bot.mrkdwn import safe
+from bot.mrkdwn import escape, one_line, safe
+from bot.routing import MentionContext
 from bot.rulebook import Rulebook
 from storage import cards, events, mentions, outbox
 from storage.models import Card, EventKind, OutboxKind
@@ -61,7 +63,8 @@ class Ingestor:
         now = self.clock.now()
         book = self.rulebook.current(session)
         routing_text = f"{item.title}\n{item.text}" if item.title else item.text
-        match = book.route(routing_text, item.source)
+        language = item.language or detect(routing_text)
+        match = book.route(routing_text, item.source, _context(item, language))
         department = match.department if match else None
         decision = self.brigading.decide(
             session, text=routing_text, author=item.author, department=department, now=now
@@ -88,7 +91,7 @@ class Ingestor:
                 "url": item.url,
                 "title": item.title,
                 "text": item.text,
-                "language": item.language or detect(routing_text),
+                "language": language,
                 "created_at": item.created_at,
                 "received_at": now,
                 "extra": extra,
@@ -150,6 +153,21 @@ class Ingestor:
             card_id=card.id,
             now=now,
         )
+        if match is not None and match.cc in book.channels and match.cc != department:
+            outbox.enqueue(
+                session=session,
+                kind=OutboxKind.MESSAGE,
+                idem_key=f"cc:{mention_id}",
+                channel_id=book.channels[str(match.cc)],
+                now=now,
+                payload={
+                    "text": (
+                        f":incoming_envelope: For your information: a {source_label(item.source)} "
+                        f"mention went to *{escape(book.names.get(department or '', 'triage'))}* "
+                        f"(rule *{escape(match.rule)}*): {safe(one_line(item.text), 300)}"
+                    )
+                },
+            )
         metrics.MENTIONS_RECEIVED.labels(source=item.source).inc()
         log.info(
             "mention stored",
@@ -229,3 +247,26 @@ class Ingestor:
 def _id(card: Card) -> int:
     assert card.id is not None
     return card.id
+
+
+def _context(item: IncomingMention, language: str | None) -> MentionContext:
+    """What rules may match besides the text: language, author, 311 service, place."""
+    extra = item.extra
+    return MentionContext(
+        language=language,
+        author=item.author,
+        service_code=_text(extra.get("service_code")),
+        lat=_number(extra.get("lat")),
+        lon=_number(extra.get("long", extra.get("lon"))),
+    )
+
+
+def _text(value: object) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def _number(value: object) -> float | None:
+    try:
+        return float(value) if value is not None else None  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None

@@ -2,7 +2,7 @@
 
 Short texts are guessed badly ("ok" comes out as Afrikaans), so a guess is kept only when the
 text has enough letters and the model is confident; otherwise the language stays unknown,
-which routing treats as "any language".
+which only rules that list "unknown" match.
 """
 
 from __future__ import annotations

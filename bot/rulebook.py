@@ -13,10 +13,23 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.config import EngageConfig
-from bot.routing import Match, Router, RuleDef
+from bot.routing import Match, MentionContext, Router, RuleDef
+from bot.routing_geo import AreaIndex
 from storage import rules as stored
 
-SPEC_KEYS = ("keywords", "hashtags", "regex", "sources", "exclude")
+SPEC_KEYS = (
+    "keywords",
+    "hashtags",
+    "regex",
+    "sources",
+    "exclude",
+    "languages",
+    "authors",
+    "service_codes",
+    "places",
+    "areas",
+    "require",
+)
 
 
 @dataclass(frozen=True)
@@ -26,16 +39,17 @@ class Book:
     channels: dict[str, str] = field(default_factory=dict)  # department slug -> channel id
     names: dict[str, str] = field(default_factory=dict)  # department slug -> name
 
-    def route(self, text: str, source: str) -> Match | None:
-        match = self.router.route(text, source)
+    def route(self, text: str, source: str, context: MentionContext | None = None) -> Match | None:
+        match = self.router.route(text, source, context=context)
         if match is not None and match.department not in self.channels:
             return None  # a rule for a department that no longer exists: triage
         return match
 
 
 class Rulebook:
-    def __init__(self, *, triage_channel: str) -> None:
+    def __init__(self, *, triage_channel: str, areas: AreaIndex | None = None) -> None:
         self.triage_channel = triage_channel
+        self.areas = areas
         self._lock = threading.Lock()
         self._book: Book | None = None
 
@@ -49,14 +63,14 @@ class Rulebook:
                 self._book = self._compile(session, version)
             return self._book
 
-    @staticmethod
-    def _compile(session: Session, version: int) -> Book:
+    def _compile(self, session: Session, version: int) -> Book:
         defs = [
             RuleDef(
                 name=r.name,
                 department=r.department,
                 priority=r.priority,
                 enabled=r.enabled,
+                cc=r.spec.get("cc"),
                 **{k: tuple(r.spec.get(k, ())) for k in SPEC_KEYS},
             )
             for r in stored.rules_in_order(session)
@@ -64,7 +78,7 @@ class Rulebook:
         departments = stored.departments(session=session)
         return Book(
             version=version,
-            router=Router(defs),
+            router=Router(defs, areas=self.areas),
             channels={d.slug: d.channel_id for d in departments},
             names={d.slug: d.name for d in departments},
         )
@@ -92,5 +106,8 @@ def _rule_row(rule: RuleDef) -> dict[str, Any]:
         "department": rule.department,
         "priority": rule.priority,
         "enabled": rule.enabled,
-        "spec": {k: list(getattr(rule, k)) for k in SPEC_KEYS if getattr(rule, k)},
+        "spec": {
+            **{k: list(getattr(rule, k)) for k in SPEC_KEYS if getattr(rule, k)},
+            **({"cc": rule.cc} if rule.cc else {}),
+        },
     }

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from bot.app import Engage
-from bot.config import Settings, parse_config
+from bot.config import EngageConfig, Settings, parse_config
 from bot.sandbox.fake_slack import FakeSlack
 from storage.db import make_engine, upgrade
 
@@ -129,8 +129,9 @@ def make_bot(slack: FakeSlack, engine: Engine) -> Iterator[Callable[..., Engage]
     """Start the whole bot over HTTP on loopback, talking to the fake Slack."""
     started: list[Engage] = []
 
-    def make(config: str = CONFIG, **kw: Any) -> Engage:
-        bot = Engage(settings_for(slack), parse_config(config), engine=engine, migrate=False, **kw)
+    def make(config: str | EngageConfig = CONFIG, **kw: Any) -> Engage:
+        loaded = parse_config(config) if isinstance(config, str) else config
+        bot = Engage(settings_for(slack), loaded, engine=engine, migrate=False, **kw)
         bot.start(host="127.0.0.1", port=0)
         started.append(bot)
         return bot

@@ -151,4 +151,5 @@ def test_the_readme_config_examples_are_valid() -> None:
             text = "triage: {channel: C0TRIAGE01}\n" + text
         if "departments:" not in text:
             text += "departments:\n  - {slug: a, name: A, channel: C0AAAAAA1}\n"
-        parse_config(text, where="README")
+        # Relative files (the areas example's wards.geojson) come from the test fixtures.
+        parse_config(text, where="README", base=Path(__file__).parent / "fixtures" / "places")
