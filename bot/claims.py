@@ -107,20 +107,10 @@ class Claims:
                     else "It is not claimed any more."
                 )
                 return self._refuse(session, request_key, user_id, channel_id, why)
-            events.record(
-                session=session,
-                mention_id=mention_id,
-                kind=EventKind.RELEASED,
-                actor=user_id,
-                at=self.clock.now(),
+            note = f"<@{user_id}> released this: it is open for anyone to claim."
+            return self._recorded(
+                session, mention_id, EventKind.RELEASED, user_id, request_key, note
             )
-            self._after(
-                session,
-                mention_id,
-                request_key,
-                f"<@{user_id}> released this: it is open for anyone to claim.",
-            )
-            return Outcome(ok=True)
 
         return self._run(mention_id, request_key, act)
 
@@ -180,22 +170,17 @@ class Claims:
                 session=session, mention_id=mention_id, user_id=user_id, reason=label
             ):
                 return Outcome(ok=False, message=self._closed(_fresh(session, m)))
-            events.record(
-                session=session,
-                mention_id=mention_id,
-                kind=EventKind.DISMISSED,
-                actor=user_id,
-                at=self.clock.now(),
-                data={"reason": reason, "note": note},
-            )
             extra = f"\n> {safe(note, NOTE_LIMIT)}" if note else ""
-            self._after(
+            text = f"<@{user_id}> closed this without action ({label}).{extra}"
+            return self._recorded(
                 session,
                 mention_id,
+                EventKind.DISMISSED,
+                user_id,
                 request_key,
-                f"<@{user_id}> closed this without action ({label}).{extra}",
+                text,
+                {"reason": reason, "note": note},
             )
-            return Outcome(ok=True)
 
         return self._run(mention_id, request_key, act)
 
@@ -336,6 +321,28 @@ class Claims:
             outcome = act(session, mention)
         self.wake()
         return outcome
+
+    def _recorded(
+        self,
+        session: Session,
+        mention_id: int,
+        kind: EventKind,
+        user_id: str,
+        request_key: str,
+        note: str,
+        data: dict[str, Any] | None = None,
+    ) -> Outcome:
+        """The event of a decision taken, then the card update and the thread note."""
+        events.record(
+            session=session,
+            mention_id=mention_id,
+            kind=kind,
+            actor=user_id,
+            at=self.clock.now(),
+            data=data or {},
+        )
+        self._after(session, mention_id, request_key, note)
+        return Outcome(ok=True)
 
     def _after(self, session: Session, mention_id: int, request_key: str, note: str) -> None:
         card = cards.active(session=session, mention_id=mention_id)
