@@ -12,10 +12,9 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -25,7 +24,13 @@ from pydantic import Field, ValidationError, field_validator
 from bot.config_adapters import ADAPTER_TYPES, AdapterConfig
 from bot.config_base import ConfigError as ConfigError  # re-exported: callers import it here
 from bot.config_base import Model as _Model
-from bot.office_time import OfficeHours
+from bot.config_service import BrigadingConfig as BrigadingConfig
+from bot.config_service import DigestConfig as DigestConfig
+from bot.config_service import EscalationConfig as EscalationConfig
+from bot.config_service import NudgeConfig as NudgeConfig
+from bot.config_service import OfficeHoursConfig as OfficeHoursConfig
+from bot.config_service import SlaConfig as SlaConfig
+from bot.config_service import office_hours as office_hours
 from bot.routing import Router, RuleDef, RuleError
 from bot.routing_geo import AreaIndex
 
@@ -106,53 +111,6 @@ class Settings:
 
 
 # The YAML config.
-def _duration(value: str | int) -> int:
-    """Minutes from ``90``, ``"90m"``, ``"4h"`` or ``"1h30m"``."""
-    if isinstance(value, int):
-        return value
-    match = re.fullmatch(r"\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m?)?\s*", str(value))
-    if not match or not any(match.groups()):
-        raise ValueError(f"{value!r} is not a duration (like 45m, 4h or 1h30m)")
-    return int(match.group(1) or 0) * 60 + int(match.group(2) or 0)
-
-
-class OfficeHoursConfig(_Model):
-    hours: dict[str, str] = Field(default_factory=lambda: {"mon-fri": "09:00-17:00"})
-    holidays: str | None = None  # country, or country-subdivision: US, US-MA, FR, DE-BY
-    closures: tuple[date | str, ...] = ()  # dates the office is closed (YAML reads them as dates)
-
-
-class SlaConfig(_Model):
-    """Service levels, counted in office time."""
-
-    claim: int = 240  # minutes until an unclaimed mention is overdue
-    answer: int = 480  # minutes from the claim until the answer is overdue
-    warn_at: float = Field(default=0.75, gt=0, lt=1)  # heads-up at this share of the SLA
-
-    _minutes = field_validator("claim", "answer", mode="before")(_duration)
-
-
-class EscalationConfig(_Model):
-    """Which rungs of the ladder a department uses (all by default)."""
-
-    warn: bool = True  # a heads-up in the thread before the SLA runs out
-    thread: bool = True  # unclaimed: the thread, naming one person picked by rotation
-    channel: bool = True  # still unclaimed: the whole channel
-    claimer: bool = True  # claimed, unanswered: a direct message to the claimer
-    hand_back: bool = True  # no reply from the claimer: the claim returns to the channel
-    lead: bool = True  # last: the department's leads, with the list of what is overdue
-    care_limit: int = Field(default=2, ge=0)  # "handle with care" mentions a day per person
-
-
-class DigestConfig(_Model):
-    """The weekly summary: on ``day`` at ``hour`` (local time), about the week before."""
-
-    enabled: bool = True
-    day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
-    hour: int = Field(default=9, ge=0, le=23)
-    to: Literal["leads", "channel"] = "leads"
-
-
 class DepartmentConfig(_Model):
     slug: str
     name: str
@@ -238,24 +196,6 @@ class CommsTeamConfig(_Model):
     users: tuple[str, ...] = ()
     usergroup: str | None = None
     digest: DigestConfig = DigestConfig()  # the city-wide summary, to these users
-
-
-class NudgeConfig(_Model):
-    sweep_every: int = Field(default=60, ge=5, description="seconds between nudge sweeps")
-    # Triage has no department: its SLAs and hours (the comms team's) come from here.
-    timezone: str = "UTC"
-    office_hours: OfficeHoursConfig = OfficeHoursConfig()
-    sla: SlaConfig = SlaConfig()
-
-
-class BrigadingConfig(_Model):
-    """Keep trolls and campaigns from flooding departments: fold, rate-limit, label."""
-
-    window: int = Field(default=120, ge=1)  # minutes: how far back a post finds its twins
-    distance: int = Field(default=12, ge=0, le=32)  # SimHash bits apart that still fold
-    flood_limit: int = Field(default=5, ge=1)  # posts by one author, then one card
-    flood_window: int = Field(default=60, ge=1)  # minutes
-    care_words: tuple[str, ...] = ()  # more words for the "handle with care" label
 
 
 class AreasConfig(_Model):
@@ -438,12 +378,6 @@ def _line_of(node: Any, loc: tuple[Any, ...]) -> int | None:
             continue
         found = node.start_mark.line + 1
     return found
-
-
-def office_hours(timezone: str, config: OfficeHoursConfig) -> OfficeHours:
-    return OfficeHours.parse(
-        timezone=timezone, hours=config.hours, holidays=config.holidays, closures=config.closures
-    )
 
 
 def load_areas(config: AreasConfig, base: Path) -> AreaIndex:
