@@ -7,7 +7,8 @@ mention streamed from Mastodon reaching its card in under 5 seconds at the 95th 
 The whole bot (``Engage``) runs in this process with eight adapters configured: RSS, Open311,
 Bluesky, Mastodon (``stream: true``), Reddit, X, Facebook and email. Each talks to the loopback
 fake its own tests use (``tests/test_adapter_*.py``; email to a pymap IMAP server in a
-subprocess), fed new items shaped after the recorded payloads of those tests:
+subprocess), fed new items shaped after the recorded payloads of those tests
+(``_adapter_feeds.py``):
 
 * a feeder thread publishes ``--rate`` new items per second to every polled source; each fake
   holds only its latest items (``CAP``), and the fakes' request logs are cleared as it goes,
@@ -41,13 +42,9 @@ whose number grew over the second half, to tell a leak from a warm-up.
 from __future__ import annotations
 
 import argparse
-import copy
 import gc
-import html
 import itertools
-import json
 import logging
-import re
 import statistics
 import sys
 import tempfile
@@ -55,44 +52,23 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from datetime import UTC, datetime
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import text
 
+from benchmarks._adapter_feeds import SOURCES, BenchSlack, MastodonSource, Source, now_utc
 from benchmarks._harness import percentile
 from bot import language, logs
 from bot.app import Engage
 from bot.config import Settings, parse_config
 from bot.polling import Scheduled
-from bot.sandbox.fake_slack import FakeSlack
-from bot.sandbox.wire import JSON
 from storage import outbox
 from storage.db import session_scope
-from tests import test_adapter_bluesky as bsky
-from tests import test_adapter_facebook as fb
-from tests import test_adapter_mastodon as masto
-from tests import test_adapter_open311 as o311
-from tests import test_adapter_reddit as rdt
-from tests import test_adapter_rss as rss
-from tests import test_adapter_x as xfake
-from tests.imap_server import HOST, PymapServer
-from tests.loopback import JsonReply
 
-CAP = 50  # items each fake serves: the latest ones
 FEED_TICK = 0.25  # seconds between the feeder's rounds
-# Fewer than the server's page limit (50): a full answer would read as cut off, and the adapter
-# would split its window down to single seconds every poll.
-OPEN311_CAP = 40
-SLACK_KEEP = 100  # messages per channel and API calls the fake Slack remembers
 PROBE_CHANNEL = "C0STREAM01"
-PROBE = re.compile(r"streamprobe (\d+)")
-MAIL_USER, MAIL_PASSWORD = "engage@city.example", "imap-secret"
 CONFIG = f"""
 triage: {{channel: C0TRIAGE01}}
 departments:
@@ -104,25 +80,10 @@ rules:
   - {{name: parks, department: parks, keywords: [park, playground]}}
   - {{name: probes, department: stream-probes, keywords: [streamprobe]}}
 delivery: {{channel_interval: 0}}
+# The fed items are templated texts: fold only identical ones, never by author.
+brigading: {{distance: 0, flood_limit: 1000000}}
 adapters:
 """
-PHRASES = (
-    "Pothole on {street} is getting deeper",
-    "The playground at {street} park has a broken swing",
-    "Street light out on {street} since last week",
-    "Loud music from a bar on {street} every night",
-)
-STREETS = ("Elm St", "Oak Ave", "Jaeger St", "Parsons Ave", "5th Ave")
-_numbers = itertools.count(1)
-
-
-def citizen_text(n: int) -> str:
-    """Texts that route to each department and to triage in turn."""
-    return PHRASES[n % 4].format(street=STREETS[n // 4 % 5]) + f" (report {n})"
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 def rss_mb() -> float:
@@ -130,415 +91,6 @@ def rss_mb() -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def base36(n: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while n:
-        n, r = divmod(n, 36)
-        out = digits[r] + out
-    return out or "0"
-
-
-class BenchSlack(FakeSlack):
-    """The fake Slack, remembering only its latest messages and calls, noting probe cards."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.arrived: dict[int, float] = {}  # probe number -> perf_counter when posted
-        self.posted: dict[str, int] = defaultdict(int)  # channel -> cards posted
-
-    def _post_message(self, args: JSON) -> JSON:
-        result = super()._post_message(args)
-        self.posted[str(args.get("channel"))] += 1
-        if found := PROBE.search(str(args.get("text") or "")):
-            self.arrived.setdefault(int(found[1]), time.perf_counter())
-        return result
-
-    def trim(self) -> None:
-        with self._lock:
-            del self._calls[:-SLACK_KEEP]
-            for messages in self._messages.values():
-                del messages[:-SLACK_KEEP]
-
-
-class Source:
-    """One adapter's fake server, fed new items; ``entry`` is its line in the config."""
-
-    kind = ""
-    name = ""
-    env: dict[str, str] = {}  # noqa: RUF012 - read-only per class
-
-    def entry(self) -> str:
-        raise NotImplementedError
-
-    def publish(self, count: int) -> None:
-        raise NotImplementedError
-
-    def trim(self) -> None:
-        """Forget the requests the fake recorded (the tests assert on them; we do not)."""
-
-    def close(self) -> None:
-        raise NotImplementedError
-
-
-class RssSource(Source):
-    kind, name = "rss", "bench-rss"
-
-    def __init__(self) -> None:
-        self.server = rss.FeedServer()
-        recorded = rss.feed("city_news.xml").decode()
-        self.head = recorded[: recorded.index("<item>")]
-        self.items: list[str] = []
-        self.version = 0
-        self.url = self.server.script("/news.xml", rss.Reply(self._body(), 200, rss.RSS))
-
-    def _body(self) -> bytes:
-        return (self.head + "".join(reversed(self.items)) + "</channel>\n</rss>\n").encode()
-
-    def entry(self) -> str:
-        return f"{{type: rss, name: {self.name}, url: '{self.url}'}}"
-
-    def publish(self, count: int) -> None:
-        for _ in range(count):
-            n = next(_numbers)
-            words = html.escape(citizen_text(n))
-            body = html.escape(f"<p>{words}. Reported on the 311 app.</p>")
-            self.items.append(
-                f"<item><title>{words}</title><description>{body}</description>"
-                f"<link>https://content.govdelivery.example/accounts/CITY/bulletins/b{n}</link>"
-                f'<guid isPermaLink="false">CITY-BENCH-{n}</guid>'
-                f"<pubDate>{format_datetime(now_utc())}</pubDate>"
-                "<dc:creator>Near East Area Commission</dc:creator></item>\n"
-            )
-        del self.items[:-CAP]
-        self.version += 1
-        reply = rss.Reply(self._body(), 200, rss.RSS, etag=f'"v{self.version}"')
-        self.server.script("/news.xml", reply)
-
-    def trim(self) -> None:
-        with self.server.lock:
-            self.server.requests.clear()
-
-    def close(self) -> None:
-        self.server.close()
-
-
-class Open311Source(Source):
-    kind, name = "open311", "bench-311"
-
-    def __init__(self) -> None:
-        self.server = o311.Open311Server()
-        self.template = o311.VEHICLES[0]
-
-    def entry(self) -> str:
-        return f"{{type: open311, name: {self.name}, base_url: '{self.server.base_url}'}}"
-
-    def publish(self, count: int) -> None:
-        new: list[dict[str, Any]] = []
-        for _ in range(count):
-            n = next(_numbers)
-            stamp = now_utc().isoformat(timespec="seconds")
-            record = dict(self.template)
-            record.update(
-                service_request_id=str(300_000_000_000 + n),
-                description=citizen_text(n),
-                requested_datetime=stamp,
-                updated_datetime=stamp,
-                status="open",
-            )
-            new.append(record)
-        with self.server.lock:
-            self.server.records = (self.server.records + new)[-OPEN311_CAP:]
-
-    def trim(self) -> None:
-        with self.server.lock:
-            self.server.requests.clear()
-
-    def close(self) -> None:
-        self.server.close()
-
-
-class BlueskySource(Source):
-    kind, name = "bluesky", "bench-bsky"
-    env = {"BLUESKY_APP_PASSWORD": bsky.PASSWORD}  # noqa: RUF012
-
-    def __init__(self) -> None:
-        self.server = bsky.FakeBluesky()
-        self.template = bsky.WANTED[0]
-        self.items: list[dict[str, Any]] = []  # newest first
-        self.server.routes[bsky.NOTIFS] = bsky.paged([], "notifications")
-
-    def entry(self) -> str:
-        return (
-            f"{{type: bluesky, name: {self.name}, handle: {bsky.CITY_HANDLE}, "
-            f"base_url: '{self.server.url}'}}"
-        )
-
-    def publish(self, count: int) -> None:
-        for _ in range(count):
-            n = next(_numbers)
-            item = copy.deepcopy(self.template)
-            stamp = now_utc().isoformat(timespec="milliseconds").replace("+00:00", "Z")
-            did = item["author"]["did"]
-            item.update(
-                uri=f"at://{did}/app.bsky.feed.post/3bench{n:09d}",
-                cid=f"bafyreibench{n:040d}",
-                indexedAt=stamp,
-                isRead=False,
-            )
-            record = item["record"]
-            for key in ("embed", "facets", "reply"):
-                record.pop(key, None)
-            record.update(createdAt=stamp, text=f"@{bsky.CITY_HANDLE} {citizen_text(n)}")
-            self.items.insert(0, item)
-        del self.items[CAP:]
-        self.server.routes[bsky.NOTIFS] = bsky.paged(list(self.items), "notifications")
-
-    def trim(self) -> None:
-        with self.server.lock:
-            self.server.requests.clear()
-
-    def close(self) -> None:
-        self.server.close()
-
-
-class MastodonSource(Source):
-    """Polled notifications on the REST fake; probes pushed on the streaming one."""
-
-    kind, name = "mastodon", "bench-masto"
-    env = {"MASTODON_ACCESS_TOKEN": masto.TOKEN}  # noqa: RUF012
-
-    def __init__(self) -> None:
-        self.rest, self.streaming = masto.FakeMastodon(), masto.FakeMastodon()
-        self.rest.instance_v1["urls"] = {
-            "streaming_api": self.streaming.url.replace("http://", "ws://")
-        }
-        self.seq = itertools.count()
-
-    def entry(self) -> str:
-        return f"{{type: mastodon, name: {self.name}, base_url: '{self.rest.url}', stream: true}}"
-
-    def status(self, words: str) -> dict[str, Any]:
-        when = now_utc()
-        return masto.make_status(masto.snowflake(when, next(self.seq) % 65536), words, at=when)
-
-    def publish(self, count: int) -> None:
-        new: list[dict[str, Any]] = []
-        for _ in range(count):
-            n = next(_numbers)
-            new.append(masto.make_notification(n, self.status(f"@city {citizen_text(n)}")))
-        self.rest.notifications = (self.rest.notifications + new)[-CAP:]
-
-    def probe(self, number: int) -> None:
-        """Push one streamed mention; AssertionError when the stream is not connected."""
-        status = self.status(f"@city streamprobe {number:06d} at the corner of Elm St")
-        notification = masto.make_notification(900_000_000 + number, status)
-        self.streaming.push("/api/v1/streaming/user", "notification", notification)
-
-    def trim(self) -> None:
-        for fake in (self.rest, self.streaming):
-            with fake.lock:
-                fake.requests.clear()
-
-    def close(self) -> None:
-        self.rest.close()
-        self.streaming.close()
-
-
-class RedditSource(Source):
-    kind, name = "reddit", "bench-reddit"
-    env = {"REDDIT_CLIENT_ID": "bench-client", "REDDIT_CLIENT_SECRET": "bench-secret"}  # noqa: RUF012
-    path = "/r/columbus/new"
-
-    def __init__(self) -> None:
-        self.server = rdt.FakeReddit()
-        self.template = rdt.children("submissions_stream.json")[0]
-        self.server.timelines[self.path] = []
-
-    def entry(self) -> str:
-        url = self.server.url
-        return (
-            f"{{type: reddit, name: {self.name}, subreddits: [r/Columbus], comments: false, "
-            f"oauth_url: '{url}', reddit_url: '{url}'}}"
-        )
-
-    def publish(self, count: int) -> None:
-        new: list[dict[str, Any]] = []
-        for _ in range(count):
-            n = next(_numbers)
-            thing = copy.deepcopy(self.template)
-            tid = base36(60_000_000 + n)
-            thing["data"].update(
-                id=tid,
-                name=f"t3_{tid}",
-                title=citizen_text(n),
-                selftext="",
-                subreddit="Columbus",
-                subreddit_name_prefixed="r/Columbus",
-                permalink=f"/r/Columbus/comments/{tid}/bench/",
-                created_utc=time.time(),
-                created=time.time(),
-            )
-            new.insert(0, thing)
-        self.server.timelines[self.path] = (new + self.server.timelines[self.path])[:CAP]
-
-    def trim(self) -> None:
-        with self.server.lock:
-            self.server.requests.clear()
-
-    def close(self) -> None:
-        self.server.close()
-
-
-class XSource(Source):
-    """The mentions timeline; the fake does not filter on since_id (the adapter's ``recent``
-    list and storage deduplicate what it serves again)."""
-
-    kind, name = "x", "bench-x"
-    env = {"X_BEARER_TOKEN": "bench-bearer"}  # noqa: RUF012
-
-    def __init__(self) -> None:
-        self.server = xfake.FakeX()
-        page = json.loads(xfake.fixture("mentions_page1.json"))
-        self.template, self.users = page["data"][0], page["includes"]["users"]
-        self.tweets: list[dict[str, Any]] = []  # newest first
-        self.seq = itertools.count()
-        self._serve()
-
-    def entry(self) -> str:
-        return (
-            f"{{type: x, name: {self.name}, user_id: '{xfake.CITY}', "
-            f"account_username: MaplewoodCity, base_url: '{self.server.url}'}}"
-        )
-
-    def _serve(self) -> None:
-        body: dict[str, Any] = {"data": self.tweets, "includes": {"users": self.users}}
-        meta: dict[str, Any] = {"result_count": len(self.tweets)}
-        if self.tweets:
-            meta |= {"newest_id": self.tweets[0]["id"], "oldest_id": self.tweets[-1]["id"]}
-        body["meta"] = meta
-        if not self.tweets:
-            body = {"meta": {"result_count": 0}}
-        answer = JsonReply(json.dumps(body).encode())
-        self.server.script("GET", xfake.MENTIONS, answer)
-
-    def publish(self, count: int) -> None:
-        for _ in range(count):
-            n = next(_numbers)
-            ms = int(time.time() * 1000) - 1_288_834_974_657  # X's snowflake epoch
-            tid = str((ms << 22) + next(self.seq) % 4096)
-            tweet = copy.deepcopy(self.template)
-            tweet.update(
-                id=tid,
-                edit_history_tweet_ids=[tid],
-                conversation_id=tid,
-                text=f"@MaplewoodCity {html.escape(citizen_text(n), quote=False)}",
-                created_at=now_utc().isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            )
-            self.tweets.insert(0, tweet)
-        del self.tweets[CAP:]
-        self.tweets = list(self.tweets)
-        self._serve()
-
-    def trim(self) -> None:
-        with self.server.lock:
-            self.server.requests.clear()
-
-    def close(self) -> None:
-        self.server.close()
-
-
-class FacebookSource(Source):
-    """Visitors' posts on the Page's feed; the Page has no posts of its own to comment on."""
-
-    kind, name = "facebook", "bench-fb"
-    env = {"FACEBOOK_PAGE_ACCESS_TOKEN": fb.TOKEN}  # noqa: RUF012
-
-    def __init__(self) -> None:
-        self.server = fb.FakeGraph()
-        self.template = json.loads(fb.fixture("feed_new.json"))["data"][1]
-        self.posts: list[dict[str, Any]] = []  # newest first
-        self.server.script("GET", fb.POSTS, JsonReply(b'{"data": []}'))
-        self._serve()
-
-    def entry(self) -> str:
-        return (
-            f"{{type: facebook, name: {self.name}, page_id: '{fb.PAGE}', "
-            f"base_url: '{self.server.url}{fb.V}'}}"
-        )
-
-    def _serve(self) -> None:
-        body = json.dumps({"data": self.posts}).encode()
-        self.server.script("GET", fb.FEED, JsonReply(body))
-
-    def publish(self, count: int) -> None:
-        for _ in range(count):
-            n = next(_numbers)
-            post = copy.deepcopy(self.template)
-            number = 122_200_000_000_000 + n
-            post.update(
-                id=f"{fb.PAGE}_{number}",
-                message=citizen_text(n),
-                created_time=now_utc().strftime("%Y-%m-%dT%H:%M:%S+0000"),
-                permalink_url=f"https://www.facebook.com/{fb.PAGE}/posts/{number}",
-            )
-            self.posts.insert(0, post)
-        self.posts = self.posts[:CAP]
-        self._serve()
-
-    def trim(self) -> None:
-        with self.server.lock:
-            self.server.requests.clear()
-
-    def close(self) -> None:
-        self.server.close()
-
-
-class EmailSource(Source):
-    """A pymap IMAP server (its own process); mail is delivered with APPEND and the oldest
-    beyond ``CAP`` are expunged."""
-
-    kind, name = "email", "bench-mail"
-    env = {"EMAIL_IMAP_PASSWORD": MAIL_PASSWORD}  # noqa: RUF012
-
-    def __init__(self) -> None:
-        self.server = PymapServer(MAIL_USER, MAIL_PASSWORD)
-        self.imap = self.server.client()
-        self.imap.select("INBOX")
-        self.uids: list[int] = []
-
-    def entry(self) -> str:
-        return (
-            f"{{type: email, name: {self.name}, host: '{HOST}', port: {self.server.port}, "
-            f"security: none, username: '{MAIL_USER}'}}"
-        )
-
-    def publish(self, count: int) -> None:
-        for _ in range(count):
-            n = next(_numbers)
-            words = citizen_text(n)
-            mail = EmailMessage()  # the headers of tests/fixtures/email/street_light.eml
-            mail["From"] = '"Ana Lima" <ana.lima@mail.example.net>'
-            mail["To"] = MAIL_USER
-            mail["Subject"] = words.split(" (report")[0]
-            mail["Date"] = format_datetime(now_utc())
-            mail["Message-ID"] = make_msgid(f"bench{n}", "mail.example.net")
-            mail.set_content(f"{words}.\n\nSent from my iPhone\n")
-            typ, data = self.imap.append("INBOX", None, None, mail.as_bytes())
-            assert typ == "OK", data
-            self.uids.append(int(data[0].split(b"APPENDUID ")[1].split()[1].rstrip(b"]")))
-        if len(self.uids) > CAP:
-            old, self.uids = self.uids[:-CAP], self.uids[-CAP:]
-            self.imap.uid("STORE", f"{old[0]}:{old[-1]}", "+FLAGS", "(\\Deleted)")
-            self.imap.expunge()
-
-    def close(self) -> None:
-        try:
-            self.imap.logout()
-        finally:
-            self.server.stop()
 
 
 class FailureLog(logging.Handler):
@@ -879,17 +431,6 @@ def main() -> None:
         slack.stop()
     bench.report()
 
-
-SOURCES: tuple[Callable[[], Source], ...] = (
-    RssSource,
-    Open311Source,
-    BlueskySource,
-    MastodonSource,
-    RedditSource,
-    XSource,
-    FacebookSource,
-    EmailSource,
-)
 
 if __name__ == "__main__":
     main()
