@@ -22,6 +22,10 @@ from bot.config import BrigadingConfig
 from bot.fingerprint import near, simhash
 from storage import folding
 
+# A city's own 311 system is not brigaded, and its reports share texts ("Abandoned Vehicle")
+# while being about different places: each keeps its card.
+UNFOLDED = frozenset({"open311"})
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -37,12 +41,21 @@ class Brigading:
         self.config = config
 
     def decide(
-        self, session: Session, *, text: str, author: str, department: str | None, now: datetime
+        self,
+        session: Session,
+        *,
+        text: str,
+        author: str,
+        department: str | None,
+        now: datetime,
+        source: str = "",
     ) -> Decision:
         fingerprint = simhash(text)
         care = needs_care(text, self.config.care_words)
         if folding.is_muted(session=session, author=author):
             return Decision(fingerprint, muted=True, care=care)
+        if source in UNFOLDED:
+            return Decision(fingerprint, care=care)
         since = now - timedelta(minutes=self.config.window)
         for root, other in folding.recent_roots(
             session=session, department=department, since=since

@@ -67,7 +67,12 @@ class Ingestor:
         match = book.route(routing_text, item.source, _context(item, language))
         department = match.department if match else None
         decision = self.brigading.decide(
-            session, text=routing_text, author=item.author, department=department, now=now
+            session,
+            text=routing_text,
+            author=item.author,
+            department=department,
+            now=now,
+            source=item.source,
         )
         extra = dict(item.extra)
         route_reason = match.reason if match else None

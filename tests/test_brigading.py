@@ -140,3 +140,21 @@ def test_abusive_language_goes_to_the_comms_team_first(
         mention = s.exec(select(Mention)).one()
     assert mention.extra["suggested_department"] == "public-works"
     assert mention.extra["care"] == ["idiots"]
+
+
+def test_311_reports_with_the_same_text_keep_their_own_cards(
+    make_bot: Callable[..., Engage], slack: FakeSlack
+) -> None:
+    bot = make_bot()
+    for n in range(3):
+        bot.ingest_one(
+            IncomingMention(
+                source="open311",
+                external_id=f"r{n}",
+                text="Pothole repair request",
+                author="311 request",
+                extra={"address": f"{n} Elm St"},
+            )
+        )
+    _settled(bot)
+    assert len(slack.messages(PW)) == 3
