@@ -354,13 +354,11 @@ class Claims:
 
     def _queue_update(self, session: Session, card: Card, request_key: str, now: Any) -> None:
         # The update renders the card's state when it is sent, so it needs no payload.
-        outbox.enqueue(
+        outbox.enqueue_for_card(
             session=session,
+            card=card,
             kind=OutboxKind.UPDATE_CARD,
             idem_key=f"update:{card.id}:{request_key}",
-            channel_id=card.channel_id,
-            mention_id=card.mention_id,
-            card_id=card.id,
             now=now,
         )
 
@@ -388,13 +386,11 @@ class Claims:
     def _queue_note(
         self, session: Session, card: Card, request_key: str, now: Any, text: str
     ) -> None:
-        outbox.enqueue(
+        outbox.enqueue_for_card(
             session=session,
+            card=card,
             kind=OutboxKind.THREAD_REPLY,
             idem_key=f"note:{request_key}",
-            channel_id=card.channel_id,
-            mention_id=card.mention_id,
-            card_id=card.id,
             now=now,
             payload={"text": text},
         )

@@ -195,13 +195,11 @@ class Ingestor:
         card = cards.active(session=session, mention_id=original.id)
         queued = (
             card is not None
-            and outbox.enqueue(
+            and outbox.enqueue_for_card(
                 session=session,
+                card=card,
                 kind=OutboxKind.THREAD_REPLY,
                 idem_key=f"update:{item.source}:{item.external_id}",
-                channel_id=card.channel_id,
-                mention_id=original.id,
-                card_id=card.id,
                 now=now,
                 payload={"text": f":arrows_counterclockwise: {safe(item.text, 2500)}"},
             )
@@ -237,13 +235,11 @@ class Ingestor:
         # One pending update is enough: it shows the count as it is when it is sent. Waiting
         # a few seconds lets a burst of 200 posts cost a few chat.update calls, not 200.
         if card is not None and not outbox.update_pending(session=session, card_id=_id(card)):
-            outbox.enqueue(
+            outbox.enqueue_for_card(
                 session=session,
+                card=card,
                 kind=OutboxKind.UPDATE_CARD,
                 idem_key=f"fold:{card.id}:{mention_id}",
-                channel_id=card.channel_id,
-                mention_id=card.mention_id,
-                card_id=card.id,
                 now=now,
                 not_before=now + FOLD_UPDATE_DELAY,
             )

@@ -238,13 +238,11 @@ class NudgeMessages:
         payload: dict[str, Any] = {"text": text, "broadcast": broadcast}
         if blocks:
             payload["blocks"] = blocks
-        outbox.enqueue(
+        outbox.enqueue_for_card(
             session=session,
+            card=card,
             kind=OutboxKind.THREAD_REPLY,
             idem_key=key,
-            channel_id=card.channel_id,
-            mention_id=card.mention_id,
-            card_id=card.id,
             now=now,
             payload=payload,
         )
@@ -253,13 +251,11 @@ class NudgeMessages:
     def _queue_card_update(session: Session, mention: Mention, now: datetime, why: str) -> None:
         card = cards.active(session=session, mention_id=mention.id or 0)
         if card is not None:
-            outbox.enqueue(
+            outbox.enqueue_for_card(
                 session=session,
+                card=card,
                 kind=OutboxKind.UPDATE_CARD,
                 idem_key=f"update:{card.id}:{why}",
-                channel_id=card.channel_id,
-                mention_id=card.mention_id,
-                card_id=card.id,
                 now=now,
             )
 

@@ -139,13 +139,11 @@ class Replies:
         card = cards.active(session=session, mention_id=mention_id)
         if card is None:
             return
-        outbox.enqueue(
+        outbox.enqueue_for_card(
             session=session,
+            card=card,
             kind=OutboxKind.THREAD_REPLY,
             idem_key=f"note:{key}",
-            channel_id=card.channel_id,
-            mention_id=mention_id,
-            card_id=card.id,
             now=now,
             payload={"text": text, **({"blocks": blocks} if blocks else {})},
         )

@@ -18,7 +18,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, select
 
 from storage.insert import insert_ignore
-from storage.models import Outbox, OutboxKind, OutboxStatus
+from storage.models import Card, Outbox, OutboxKind, OutboxStatus
 
 PENDING = OutboxStatus.PENDING.value
 # A reply to the source platform neither waits for Slack rows nor holds them up: a platform
@@ -98,6 +98,30 @@ def due(
             )
         )
     return list(session.exec(query))
+
+
+def enqueue_for_card(
+    *,
+    session: Session,
+    card: Card,
+    kind: str,
+    idem_key: str,
+    now: datetime,
+    payload: dict[str, Any] | None = None,
+    not_before: datetime | None = None,
+) -> int | None:
+    """A row about a card (an update, a note in its thread): channel and mention are the card's."""
+    return enqueue(
+        session=session,
+        kind=kind,
+        idem_key=idem_key,
+        channel_id=card.channel_id,
+        mention_id=card.mention_id,
+        card_id=card.id,
+        now=now,
+        payload=payload,
+        not_before=not_before,
+    )
 
 
 def update_pending(*, session: Session, card_id: int) -> bool:
