@@ -15,12 +15,17 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
 
 from bot.sandbox.fake_slack import FakeSlack
 from bot.webhook import SIGNATURE_HEADER, sign
+from storage.db import make_engine, upgrade
 
 CONFIG = """
 triage: {channel: C0TRIAGE01}
@@ -101,3 +106,24 @@ def summary(label: str, seconds: list[float]) -> str:
         f"{label}: n={len(ms)} p50={percentile(ms, 50):.1f} ms p95={percentile(ms, 95):.1f} ms "
         f"p99={percentile(ms, 99):.1f} ms mean={statistics.mean(ms):.1f} ms"
     )
+
+
+def scratch_database(url: str) -> tuple[Engine, Callable[[], None]]:
+    """A migrated database to fill: on PostgreSQL a schema of its own, dropped by the cleanup."""
+    admin = make_engine(url)
+    if not url.startswith("postgres"):
+        upgrade(admin)
+        return admin, admin.dispose
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    upgrade(engine)
+
+    def cleanup() -> None:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+    return engine, cleanup

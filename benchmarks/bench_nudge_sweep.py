@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -24,11 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from slack_sdk import WebClient
 
+from benchmarks._harness import scratch_database
 from bot.config import parse_config
 from bot.nudges import Nudger, policies
 from bot.sandbox.fake_slack import FakeSlack
 from bot.slack_directory import SlackDirectory
-from storage.db import make_engine, upgrade
 from storage.models import Mention
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)  # a Tuesday, 10:00 in New York
@@ -54,18 +53,10 @@ def main() -> None:
         "--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test"
     )
     args = parser.parse_args()
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
     postgres = args.database_url.startswith("postgres")
-    admin = make_engine(args.database_url)
-    if postgres:
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        engine = make_engine(args.database_url, connect_args={"options": f"-csearch_path={schema}"})
-    else:
-        engine = admin
+    engine, cleanup = scratch_database(args.database_url)
     slack = FakeSlack().start()
     try:
-        upgrade(engine)
         started = time.perf_counter()
         rows = []
         for n in range(args.mentions):
@@ -122,11 +113,7 @@ def main() -> None:
         print(f"target one sweep < 1 s: {'met' if timings[0] < 1.0 else 'NOT met'}")
     finally:
         slack.stop()
-        engine.dispose()
-        if postgres:
-            with admin.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+        cleanup()
 
 
 if __name__ == "__main__":

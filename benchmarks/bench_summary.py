@@ -17,7 +17,6 @@ import argparse
 import random
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,12 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from slack_sdk import WebClient
 
+from benchmarks._harness import scratch_database
 from bot.config import parse_config
 from bot.nudges import policies
 from bot.sandbox.fake_slack import FakeSlack
 from bot.slack_directory import SlackDirectory
 from bot.summaries import Summaries
-from storage.db import make_engine, upgrade
 from storage.models import Event, Mention
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -138,17 +137,9 @@ def main() -> None:
     )
     args = parser.parse_args()
     postgres = args.database_url.startswith("postgres")
-    schema = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(args.database_url)
-    if postgres:
-        with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        engine = make_engine(args.database_url, connect_args={"options": f"-csearch_path={schema}"})
-    else:
-        engine = admin
+    engine, cleanup = scratch_database(args.database_url)
     slack = FakeSlack().start()
     try:
-        upgrade(engine)
         fill(engine, args.mentions, args.departments)
         if postgres:
             with engine.begin() as conn:
@@ -183,11 +174,7 @@ def main() -> None:
             print(f"  target < 1 s: {'met' if best < 1.0 else 'NOT met'}")
     finally:
         slack.stop()
-        engine.dispose()
-        if postgres:
-            with admin.begin() as conn:
-                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+        cleanup()
 
 
 if __name__ == "__main__":
