@@ -26,6 +26,7 @@ from bot.adapters.base import IncomingMention, Replier
 from bot.brigading import Brigading, set_muted
 from bot.claims import Claims
 from bot.clock import Clock, SystemClock
+from bot.comms import CommsTeam
 from bot.config import DigestConfig, EngageConfig, Settings
 from bot.delivery import Delivery
 from bot.home import Home
@@ -35,7 +36,9 @@ from bot.nudges import policies as nudge_policies
 from bot.polling import Poller, Scheduled, StreamingAdapter
 from bot.replies import Replies
 from bot.routing import Match
-from bot.rulebook import Rulebook, config_rows
+from bot.rule_admin import RuleAdmin
+from bot.rule_docs import doc_of_config
+from bot.rulebook import Rulebook, config_departments
 from bot.slack_directory import SlackDirectory
 from bot.summaries import Summaries
 from bot.web import WebApp
@@ -68,16 +71,29 @@ class Engage:
         # an operator runs `engage db upgrade` (or the container's entrypoint does).
         if migrate if migrate is not None else is_sqlite(self.engine):
             upgrade(self.engine)
-        self._sync_config()
-        self.rulebook = Rulebook(triage_channel=config.triage.channel, areas=config.load_areas())
-        self.ingestor = Ingestor(
-            rulebook=self.rulebook, clock=self.clock, brigading=Brigading(config.brigading)
-        )
         self.client = WebClient(
             token=settings.slack_bot_token,
             base_url=settings.slack_api_url,
             timeout=15,
             retry_handlers=[],  # delivery decides about retries (see bot/delivery.py)
+        )
+        self.directory = SlackDirectory(self.client)
+        self.comms = CommsTeam(config.comms_team, self.directory)
+        areas = config.load_areas()
+        author_lists = config.author_lists
+        self.rule_admin = RuleAdmin(
+            engine=self.engine,
+            clock=self.clock,
+            comms=self.comms,
+            author_lists=author_lists,
+            areas=areas,
+        )
+        self._sync_config()
+        self.rulebook = Rulebook(
+            triage_channel=config.triage.channel, areas=areas, author_lists=author_lists
+        )
+        self.ingestor = Ingestor(
+            rulebook=self.rulebook, clock=self.clock, brigading=Brigading(config.brigading)
         )
         built = sources.build(config, settings.env)
         self.adapters = list(adapters) if adapters is not None else built.scheduled
@@ -93,7 +109,6 @@ class Engage:
         self.claims = Claims(
             engine=self.engine, clock=self.clock, wake=self.delivery.wake, replies=self.replies
         )
-        self.directory = SlackDirectory(self.client)
         self.nudger = Nudger(
             engine=self.engine,
             clock=self.clock,
@@ -136,12 +151,20 @@ class Engage:
 
     # Wiring.
     def _sync_config(self) -> None:
-        departments, rules = config_rows(self.config)
         with session_scope(self.engine) as session:
-            if stored.sync(
-                session=session, departments=departments, rules=rules, now=self.clock.now()
+            if stored.sync_departments(
+                session=session, departments=config_departments(self.config)
             ):
-                log.info("departments and rules loaded from the config")
+                log.info("departments loaded from the config")
+        docs = [doc_of_config(r) for r in self.config.rules]
+        if self.rule_admin.seed(docs):
+            log.info("routing rules seeded from the config", extra={"rules": len(docs)})
+        elif docs and self.rule_admin.differs_from(docs):
+            # The stored rules are the comms team's (changed in Slack): the file only seeds.
+            log.warning(
+                "the config's rules differ from the stored ones, which apply; "
+                "`engage rules import FILE` replaces the stored rules with a file's"
+            )
 
     def _bolt(self) -> App:
         app = App(
@@ -200,7 +223,7 @@ class Engage:
                 author=author,
                 by=by,
                 on=on,
-                comms_team=self.config.comms_team.users,
+                allowed=self.comms.includes(by),
                 now=self.clock.now(),
             )
 

@@ -1,35 +1,24 @@
 """The compiled rules and departments, recompiled only when the stored rules change.
 
 Each ingest asks the database for ``rules_version`` (one tiny read); a change made by any
-replica (or, later, from Slack) is picked up on the next mention without a restart.
+replica, from Slack or by ``engage rules import``, is picked up on the next mention without a
+restart.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session
 
 from bot.config import EngageConfig
-from bot.routing import Match, MentionContext, Router, RuleDef
+from bot.routing import Match, MentionContext, Router
 from bot.routing_geo import AreaIndex
+from bot.rule_docs import doc_of_row, rule_def
 from storage import rules as stored
-
-SPEC_KEYS = (
-    "keywords",
-    "hashtags",
-    "regex",
-    "sources",
-    "exclude",
-    "languages",
-    "authors",
-    "service_codes",
-    "places",
-    "areas",
-    "require",
-)
 
 
 @dataclass(frozen=True)
@@ -47,9 +36,16 @@ class Book:
 
 
 class Rulebook:
-    def __init__(self, *, triage_channel: str, areas: AreaIndex | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        triage_channel: str,
+        areas: AreaIndex | None = None,
+        author_lists: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
         self.triage_channel = triage_channel
         self.areas = areas
+        self.author_lists = author_lists or {}
         self._lock = threading.Lock()
         self._book: Book | None = None
 
@@ -64,17 +60,7 @@ class Rulebook:
             return self._book
 
     def _compile(self, session: Session, version: int) -> Book:
-        defs = [
-            RuleDef(
-                name=r.name,
-                department=r.department,
-                priority=r.priority,
-                enabled=r.enabled,
-                cc=r.spec.get("cc"),
-                **{k: tuple(r.spec.get(k, ())) for k in SPEC_KEYS},
-            )
-            for r in stored.rules_in_order(session)
-        ]
+        defs = [rule_def(doc_of_row(r), self.author_lists) for r in stored.rules_in_order(session)]
         departments = stored.departments(session=session)
         return Book(
             version=version,
@@ -84,9 +70,9 @@ class Rulebook:
         )
 
 
-def config_rows(config: EngageConfig) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Departments and rules from the YAML config, shaped as storage keeps them."""
-    departments = [
+def config_departments(config: EngageConfig) -> list[dict[str, Any]]:
+    """Departments from the YAML config, shaped as storage keeps them."""
+    return [
         {
             "slug": d.slug,
             "name": d.name,
@@ -96,18 +82,3 @@ def config_rows(config: EngageConfig) -> tuple[list[dict[str, Any]], list[dict[s
         }
         for d in config.departments
     ]
-    rules = [_rule_row(r) for r in config.rule_defs()]
-    return departments, rules
-
-
-def _rule_row(rule: RuleDef) -> dict[str, Any]:
-    return {
-        "name": rule.name,
-        "department": rule.department,
-        "priority": rule.priority,
-        "enabled": rule.enabled,
-        "spec": {
-            **{k: list(getattr(rule, k)) for k in SPEC_KEYS if getattr(rule, k)},
-            **({"cc": rule.cc} if rule.cc else {}),
-        },
-    }

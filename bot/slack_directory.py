@@ -103,3 +103,21 @@ class SlackDirectory:
                 return ""
 
         return str(self._cached(("bot_user", ""), load)) or None
+
+    def usergroup_members(self, usergroup: str) -> list[str]:
+        """The members of a user group (``usergroups.users.list``; needs ``usergroups:read``)."""
+
+        def load() -> list[str]:
+            try:
+                users: list[Any] = (
+                    self.client.usergroups_users_list(usergroup=usergroup).get("users") or []
+                )
+            except (SlackApiError, OSError) as exc:
+                log.warning(
+                    "cannot list user group members",
+                    extra={"usergroup": usergroup, "error": str(exc)},
+                )
+                return []
+            return [str(u) for u in users]
+
+        return list(self._cached(("usergroup", usergroup), load))

@@ -71,7 +71,8 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
 
 
-# Departments and rules: seeded from the YAML config, read by routing and the card builders.
+# Departments come from the YAML config at every start. Rules are seeded from it once, then
+# managed from Slack (or `engage rules import`); routing and the card builders read both.
 class Department(SQLModel, table=True):
     slug: str = Field(primary_key=True, max_length=64)
     name: str
@@ -89,6 +90,22 @@ class Rule(SQLModel, table=True):
     enabled: bool = True
     spec: dict[str, Any] = _json()  # keywords, hashtags, regex, sources, exclude
     updated_at: datetime = _utc()
+
+
+class RuleChange(SQLModel, table=True):
+    """The rules' audit log: who changed which rule, when, from what to what. Append-only.
+
+    ``before``/``after`` are the rule as the comms team writes it (the YAML form), ``None``
+    for a rule that did not exist before (added) or no longer exists after (retired).
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    rule: str = Field(max_length=128, index=True)
+    action: str = Field(max_length=32)  # added, edited, moved, enabled, disabled, retired, ...
+    actor: str | None = None  # a Slack user id, "config" (seeded), or "cli:<login>"
+    at: datetime = _utc(index=True)
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class Meta(SQLModel, table=True):

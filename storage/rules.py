@@ -1,4 +1,10 @@
-"""Departments and routing rules as stored, and the version that tells replicas to recompile."""
+"""Departments and routing rules as stored, their audit log, and the version replicas watch.
+
+Departments follow the YAML config at every start. Rules are seeded from it once; after that
+the stored rules are the truth, changed from Slack or by ``engage rules import``, every change
+recorded in :class:`~storage.models.RuleChange` and bumping ``rules_version`` so every replica
+recompiles on its next mention.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import Integer, String, cast, delete, update
 from sqlmodel import Session, col, select
 
-from storage.models import Department, Meta, Rule
+from storage.insert import insert_ignore
+from storage.models import Department, Meta, Rule, RuleChange
 
 RULES_VERSION = "rules_version"
+RULES_SEEDED = "rules_seeded"
+RULE_FIELDS = ("name", "department", "priority", "enabled", "spec")
 
 
 def departments(*, session: Session) -> list[Department]:
@@ -28,31 +37,32 @@ def version(*, session: Session) -> int:
 
 
 def bump_version(*, session: Session) -> int:
-    meta = session.get(Meta, RULES_VERSION) or Meta(key=RULES_VERSION, value="0")
-    meta.value = str(int(meta.value) + 1)
-    session.add(meta)
-    return int(meta.value)
+    """Add one to ``rules_version`` in the database itself, not in Python.
 
-
-def sync(
-    *,
-    session: Session,
-    departments: Sequence[dict[str, Any]],
-    rules: Sequence[dict[str, Any]],
-    now: datetime,
-) -> bool:
-    """Make the stored departments and rules equal to the config's; ``True`` if anything changed.
-
-    Rules are compared by content so an unchanged config does not bump the version (and
-    every replica does not recompile on each restart).
+    Two replicas changing rules at once must end on different versions, or one replica could
+    keep a stale compiled rule set. On PostgreSQL the UPDATE also locks the row until commit,
+    so rule changes that start with it run one at a time.
     """
+    bumped = session.exec(
+        update(Meta)
+        .where(col(Meta.key) == RULES_VERSION)
+        .values(value=cast(cast(col(Meta.value), Integer) + 1, String))
+    )
+    if not bumped.rowcount:
+        insert_ignore(session, Meta, {"key": RULES_VERSION, "value": "0"})
+        return bump_version(session=session)
+    return version(session=session)
+
+
+def sync_departments(*, session: Session, departments: Sequence[dict[str, Any]]) -> bool:
+    """Make the stored departments equal to the config's; ``True`` if anything changed."""
     changed = False
-    wanted_departments = {d["slug"]: d for d in departments}
+    wanted = {d["slug"]: d for d in departments}
     for existing in session.exec(select(Department)):
-        if existing.slug not in wanted_departments:
+        if existing.slug not in wanted:
             session.delete(existing)
             changed = True
-    for slug, values in wanted_departments.items():
+    for slug, values in wanted.items():
         row = session.get(Department, slug)
         if row is None:
             session.add(Department(**values))
@@ -62,22 +72,90 @@ def sync(
                 setattr(row, key, value)
             session.add(row)
             changed = True
-
-    current = [
-        {k: v for k, v in r.model_dump().items() if k not in ("id", "updated_at")}
-        for r in rules_in_order(session)
-    ]
-    wanted = [dict(r, position=i) for i, r in enumerate(rules)]
-    if current != wanted:
-        session.execute(delete(Rule))
-        for values in wanted:
-            session.add(Rule(**values, updated_at=now))
-        changed = True
     if changed:
         session.flush()
         bump_version(session=session)
     return changed
 
 
+def seeded(*, session: Session) -> bool:
+    return session.get(Meta, RULES_SEEDED) is not None
+
+
+def mark_seeded(*, session: Session) -> None:
+    if session.get(Meta, RULES_SEEDED) is None:
+        session.add(Meta(key=RULES_SEEDED, value="1"))
+
+
 def rules_in_order(session: Session) -> list[Rule]:
-    return list(session.exec(select(Rule).order_by(col(Rule.position))))
+    """Every rule in routing order: lower priority first, then position."""
+    query = select(Rule).order_by(col(Rule.priority), col(Rule.position), col(Rule.id))
+    return list(session.exec(query))
+
+
+def rule(*, session: Session, name: str) -> Rule | None:
+    return session.exec(select(Rule).where(col(Rule.name) == name)).first()
+
+
+def values_of(row: Rule) -> dict[str, Any]:
+    """What a rule is, without where it stands: for comparing and for the audit log."""
+    return {key: getattr(row, key) for key in RULE_FIELDS}
+
+
+def put(*, session: Session, values: dict[str, Any], now: datetime, row: Rule | None) -> Rule:
+    """Insert a rule (``row`` None) or overwrite ``row`` with ``values``; keeps its position."""
+    if row is None:
+        last = session.exec(select(Rule.position).order_by(col(Rule.position).desc())).first()
+        row = Rule(**values, position=(last or 0) + 1, updated_at=now)
+    else:
+        for key, value in values.items():
+            setattr(row, key, value)
+        row.updated_at = now
+    session.add(row)
+    session.flush()
+    return row
+
+
+def remove(*, session: Session, row: Rule) -> None:
+    session.delete(row)
+    session.flush()
+
+
+def renumber(*, session: Session, ordered: Sequence[Rule], now: datetime) -> None:
+    """Positions 0..n-1 in the given order (priorities are the caller's)."""
+    for position, row in enumerate(ordered):
+        if row.position != position:
+            row.position = position
+            session.add(row)
+    session.flush()
+
+
+def replace_all(*, session: Session, rules: Sequence[dict[str, Any]], now: datetime) -> None:
+    """Store exactly these rules, in this order (import, and the first seeding)."""
+    session.execute(delete(Rule))
+    for position, values in enumerate(rules):
+        session.add(Rule(**values, position=position, updated_at=now))
+    session.flush()
+
+
+def record(
+    *,
+    session: Session,
+    rule: str,
+    action: str,
+    actor: str | None,
+    at: datetime,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    session.add(
+        RuleChange(rule=rule, action=action, actor=actor, at=at, before=before, after=after)
+    )
+
+
+def history(*, session: Session, rule: str | None = None, limit: int = 20) -> list[RuleChange]:
+    """The latest changes, newest first; of one rule if named."""
+    query = select(RuleChange).order_by(col(RuleChange.id).desc()).limit(limit)
+    if rule is not None:
+        query = query.where(col(RuleChange.rule) == rule)
+    return list(session.exec(query))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,11 @@ from sqlalchemy.engine import Engine
 
 from bot.app import Engage
 from bot.config import EngageConfig, Settings, parse_config
+from bot.rule_docs import doc_of_config, row_values
+from bot.rulebook import config_departments
 from bot.sandbox.fake_slack import FakeSlack
-from storage.db import make_engine, upgrade
+from storage import rules
+from storage.db import make_engine, session_scope, upgrade
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -103,6 +107,15 @@ def slack() -> Iterator[FakeSlack]:
     fake.start()
     yield fake
     fake.stop()
+
+
+def store_config(engine: Engine, config: EngageConfig) -> None:
+    """The config's departments and rules in the database, as the bot's first start leaves them."""
+    with session_scope(engine) as session:
+        rules.sync_departments(session=session, departments=config_departments(config))
+        docs = [row_values(doc_of_config(r)) for r in config.rules]
+        rules.replace_all(session=session, rules=docs, now=datetime.now(UTC))
+        rules.bump_version(session=session)
 
 
 def settings_for(slack: FakeSlack, **overrides: Any) -> Settings:

@@ -15,10 +15,9 @@ from bot.claims import Claims
 from bot.config import parse_config
 from bot.ingest import Ingestor
 from bot.replies import Replies
-from bot.rulebook import Rulebook, config_rows
-from storage import rules as stored
+from bot.rulebook import Rulebook
 from storage.db import make_engine, session_scope, upgrade
-from tests.conftest import CONFIG
+from tests.conftest import CONFIG, store_config
 
 
 class Clock:
@@ -34,9 +33,7 @@ def test_export_csv_and_json(tmp_path: Path) -> None:
     engine = make_engine(url)
     upgrade(engine)
     clock = Clock(datetime(2026, 11, 2, 15, 0, tzinfo=UTC))
-    departments, rules = config_rows(parse_config(CONFIG))
-    with session_scope(engine) as s:
-        stored.sync(session=s, departments=departments, rules=rules, now=clock.now())
+    store_config(engine, parse_config(CONFIG))
     ingestor = Ingestor(rulebook=Rulebook(triage_channel="C0TRIAGE01"), clock=clock)
     with session_scope(engine) as s:
         first, second, _ = ingestor.ingest(

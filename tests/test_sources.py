@@ -18,12 +18,11 @@ from bot.adapters.x import XAdapter
 from bot.clock import SystemClock
 from bot.config import ConfigError, parse_config
 from bot.ingest import Ingestor
-from bot.rulebook import Rulebook, config_rows
+from bot.rulebook import Rulebook
 from bot.sources import build
-from storage import rules as stored
 from storage.db import session_scope
 from storage.models import Event, Outbox
-from tests.conftest import CONFIG
+from tests.conftest import CONFIG, store_config
 
 ADAPTERS = """
 adapters:
@@ -89,9 +88,7 @@ def test_a_missing_secret_names_its_variable(missing: str) -> None:
 
 def test_a_status_update_becomes_a_note_on_the_original_card(engine: Engine) -> None:
     config = parse_config(CONFIG)
-    departments, rules = config_rows(config)
-    with session_scope(engine) as s:
-        stored.sync(session=s, departments=departments, rules=rules, now=SystemClock().now())
+    store_config(engine, config)
     ingestor = Ingestor(rulebook=Rulebook(triage_channel="C0TRIAGE01"), clock=SystemClock())
     original = IncomingMention(
         source="open311",

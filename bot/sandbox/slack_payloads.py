@@ -196,6 +196,20 @@ def block_actions(
     }
 
 
+def view_block_actions(*, common: JSON, view: JSON, trigger_id: str, action: JSON) -> JSON:
+    """A ``block_actions`` payload for a click inside a modal or an App Home tab."""
+    return {
+        "type": "block_actions",
+        **copy.deepcopy(common),
+        "container": {"type": "view", "view_id": view["id"]},
+        "trigger_id": trigger_id,
+        "view": copy.deepcopy(view),
+        "actions": [action],
+        "enterprise": None,
+        "is_enterprise_install": False,
+    }
+
+
 def view_payload(kind: str, *, common: JSON, view: JSON, trigger_id: str | None = None) -> JSON:
     """``view_submission`` (with trigger_id) or ``view_closed`` around a stored view."""
     payload: JSON = {"type": kind, **copy.deepcopy(common), "view": copy.deepcopy(view)}

@@ -129,6 +129,29 @@ class SlackRequests(Workspace):
         )
         return self._send_interaction(url, payload)
 
+    def click_view(
+        self,
+        url: str,
+        *,
+        user_id: str,
+        view_id: str,
+        action_id: str,
+        value: sp.ActionValue = None,
+        block_id: str | None = None,
+    ) -> HttpResult:
+        """Click a button (or choose ``value`` in a select/overflow) in a stored modal or home."""
+        with self._lock:
+            if view_id not in self._views:
+                raise LookupError(f"no view {view_id!r}")
+            view = copy.deepcopy(self._views[view_id])
+        found_block, element = sp.find_element(view.get("blocks", []), action_id, block_id)
+        action = sp.action_for(element, found_block, value)
+        trigger, _ = self._issue(user_id)
+        payload = sp.view_block_actions(
+            common=self._common(user_id), view=view, trigger_id=trigger, action=action
+        )
+        return self._send_interaction(url, payload)
+
     def submit_view(
         self,
         url: str,

@@ -62,6 +62,7 @@ class WebApi(Workspace):
             "views.push": self._views_push,
             "views.update": self._views_update,
             "views.publish": self._views_publish,
+            "usergroups.users.list": self._usergroup_users,
         }
 
     # ----------------------------------------------------------------- transport
@@ -372,6 +373,14 @@ class WebApi(Workspace):
             root=current["root_view_id"],
         )
         return {"ok": True, "view": copy.deepcopy(view)}
+
+    def _usergroup_users(self, args: JSON) -> JSON:
+        group = str(args.get("usergroup") or "")
+        if not group:
+            raise ApiError("invalid_arguments")
+        if group not in self._usergroups:
+            raise ApiError("no_such_subteam")
+        return {"ok": True, "users": list(self._usergroups[group])}
 
     def _views_publish(self, args: JSON) -> JSON:
         user = str(args.get("user_id") or "")

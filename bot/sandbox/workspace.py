@@ -62,6 +62,7 @@ class Workspace:
             self._view_users: dict[str, str | None] = {}
             self._stacks: dict[str, list[str]] = {}
             self._homes: dict[str, str] = {}  # user id -> view id (views live in _views)
+            self._usergroups: dict[str, list[str]] = {}
             self._responses: list[ResponseCall] = []
             self._response_urls: dict[str, JSON] = {}
             self._triggers: dict[str, tuple[str, float]] = {}
@@ -89,6 +90,11 @@ class Workspace:
         user |= {"deleted": False, "is_bot": is_bot, "tz": tz, "profile": profile}
         with self._lock:
             self._users[user_id] = user
+
+    def add_usergroup(self, usergroup_id: str, members: list[str]) -> None:
+        """A user group (like S012AB3CD) and its members, for ``usergroups.users.list``."""
+        with self._lock:
+            self._usergroups[usergroup_id] = list(members)
 
     def direct_messages(self, user_id: str) -> list[JSON]:
         """What the bot sent a person directly, oldest first."""
