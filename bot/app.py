@@ -23,6 +23,7 @@ from waitress.server import create_server
 import handlers
 from bot import metrics, sources
 from bot.adapters.base import IncomingMention, Replier
+from bot.author_priority import PriorityAuthors
 from bot.brigading import Brigading, set_muted
 from bot.claims import Claims
 from bot.clock import Clock, SystemClock
@@ -31,6 +32,7 @@ from bot.config import DigestConfig, EngageConfig, Settings
 from bot.delivery import Delivery
 from bot.home import Home
 from bot.ingest import Ingestor, IngestResult
+from bot.linking import Linking
 from bot.nudges import Nudger
 from bot.nudges import policies as nudge_policies
 from bot.polling import Poller, Scheduled, StreamingAdapter
@@ -80,7 +82,7 @@ class Engage:
         self.directory = SlackDirectory(self.client)
         self.comms = CommsTeam(config.comms_team, self.directory)
         areas = config.load_areas()
-        author_lists = config.author_lists
+        author_lists = config.author_members()
         self.rule_admin = RuleAdmin(
             engine=self.engine,
             clock=self.clock,
@@ -93,7 +95,11 @@ class Engage:
             triage_channel=config.triage.channel, areas=areas, author_lists=author_lists
         )
         self.ingestor = Ingestor(
-            rulebook=self.rulebook, clock=self.clock, brigading=Brigading(config.brigading)
+            rulebook=self.rulebook,
+            clock=self.clock,
+            brigading=Brigading(config.brigading),
+            linking=Linking(config.linking),
+            priority=PriorityAuthors(config.author_lists),
         )
         built = sources.build(config, settings.env)
         self.adapters = list(adapters) if adapters is not None else built.scheduled
@@ -130,6 +136,8 @@ class Engage:
             config=config,
             directory=self.directory,
             summaries=self.summaries,
+            comms=self.comms,
+            rule_admin=self.rule_admin,
         )
         self.poller = Poller(
             engine=self.engine, ingestor=self.ingestor, clock=self.clock, wake=self.delivery.wake
@@ -189,6 +197,7 @@ class Engage:
             home=self.home,
             route_test=self.route_test,
             mute=self.mute,
+            rule_admin=self.rule_admin,
         )
 
         @app.error

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from bot.cards import CardView
-from storage import events, folding, mentions
+from bot.author_priority import label_of
+from bot.cards import CardView, LinkedReport
+from storage import events, folding, linking, mentions
 from storage import rules as stored
 from storage.models import Card, EventKind
 
@@ -26,6 +27,7 @@ def card_view(session: Session, card: Card) -> CardView:
 
     folded, authors = folding.folded(session=session, root_id=mention.id)
     care = mention.extra.get("care") or []
+    linked_total, linked = linking.linked(session=session, root_id=mention.id)
     return CardView(
         mention_id=mention.id,
         source=mention.source,
@@ -50,4 +52,16 @@ def card_view(session: Session, card: Card) -> CardView:
         folded=folded,
         folded_authors=tuple(authors),
         care=tuple(str(w) for w in care),
+        priority=label_of(mention.extra),
+        linked=tuple(
+            LinkedReport(
+                source=m.source,
+                url=m.url,
+                author=m.author,
+                request_id=m.external_id if m.source == "open311" else None,
+                priority=label_of(m.extra),
+            )
+            for m in linked
+        ),
+        linked_total=linked_total,
     )

@@ -19,6 +19,7 @@ from bot.mrkdwn import (
     one_line,
     safe,
 )
+from bot.mrkdwn import link as mrkdwn_link
 from bot.slack_ids import ActionId, BlockId
 
 SOURCE_LABELS = {
@@ -37,6 +38,18 @@ STATUS_LINES = {
 }
 URL_LIMIT = 3000
 TITLE_LIMIT = 300
+LINKED_PART_LIMIT = 400  # one source in "Also reported on"; longer, it is shown unlinked
+
+
+@dataclass(frozen=True)
+class LinkedReport:
+    """Another platform's report of the card's issue, linked to the card (see bot/linking.py)."""
+
+    source: str
+    url: str | None
+    author: str
+    request_id: str | None = None  # a 311 request's id
+    priority: str | None = None  # the badge of its author's priority list
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,9 @@ class CardView:
     folded: int = 0  # near-duplicates and floods shown on this card
     folded_authors: tuple[str, ...] = ()
     care: tuple[str, ...] = ()  # the words that earned the "handle with care" label
+    priority: str | None = None  # the badge of the author's priority list ("Press")
+    linked: tuple[LinkedReport, ...] = ()  # the first few reports of the same issue elsewhere
+    linked_total: int = 0
 
 
 def source_label(source: str) -> str:
@@ -87,7 +103,8 @@ def _link(url: str | None) -> str | None:
 def fallback_text(view: CardView) -> str:
     where = view.department_name or "triage"
     snippet = safe(one_line(view.text), FALLBACK_LIMIT)
-    return f"{source_label(view.source)} mention for {escape(where)}: {snippet}"
+    badge = f" ({escape(view.priority)})" if view.priority else ""
+    return f"{source_label(view.source)} mention{badge} for {escape(where)}: {snippet}"
 
 
 def status_line(view: CardView) -> str:
@@ -140,6 +157,30 @@ def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text, "verbatim": True}]}
 
 
+def _linked_line(view: CardView) -> str:
+    """Every platform the issue was reported on, linked where the adapter gave a permalink."""
+    head = ":link: *Also reported on:* "
+    parts: list[str] = []
+    used = len(head) + 40  # room for "and N more"
+    for report in view.linked:
+        label = escape(
+            source_label(report.source) + (f" #{report.request_id}" if report.request_id else "")
+        )
+        part = mrkdwn_link(report.url, label)
+        if len(part) > LINKED_PART_LIMIT:
+            part = label
+        if report.author and not report.request_id:
+            part += f" ({safe(one_line(report.author), 60)})"
+        if report.priority:
+            part += f" :star: {safe(report.priority, 60)}"
+        if used + len(part) + 3 > CONTEXT_TEXT_LIMIT:
+            break
+        parts.append(part)
+        used += len(part) + 3
+    more = view.linked_total - len(parts)
+    return head + " · ".join(parts) + (f" and {more} more" if more > 0 else "")
+
+
 def render(view: CardView) -> tuple[str, list[dict[str, Any]]]:
     """The fallback text and the blocks of a card."""
     body = view.text.strip() or "(no text)"
@@ -166,6 +207,8 @@ def render(view: CardView) -> tuple[str, list[dict[str, Any]]]:
         meta.append(f"handed over from *{escape(view.handed_from)}*{by}")
 
     blocks: list[dict[str, Any]] = []
+    if view.priority:
+        blocks.append(_context(f":star: *{safe(view.priority, 60)}*: a priority author"))
     if view.care:
         blocks.append(
             _context(
@@ -202,6 +245,8 @@ def render(view: CardView) -> tuple[str, list[dict[str, Any]]]:
                 f"this card: {who}"
             )
         )
+    if view.linked_total:
+        blocks.append(_context(_linked_line(view)))
     actions = _actions(view)
     if actions:
         blocks.append(

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import signal
 import sys
 import threading
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import ConfigError, EngageConfig, Settings, load_config
+
+if TYPE_CHECKING:
+    from bot.rule_admin import RuleAdmin
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -50,12 +56,27 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("file")
     check.set_defaults(handler=_config_check)
 
-    rules = sub.add_parser("rules", help="try the routing rules").add_subparsers(metavar="ACTION")
-    test = rules.add_parser("test", help="print which department TEXT goes to, and why")
+    rules = sub.add_parser("rules", help="try, export and import the routing rules")
+    rules_sub = rules.add_subparsers(metavar="ACTION")
+    test = rules_sub.add_parser(
+        "test", help="print which department TEXT goes to by the config file's rules, and why"
+    )
     test.add_argument("text")
     test.add_argument("--source", default="webhook", help="the source to pretend (default webhook)")
     test.add_argument("--config", help="YAML config (default: $ENGAGE_CONFIG, else the sample)")
     test.set_defaults(handler=_rules_test)
+    out = rules_sub.add_parser(
+        "export", help="print the stored rules (as managed in Slack) as YAML, in routing order"
+    )
+    out.add_argument("--config", help="YAML config (default: $ENGAGE_CONFIG, else the sample)")
+    out.add_argument("--out", help="write to this file instead of standard output")
+    out.set_defaults(handler=_rules_export)
+    into = rules_sub.add_parser(
+        "import", help="make the stored rules exactly those of FILE (an export or a config)"
+    )
+    into.add_argument("file")
+    into.add_argument("--config", help="YAML config (default: $ENGAGE_CONFIG, else the sample)")
+    into.set_defaults(handler=_rules_import)
 
     adapters = sub.add_parser("adapters", help="adapter health").add_subparsers(metavar="ACTION")
     status = adapters.add_parser("status", help="print each adapter's last success, error, counts")
@@ -154,6 +175,70 @@ def _rules_test(args: argparse.Namespace) -> int:
             print(f"  also matched, lower priority: rule {other.rule!r}: {other.reason}")
     for rule, why in explained.vetoed:
         print(f"  vetoed: rule {rule!r}: {why}")
+    return 0
+
+
+def _rule_admin(args: argparse.Namespace) -> RuleAdmin:
+    """The stored rules, with the departments, author lists and areas of the config."""
+    from bot.clock import SystemClock
+    from bot.comms import CommsTeam
+    from bot.rule_admin import RuleAdmin
+    from bot.rulebook import config_departments
+    from storage import rules as stored
+    from storage.db import is_sqlite, make_engine, session_scope, upgrade
+
+    settings = Settings.from_env()
+    config = _config(settings, args.config)
+    engine = make_engine(settings.database_url)
+    if is_sqlite(engine):
+        upgrade(engine)  # as the bot does at start; PostgreSQL: `engage db upgrade`
+    with session_scope(engine) as session:
+        stored.sync_departments(session=session, departments=config_departments(config))
+    return RuleAdmin(
+        engine=engine,
+        clock=SystemClock(),
+        comms=CommsTeam(config.comms_team, None),
+        author_lists=config.author_members(),
+        areas=config.load_areas(),
+    )
+
+
+def _rules_export(args: argparse.Namespace) -> int:
+    from bot.rule_docs import dump
+
+    text = dump(_rule_admin(args).export())
+    if args.out:
+        Path(args.out).write_text(text, "utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _rules_import(args: argparse.Namespace) -> int:
+    from bot.rule_docs import load
+
+    try:
+        text = Path(args.file).read_text("utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{args.file}: cannot read: {exc.strerror}") from None
+    docs = load(text, where=args.file)
+    try:
+        report = _rule_admin(args).import_docs(docs, actor=f"cli:{getpass.getuser()}")
+    except ValueError as exc:
+        raise ConfigError(f"{args.file}: {exc}; nothing imported") from None
+    if not report.changed:
+        print(f"{args.file}: the stored rules are these already; nothing changed")
+        return 0
+    parts = [
+        f"{len(names)} {what}" + (f" ({', '.join(names)})" if names else "")
+        for what, names in (
+            ("added", report.added),
+            ("edited", report.edited),
+            ("moved", report.moved),
+            ("retired", report.retired),
+        )
+    ]
+    print(f"{args.file}: imported {len(docs)} rules: {', '.join(parts)}")
     return 0
 
 

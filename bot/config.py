@@ -24,9 +24,11 @@ from pydantic import Field, ValidationError, field_validator
 from bot.config_adapters import ADAPTER_TYPES, AdapterConfig
 from bot.config_base import ConfigError as ConfigError  # re-exported: callers import it here
 from bot.config_base import Model as _Model
+from bot.config_service import AuthorListConfig as AuthorListConfig
 from bot.config_service import BrigadingConfig as BrigadingConfig
 from bot.config_service import DigestConfig as DigestConfig
 from bot.config_service import EscalationConfig as EscalationConfig
+from bot.config_service import LinkingConfig as LinkingConfig
 from bot.config_service import NudgeConfig as NudgeConfig
 from bot.config_service import OfficeHoursConfig as OfficeHoursConfig
 from bot.config_service import SlaConfig as SlaConfig
@@ -219,7 +221,8 @@ class EngageConfig(_Model):
     delivery: DeliveryConfig = DeliveryConfig()
     nudges: NudgeConfig = NudgeConfig()
     brigading: BrigadingConfig = BrigadingConfig()
-    author_lists: dict[str, tuple[str, ...]] = Field(default_factory=dict)  # press, councillors
+    linking: LinkingConfig = LinkingConfig()
+    author_lists: dict[str, AuthorListConfig] = Field(default_factory=dict)  # press, councillors
     areas: AreasConfig | None = None
     # Set by the loader, not the file: where relative file names (areas.file) start from.
     config_dir: str | None = None
@@ -232,8 +235,12 @@ class EngageConfig(_Model):
     def department(self, slug: str) -> DepartmentConfig | None:
         return next((d for d in self.departments if d.slug == slug), None)
 
+    def author_members(self) -> dict[str, tuple[str, ...]]:
+        """Each author list's members by name: what ``list:<name>`` in a rule stands for."""
+        return {name: entry.members for name, entry in self.author_lists.items()}
+
     def rule_defs(self) -> list[RuleDef]:
-        return [r.to_def(self.author_lists) for r in self.rules]
+        return [r.to_def(self.author_members()) for r in self.rules]
 
 
 def _channel_id(v: str) -> str:
@@ -321,7 +328,7 @@ def _cross_check(config: EngageConfig, where: str, root: Any, base: Path) -> Non
         if rule.cc is not None and rule.cc not in slugs:
             fail(("rules", i, "cc"), f"unknown department {rule.cc!r}")
         try:
-            Router([rule.to_def(config.author_lists)], areas=areas)
+            Router([rule.to_def(config.author_members())], areas=areas)
         except RuleError as exc:
             fail(("rules", i), str(exc))
     for i, department in enumerate(config.departments):

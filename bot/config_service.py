@@ -1,13 +1,14 @@
-"""The service-level parts of the config: office hours, SLAs, the reminder ladder, digests
-and brigading. ``bot.config`` re-exports them; they live here to keep each module small."""
+"""The service-level parts of the config: office hours, SLAs, the reminder ladder, digests,
+brigading, cross-platform linking and author lists. ``bot.config`` re-exports them; they live
+here to keep each module small."""
 
 from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from bot.config_base import Model as _Model
 from bot.office_time import OfficeHours
@@ -76,6 +77,48 @@ class BrigadingConfig(_Model):
     flood_limit: int = Field(default=5, ge=1)  # posts by one author, then one card
     flood_window: int = Field(default=60, ge=1)  # minutes
     care_words: tuple[str, ...] = ()  # more words for the "handle with care" label
+
+
+class LinkingConfig(_Model):
+    """One issue, one card: the same issue reported on several platforms is linked to one card.
+
+    A mention naming an open 311 request's id joins that request's card. Otherwise a mention
+    from another platform joins an open card of the last ``window_hours`` when both name the
+    same place (a street, or one of ``places``; or coordinates within ``radius_m`` when both
+    have them) and share enough words. Missing a link costs a second card; a wrong link hides
+    a report, so the defaults are strict.
+    """
+
+    enabled: bool = True
+    window_hours: float = Field(default=72, gt=0)
+    radius_m: float = Field(default=100, gt=0, le=5000)
+    min_shared_words: int = Field(default=2, ge=1)  # besides the place's own words
+    min_overlap: float = Field(default=0.5, gt=0, le=1)  # of the shorter text's words
+    places: tuple[str, ...] = ()  # squares, parks, landmarks: names that are not "X Street"
+    max_candidates: int = Field(default=500, ge=1)  # open cards compared, most recent first
+
+
+class AuthorListConfig(_Model):
+    """A named list of authors (``list:press`` in rules); ``priority`` badges their cards.
+
+    Written either as a plain list of handles or as ``{members: [...], priority: true,
+    label: "Press"}``.
+    """
+
+    members: tuple[str, ...] = ()
+    priority: bool = False
+    label: str | None = Field(default=None, min_length=1, max_length=60)  # defaults to the name
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_list(cls, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return {"members": value}
+        if not isinstance(value, dict):
+            raise ValueError(
+                "expected a list of authors, or {members: [...], priority: true, label: ...}"
+            )
+        return value
 
 
 def office_hours(timezone: str, config: OfficeHoursConfig) -> OfficeHours:

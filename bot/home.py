@@ -1,4 +1,5 @@
-"""The App Home: what is mine, what waits for my departments, and (for leads) how it goes."""
+"""The App Home: what is mine, what waits for my departments, (for leads) how it goes, and
+(for the comms team) routing, hand-over suggestions and the sources' health."""
 
 from __future__ import annotations
 
@@ -9,11 +10,15 @@ from sqlalchemy.engine import Engine
 
 from bot.cards import source_label
 from bot.clock import Clock
+from bot.comms import CommsTeam
 from bot.config import EngageConfig
+from bot.home_comms import comms_blocks
 from bot.mrkdwn import escape, one_line, safe
+from bot.rule_admin import RuleAdmin
 from bot.slack_directory import SlackDirectory
 from bot.summaries import Summaries
 from storage import cards, mentions
+from storage.adapters import all_states as adapter_states
 from storage.db import session_scope
 from storage.models import Mention
 
@@ -29,7 +34,11 @@ class Home:
         config: EngageConfig,
         directory: SlackDirectory,
         summaries: Summaries,
+        comms: CommsTeam,
+        rule_admin: RuleAdmin,
     ) -> None:
+        self.comms = comms
+        self.rule_admin = rule_admin
         self.engine = engine
         self.clock = clock
         self.config = config
@@ -44,7 +53,7 @@ class Home:
             if user in d.leads or user in self.directory.members(d.channel)
         ]
         led = [d for d in self.config.departments if user in d.leads]
-        comms = user in self.config.comms_team.users
+        comms = self.comms.includes(user)
         blocks: list[dict[str, Any]] = [_header("Engage")]
         with session_scope(self.engine) as session:
             claimed = mentions.claimed_by(session=session, user_id=user)
@@ -52,6 +61,8 @@ class Home:
             blocks += [self._line(session, m, now) for m in claimed] or [
                 _context("Nothing claimed: the channels below may need a hand.")
             ]
+            adapters = adapter_states(session=session) if comms else []
+            routing_at = len(blocks)  # the comms team's routing part goes under their claims
             places: list[tuple[str, str | None]] = [(d.name, d.slug) for d in mine]
             if comms:
                 places.append(("Triage", None))
@@ -62,6 +73,8 @@ class Home:
                     _section(f"*Waiting for a claim in {escape(name)}*: {count}"),
                 ]
                 blocks += [self._line(session, m, now) for m in oldest]
+        if comms:  # after the session: the rule service opens its own (never nest them)
+            blocks[routing_at:routing_at] = comms_blocks(self.rule_admin, adapters, now)
         for department in led[:2]:
             report = self.summaries.report(
                 department=department.slug, period="this week", lead_view=True

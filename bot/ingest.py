@@ -3,6 +3,10 @@
 The mention row, its ``received`` and ``routed`` events, its card row and the outbox row that
 will post the card commit together or not at all, so a crash at any point either leaves no
 trace (the adapter's cursor did not move either) or leaves everything delivery needs.
+
+Before a mention gets a card, brigading may fold it into a campaign's card (a copy) and
+linking may join it to the open card of the same issue reported elsewhere (another report);
+either way it is stored, with an event, and shown on that card instead.
 """
 
 from __future__ import annotations
@@ -16,12 +20,16 @@ from sqlmodel import Session
 
 from bot import metrics
 from bot.adapters.base import IncomingMention
+from bot.author_priority import PriorityAuthors
 from bot.brigading import Brigading, Decision
 from bot.cards import source_label
 from bot.clock import Clock
-from bot.config import BrigadingConfig
+from bot.config import BrigadingConfig, LinkingConfig
 from bot.language import detect
+from bot.linking import LINKED_INTO, Link, Linking
+from bot.linking_text import OPEN311
 from bot.mrkdwn import escape, one_line, safe
+from bot.mrkdwn import link as mrkdwn_link
 from bot.routing import MentionContext
 from bot.rulebook import Rulebook
 from storage import cards, events, mentions, outbox
@@ -46,11 +54,19 @@ FOLD_UPDATE_DELAY = timedelta(seconds=5)
 
 class Ingestor:
     def __init__(
-        self, *, rulebook: Rulebook, clock: Clock, brigading: Brigading | None = None
+        self,
+        *,
+        rulebook: Rulebook,
+        clock: Clock,
+        brigading: Brigading | None = None,
+        linking: Linking | None = None,
+        priority: PriorityAuthors | None = None,
     ) -> None:
         self.rulebook = rulebook
         self.clock = clock
         self.brigading = brigading or Brigading(BrigadingConfig())
+        self.linking = linking or Linking(LinkingConfig())
+        self.priority = priority or PriorityAuthors({})
 
     def ingest(
         self, *, session: Session, items: Sequence[IncomingMention], adapter: str = ""
@@ -74,7 +90,16 @@ class Ingestor:
             now=now,
             source=item.source,
         )
+        link = None
+        if not (decision.muted or decision.fold_into or decision.care):
+            # A report that needs care stays in front of the comms team, never on another card.
+            link = self._link(session, item, now)
         extra = dict(item.extra)
+        priority = self.priority.of(item.author)
+        if priority is not None:
+            extra.update(priority.extra())
+        if link is not None:
+            extra[LINKED_INTO] = link.root
         route_reason = match.reason if match else None
         if decision.care and not decision.fold_into:
             # Abusive language: the comms team sees it first and hands it on if it is work.
@@ -84,8 +109,9 @@ class Ingestor:
         status = "new"
         if decision.muted:
             status = "dismissed"
-        elif decision.fold_into:
+        elif decision.fold_into or link:
             status = "folded"
+        folded_into = decision.fold_into or (link.root if link else None)
         mention_id = mentions.insert(
             session=session,
             values={
@@ -106,7 +132,7 @@ class Ingestor:
                 "status": status,
                 "dismissed_reason": "muted author" if decision.muted else None,
                 "fingerprint": decision.fingerprint,
-                "folded_into": decision.fold_into,
+                "folded_into": folded_into,
                 "version": 0,
                 # The nudge sweep works out the schedule of what gets a card of its own.
                 "next_nudge_at": now if status == "new" else None,
@@ -132,8 +158,11 @@ class Ingestor:
                 "reason": match.reason if match else "no rule matched",
             },
         )
-        if decision.muted or decision.fold_into:
-            self._no_card(session, mention_id, decision, now)
+        if decision.muted or folded_into:
+            if link is not None:
+                self._linked(session, mention_id, item, link, now)
+            else:
+                self._no_card(session, mention_id, decision, now)
             metrics.MENTIONS_RECEIVED.labels(source=item.source).inc()
             return IngestResult(
                 mention_id=mention_id,
@@ -193,6 +222,13 @@ class Ingestor:
             return IngestResult(mention_id=None, duplicate=True)  # we never had the original
         now = self.clock.now()
         card = cards.active(session=session, mention_id=original.id)
+        note = f":arrows_counterclockwise: {safe(item.text, 2500)}"
+        root = original.extra.get(LINKED_INTO) and original.folded_into
+        if card is None and root:
+            # A request linked to another report's card: the city's progress shows there.
+            card = cards.active(session=session, mention_id=root)
+            label = escape(f"{source_label(original.source)} #{original.external_id}")
+            note = f":arrows_counterclockwise: {label}: {safe(item.text, 2500)}"
         queued = (
             card is not None
             and outbox.enqueue_for_card(
@@ -201,7 +237,7 @@ class Ingestor:
                 kind=OutboxKind.THREAD_REPLY,
                 idem_key=f"update:{item.source}:{item.external_id}",
                 now=now,
-                payload={"text": f":arrows_counterclockwise: {safe(item.text, 2500)}"},
+                payload={"text": note},
             )
             is not None
         )
@@ -215,6 +251,58 @@ class Ingestor:
             data={"external_id": item.external_id, "text": item.text, **dict(item.extra)},
         )
         return IngestResult(mention_id=original.id, duplicate=False)
+
+    def _link(self, session: Session, item: IncomingMention, now: datetime) -> Link | None:
+        probe = self.linking.features(
+            source=item.source,
+            text=item.text,
+            title=item.title,
+            external_id=item.external_id,
+            extra=item.extra,
+        )
+        return self.linking.find(session, new=probe, now=now)
+
+    def _linked(
+        self, session: Session, mention_id: int, item: IncomingMention, link: Link, now: datetime
+    ) -> None:
+        """Another report of an open card's issue: recorded, listed on that card, not posted."""
+        events.record(
+            session=session,
+            mention_id=mention_id,
+            kind=EventKind.FOLDED,
+            at=now,
+            data={"into": link.root, "reason": "same issue", "how": link.how, "via": link.matched},
+        )
+        card = cards.active(session=session, mention_id=link.root)
+        if card is None:
+            return
+        if not outbox.update_pending(session=session, card_id=_id(card)):
+            outbox.enqueue_for_card(
+                session=session,
+                card=card,
+                kind=OutboxKind.UPDATE_CARD,
+                idem_key=f"link:{card.id}:{mention_id}",
+                now=now,
+            )
+        # In the thread too: whoever claimed the card hears of the new report.
+        where = source_label(item.source)
+        if item.source == OPEN311:
+            where += f" #{item.external_id}"
+        by = ""
+        if item.author and item.source != OPEN311:  # 311 requests have no author to name
+            by = f" by {safe(one_line(item.author), 80)}"
+        outbox.enqueue_for_card(
+            session=session,
+            card=card,
+            kind=OutboxKind.THREAD_REPLY,
+            idem_key=f"linknote:{card.id}:{mention_id}",
+            now=now,
+            payload={
+                "text": f":link: The same issue was reported on "
+                f"*{mrkdwn_link(item.url, escape(where))}*{by} ({link.how}): "
+                f"{safe(one_line(item.text), 300)}"
+            },
+        )
 
     def _no_card(
         self, session: Session, mention_id: int, decision: Decision, now: datetime

@@ -8,9 +8,14 @@ which Engage never sends, and ``verbatim`` mrkdwn objects stop Slack from auto-l
 
 from __future__ import annotations
 
+import re
+
 SECTION_TEXT_LIMIT = 3000
 CONTEXT_TEXT_LIMIT = 2000
 FALLBACK_LIMIT = 300
+URL_LIMIT = 3000
+# Whitespace, "|" or an angle bracket would end a link early and let the rest show as text.
+_PLAIN_URL = re.compile(r"https?://[^\s<>|]+")
 
 
 def escape(text: str) -> str:
@@ -43,3 +48,14 @@ def safe(text: str, limit: int) -> str:
 
 def one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def link(url: str | None, label: str) -> str:
+    """``label`` (mrkdwn, already escaped) linking to ``url`` if it is a plain http(s) URL.
+
+    Only for URLs an adapter took from the platform (a post's permalink): a URL written by a
+    citizen is text, and is escaped like the rest.
+    """
+    if url and len(url) <= URL_LIMIT and _PLAIN_URL.fullmatch(url):
+        return f"<{url.replace('&', '&amp;')}|{label}>"
+    return label

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -20,6 +21,7 @@ from sqlmodel import Session
 from bot.clock import Clock
 from bot.comms import CommsTeam
 from bot.routing_geo import AreaIndex
+from bot.routing_learning import RuleStats, Suggestion, handover_suggestions, misroute_rates
 from bot.rule_docs import Problem, doc_of_row, problems, row_values
 from storage import inbox
 from storage import rules as stored
@@ -31,6 +33,7 @@ REFUSAL = (
     "`/engage route-test <text>` to see where a text would go."
 )
 SEED_ACTOR = "config"
+LEARNING_DAYS = 30  # misroute rates and hand-over suggestions look this far back
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,37 @@ class RuleAdmin:
     def export(self) -> list[dict[str, Any]]:
         """Every rule as the comms team writes it, in routing order."""
         return [line.doc for line in self.rules()]
+
+    def stats(self, *, days: int = LEARNING_DAYS) -> dict[str, RuleStats]:
+        """Each rule's misroute rate: the share of its mentions handed over elsewhere."""
+        with session_scope(self.engine) as session:
+            return misroute_rates(session, since=self.clock.now() - timedelta(days=days))
+
+    def suggestions(
+        self, *, days: int = LEARNING_DAYS, limit: int = 5
+    ) -> list[tuple[Suggestion, RuleLine | None]]:
+        """Terms that recur in hand-overs from A to B, each with the rule of B to add it to
+        (B's first enabled rule with keywords; None when B has no rule yet)."""
+        lines = self.rules()
+        existing: dict[str, set[str]] = {}
+        for line in lines:
+            existing.setdefault(line.doc["department"], set()).update(line.doc.get("keywords", []))
+        with session_scope(self.engine) as session:
+            found = handover_suggestions(
+                session,
+                since=self.clock.now() - timedelta(days=days),
+                existing_keywords=existing,
+                limit=limit,
+            )
+
+        def target(department: str) -> RuleLine | None:
+            mine = [line for line in lines if line.doc["department"] == department]
+            usable = [
+                line for line in mine if line.doc.get("enabled", True) and line.doc.get("keywords")
+            ]
+            return (usable or mine)[0] if (usable or mine) else None
+
+        return [(s, target(s.to_department)) for s in found]
 
     # Changes from Slack.
     def save(

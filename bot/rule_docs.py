@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from bot.config import RuleConfig
 from bot.config_base import ConfigError
+from bot.mrkdwn import safe
 from bot.routing import Router, RuleDef, RuleError
 from bot.routing_geo import AreaIndex
 from storage.models import Rule
@@ -206,3 +207,39 @@ def load(text: str, *, where: str) -> list[dict[str, Any]]:
         names.add(rule.name)
         docs.append(doc_of_config(rule))
     return docs
+
+
+def describe(
+    action: str, rule: str, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
+) -> str:
+    """One audit entry in words (mrkdwn, escaped): "edited *streets*: keywords +pothole"."""
+    name = f"*{safe(rule, 128)}*"
+    if action == "moved" and before and after:
+        text = f"moved {name} from #{before.get('rank')} to #{after.get('rank')}"
+        if before.get("priority") != after.get("priority"):
+            text += f" (priority {before.get('priority')} → {after.get('priority')})"
+        return text
+    if action == "edited" and before and after:
+        changes = _differences(before, after)
+        return f"edited {name}: {'; '.join(changes)}" if changes else f"edited {name}"
+    if action == "seeded":
+        return f"seeded {name} from the config file"
+    return f"{safe(action, 32)} {name}"
+
+
+def _differences(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    found: list[str] = []
+    for key in DOC_KEYS:
+        old, new = before.get(key), after.get(key)
+        if key in SPEC_KEYS:
+            old_items, new_items = list(old or []), list(new or [])
+            added = [f"+{safe(v, 60)}" for v in new_items if v not in old_items]
+            removed = [f"-{safe(v, 60)}" for v in old_items if v not in new_items]
+            if added or removed:
+                found.append(f"{key} {' '.join(added + removed)}")
+        elif key == "enabled":
+            if (old is not False) != (new is not False):
+                found.append("enabled" if new is not False else "disabled")
+        elif old != new:
+            found.append(f"{key} {safe(str(old or '-'), 60)} → {safe(str(new or '-'), 60)}")
+    return found

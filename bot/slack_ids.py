@@ -18,12 +18,25 @@ class ActionId(StrEnum):
     HAND_BACK = "engage.hand_back"
     NEED_HELP = "engage.need_help"
     POST_SUMMARY = "engage.post_summary"
+    RULES_OPEN = "engage.rules.open"  # App Home: the rules modal
+    RULES_ADD = "engage.rules.add"
+    RULES_TEST = "engage.rules.test"
+    RULES_HISTORY = "engage.rules.history"
+    RULES_PAGE = "engage.rules.page"
+    RULE_MENU = "engage.rules.menu"  # a rule's overflow: edit, move, enable/disable, retire
+    SUGGESTION_ADD = "engage.rules.suggestion_add"
+    SUGGESTION_NEW = "engage.rules.suggestion_new"
 
 
 class CallbackId(StrEnum):
     ANSWER = "engage.answer_modal"
     HAND_OVER = "engage.hand_over_modal"
     DISMISS = "engage.dismiss_modal"
+    RULES = "engage.rules_modal"
+    RULE_FORM = "engage.rule_form"
+    RULE_RETIRE = "engage.rule_retire"
+    RULE_TEST = "engage.rule_test"
+    RULES_HISTORY = "engage.rules_history"
 
 
 class BlockId(StrEnum):

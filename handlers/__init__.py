@@ -13,8 +13,9 @@ from bot.claims import Claims
 from bot.home import Home
 from bot.nudges import Nudger
 from bot.routing import Match
+from bot.rule_admin import RuleAdmin
 from bot.summaries import Summaries
-from handlers import actions, commands, events, nudges, views
+from handlers import actions, commands, events, nudges, rules, views
 from handlers import home as home_handlers
 from handlers import summaries as summaries_handlers
 
@@ -28,11 +29,13 @@ def register(
     home: Home,
     route_test: Callable[[str], tuple[Match | None, str]],
     mute: Callable[[str, str, bool], str],
+    rule_admin: RuleAdmin,
 ) -> None:
     actions.register(app, claims)
     views.register(app, claims)
     events.register(app, claims)
     nudges.register(app, claims, nudger)
-    commands.register(app, route_test, nudger, summaries, mute)
+    rules_command = rules.register(app, rule_admin, home, route_test)
+    commands.register(app, route_test, nudger, summaries, mute, rules_command)
     summaries_handlers.register(app, summaries)
     home_handlers.register(app, home)

@@ -7,12 +7,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App
+from slack_sdk import WebClient
 
 from bot.mrkdwn import escape
 from bot.nudges import Nudger
 from bot.routing import Match
 from bot.slack_ids import COMMAND
 from bot.summaries import Summaries
+from handlers.rules import route_answer
 from handlers.summaries import answer as summary_answer
 
 HELP = (
@@ -21,6 +23,8 @@ HELP = (
     "another department; *No action / spam* closes it with a reason.\n"
     "• Reply in a card's thread to claim it, if nobody has.\n"
     "• `/engage route-test <text>`: which rule would route this text, and why.\n"
+    "• `/engage rules` (comms team): add, edit, reorder, enable, disable and retire routing "
+    "rules; `/engage rules history [rule]` shows every change.\n"
     "• `/engage summary [department|city] [today|this week|last week|last 30 days|"
     "2026-11-01..2026-11-15]`: volumes, response times and who answers.\n"
     "• `/engage mute <author>` / `unmute <author>` (comms team): stop posting an author's "
@@ -36,8 +40,9 @@ def register(
     nudger: Nudger,
     summaries: Summaries,
     mute: Callable[[str, str, bool], str],
+    rules: Callable[..., None],
 ) -> None:
-    def on_command(ack: Ack, command: dict[str, Any]) -> None:
+    def on_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
         text = str(command.get("text") or "").strip()
         verb, _, rest = text.partition(" ")
         user = str(command.get("user_id") or "")
@@ -57,6 +62,9 @@ def register(
         if verb in ("mute", "unmute"):
             ack(text=escape(mute(rest, user, verb == "mute")))
             return
+        if verb == "rules":
+            rules(ack=ack, client=client, command=command, text=rest)
+            return
         if verb == "summary":
             ack(**summary_answer(summaries, text=rest.strip(), channel=channel, user=user))
             return
@@ -65,12 +73,7 @@ def register(
             ack(text="Welcome back: you are in the reminder rotation again.")
             return
         if verb == "route-test" and rest.strip():
-            match, department = route_test(rest.strip())
-            if match is None:
-                ack(text=f"No rule matches: it would go to *triage* ({department}).")
-            else:
-                rule, why = escape(match.rule), escape(match.reason)
-                ack(text=f"It would go to *{department}* by rule *{rule}*: {why}.")
+            ack(text=route_answer(*route_test(rest.strip())))
             return
         ack(text=HELP)
 

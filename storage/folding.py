@@ -8,6 +8,7 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from storage.insert import insert_ignore
+from storage.linking import is_not_linked
 from storage.models import Mention, MentionStatus, Muted
 
 
@@ -48,15 +49,15 @@ def by_author(*, session: Session, author: str, since: datetime) -> list[Mention
 
 
 def folded(*, session: Session, root_id: int, show: int = 12) -> tuple[int, list[str]]:
-    """How many mentions were folded into ``root_id``, and the first few authors."""
-    count = session.exec(
-        select(func.count()).select_from(Mention).where(col(Mention.folded_into) == root_id)
-    ).one()
+    """How many copies were folded into ``root_id``, and the first few authors.
+
+    Reports of the same issue linked from other platforms are not copies: the card lists
+    them by source (see ``storage.linking``).
+    """
+    where = (col(Mention.folded_into) == root_id, is_not_linked())
+    count = session.exec(select(func.count()).select_from(Mention).where(*where)).one()
     authors = session.exec(
-        select(Mention.author)
-        .where(col(Mention.folded_into) == root_id)
-        .order_by(col(Mention.id))
-        .limit(show)
+        select(Mention.author).where(*where).order_by(col(Mention.id)).limit(show)
     )
     return int(count), [a for a in authors if a]
 
