@@ -320,7 +320,14 @@ class RuleAdmin:
         now = self.clock.now()
         old_rows = stored.rules_in_order(session)
         old = {r.name: _audit(r, old_rows) for r in old_rows}
-        new = {d["name"]: {"rank": i + 1, **d} for i, d in enumerate(docs)}
+        routing = sorted(
+            enumerate(docs), key=lambda pair: (int(pair[1].get("priority", 100)), pair[0])
+        )
+        new = {d["name"]: {"rank": rank + 1, **d} for rank, (_, d) in enumerate(routing)}
+        # Moved: its place among the rules kept changed (not merely shifted by an addition).
+        kept = [n for n in new if n in old]
+        old_kept = sorted(kept, key=lambda n: old[n]["rank"])
+        new_kept = sorted(kept, key=lambda n: new[n]["rank"])
         report = ImportReport()
         for name, after in new.items():
             before = old.get(name)
@@ -328,7 +335,7 @@ class RuleAdmin:
                 report.added.append(name)
             elif not _same_rule(before, after):
                 report.edited.append(name)
-            elif before["rank"] != after["rank"]:
+            elif old_kept.index(name) != new_kept.index(name):
                 report.moved.append(name)
             else:
                 continue
