@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.adapters.base import IncomingMention
 from bot.app import Engage
@@ -78,7 +78,7 @@ def test_the_config_seeds_the_rules_once(engine: Engine) -> None:
     assert admin.rules()[0].doc["enabled"] is False
     assert admin.differs_from(config_docs)
     with session_scope(engine) as s:
-        actions = [c.action for c in s.exec(select(RuleChange).order_by(RuleChange.id))]
+        actions = [c.action for c in s.exec(select(RuleChange).order_by(col(RuleChange.id)))]
     assert actions == ["seeded", "seeded", "seeded", "disabled"]
 
 
