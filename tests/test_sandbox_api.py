@@ -262,3 +262,36 @@ def test_the_stand_in_answers_like_slack(start: Start) -> None:
     ok = httpx.post(api + "chat.postMessage", json=post, headers=good, timeout=10).json()
     assert ok["ok"] is True and ok["channel"] == TRIAGE
     assert sandbox.slack.message(TRIAGE, ok["ts"]) is not None
+
+
+def test_the_comms_team_manages_rules_in_the_sandbox(start: Start) -> None:
+    _, client = start()
+    comms = "U0COMMS01"
+    _post(client, "command", {"user": comms, "channel": TRIAGE, "text": "/engage rules"})
+    modal = _state(client, comms)["modal"]
+    assert modal is not None and modal["title"]["text"] == "Routing rules"
+    _post(
+        client,
+        "click_view",
+        {"user": comms, "view_id": modal["id"], "action_id": "engage.rules.add"},
+    )
+    form = _state(client, comms)["modal"]
+    assert form["title"]["text"] == "Add a rule" and form["depth"] == 2
+    values = {
+        "engage.rule.name": {"name": "snow"},
+        "engage.rule.department": {"department": "public-works"},
+        "engage.rule.keywords": {"keywords": "snow, plow*"},
+    }
+    answer = _post(client, "submit", {"user": comms, "view_id": form["id"], "values": values})
+    assert answer["errors"] == {} and answer["open"] is False
+    listing = _state(client, comms)["modal"]
+    assert listing["id"] == modal["id"] and "Saved rule *snow*" in str(listing["blocks"])
+    # Someone else cannot click in a modal that is not theirs, nor open the rules.
+    _post(
+        client,
+        "click_view",
+        {"user": ALEX, "view_id": modal["id"], "action_id": "engage.rules.add"},
+        status=404,
+    )
+    _post(client, "command", {"user": ALEX, "channel": TRIAGE, "text": "/engage rules"})
+    assert "Only the comms team" in _state(client, ALEX)["ephemerals"][-1]["text"]

@@ -92,7 +92,16 @@ class SandboxUI:
         self._answers: list[JSON] = []  # slash command acks: Slack shows them as ephemerals
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
-        actions = ("click", "submit", "close", "command", "message", "citizen", "clock")
+        actions = (
+            "click",
+            "click_view",
+            "submit",
+            "close",
+            "command",
+            "message",
+            "citizen",
+            "clock",
+        )
         self._posts: dict[str, Callable[[JSON], JSON]] = {a: getattr(self, a) for a in actions}
 
     # ----------------------------------------------------------------- lifecycle
@@ -198,6 +207,29 @@ class SandboxUI:
                 user_id=user,
                 channel=channel,
                 ts=ts,
+                action_id=_str(body, "action_id"),
+                value=value if isinstance(value, str | list) else None,
+                block_id=body.get("block_id") if isinstance(body.get("block_id"), str) else None,
+            )
+        except LookupError as exc:
+            raise ApiFailure(404, str(exc)) from None
+        except ValueError as exc:
+            raise ApiFailure(400, str(exc)) from None
+        _check(result)
+        return {"ok": True}
+
+    def click_view(self, body: JSON) -> JSON:
+        """A click in the open modal or in the App Home (no channel, no message)."""
+        user, view_id = self._person(body.get("user")), _str(body, "view_id")
+        home = self.slack.home(user)
+        if not (home and home["id"] == view_id):
+            self._open_view(user, view_id)
+        value = body.get("value")
+        try:
+            result = self.slack.click_view(
+                self.events_url,
+                user_id=user,
+                view_id=view_id,
                 action_id=_str(body, "action_id"),
                 value=value if isinstance(value, str | list) else None,
                 block_id=body.get("block_id") if isinstance(body.get("block_id"), str) else None,

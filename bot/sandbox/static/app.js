@@ -355,7 +355,8 @@
     if (st.home) {
       const home = B.el("div", "home");
       home.appendChild(B.textEl("div", "home-title", "Home"));
-      home.appendChild(B.render(st.home.blocks, ctx({ onAction: null })));
+      home.appendChild(B.render(st.home.blocks, ctx({ onAction: (elt, blockId, value, button) =>
+        clickView(st.home.id, elt, blockId, value, button) })));
       box.appendChild(home);
     }
     for (const m of st.direct) box.appendChild(message(m, { inThread: true }));
@@ -368,6 +369,14 @@
       block_id: blockId, value,
     });
     if (res.ok && /claim$/.test(elt.action_id || "")) done("claim");
+    poll();
+  }
+
+  async function clickView(viewId, elt, blockId, value, button) {
+    if (button) button.disabled = true;
+    await api("/api/click_view", {
+      user: S.user, view_id: viewId, action_id: elt.action_id, block_id: blockId, value,
+    });
     poll();
   }
 
@@ -462,7 +471,8 @@
     if (!view) return;
     $("modal-title").textContent = view.title?.text || "";
     $("modal-error").hidden = true;
-    $("modal-body").replaceChildren(B.render(view.blocks, ctx({ inputs: true, onAction: null })));
+    $("modal-body").replaceChildren(B.render(view.blocks, ctx({ inputs: true,
+      onAction: (elt, blockId, value, button) => clickView(view.id, elt, blockId, value, button) })));
     $("modal-close").textContent = view.close?.text || (view.submit ? "Cancel" : "Close");
     $("modal-submit").hidden = !view.submit;
     $("modal-submit").textContent = view.submit?.text || "";

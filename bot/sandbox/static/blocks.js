@@ -178,7 +178,7 @@ const EngageBlocks = (() => {
 
   // ------------------------------------------------------------------ elements
   // ctx.onAction(element, blockId, value, node) is called for interactive elements; without
-  // it (e.g. the App Home, whose clicks the fake Slack cannot send) they are shown disabled.
+  // it (e.g. an ephemeral message, whose clicks the sandbox does not send) they are disabled.
   function element(elt, blockId, ctx) {
     switch (elt.type) {
       case "button": {
@@ -189,7 +189,7 @@ const EngageBlocks = (() => {
         if (elt.url) b.title = elt.url;
         if (!ctx.onAction) {
           b.disabled = true;
-          b.title = "The sandbox sends clicks on messages only";
+          b.title = "The sandbox does not send this click";
         }
         b.addEventListener("click", () => {
           if (elt.confirm && !window.confirm(plain(elt.confirm.title) + "\n\n" +
