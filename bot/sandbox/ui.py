@@ -199,24 +199,9 @@ class SandboxUI:
 
     # ----------------------------------------------------------------- actions
     def click(self, body: JSON) -> JSON:
-        user, channel, ts = self._person(body.get("user")), _str(body, "channel"), _str(body, "ts")
-        value = body.get("value")
-        try:
-            result = self.slack.click(
-                self.events_url,
-                user_id=user,
-                channel=channel,
-                ts=ts,
-                action_id=_str(body, "action_id"),
-                value=value if isinstance(value, str | list) else None,
-                block_id=body.get("block_id") if isinstance(body.get("block_id"), str) else None,
-            )
-        except LookupError as exc:
-            raise ApiFailure(404, str(exc)) from None
-        except ValueError as exc:
-            raise ApiFailure(400, str(exc)) from None
-        _check(result)
-        return {"ok": True}
+        """A click on a message in a channel."""
+        where = {"channel": _str(body, "channel"), "ts": _str(body, "ts")}
+        return self._click(self.slack.click, body, where)
 
     def click_view(self, body: JSON) -> JSON:
         """A click in the open modal or in the App Home (no channel, no message)."""
@@ -224,15 +209,18 @@ class SandboxUI:
         home = self.slack.home(user)
         if not (home and home["id"] == view_id):
             self._open_view(user, view_id)
+        return self._click(self.slack.click_view, body, {"view_id": view_id})
+
+    def _click(self, send: Callable[..., HttpResult], body: JSON, where: JSON) -> JSON:
         value = body.get("value")
         try:
-            result = self.slack.click_view(
+            result = send(
                 self.events_url,
-                user_id=user,
-                view_id=view_id,
+                user_id=self._person(body.get("user")),
                 action_id=_str(body, "action_id"),
                 value=value if isinstance(value, str | list) else None,
                 block_id=body.get("block_id") if isinstance(body.get("block_id"), str) else None,
+                **where,
             )
         except LookupError as exc:
             raise ApiFailure(404, str(exc)) from None
