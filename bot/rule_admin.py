@@ -201,7 +201,7 @@ class RuleAdmin:
             before = _audit(row, rows)
             row.priority = rows[target].priority
             rows.insert(target, rows.pop(index))
-            stored.renumber(session=session, ordered=rows, now=self.clock.now())
+            stored.renumber(session=session, ordered=rows)
             row.updated_at = self.clock.now()
             session.add(row)
             after = _audit(row, rows)

@@ -20,7 +20,6 @@ from storage.models import Department, Meta, Rule, RuleChange
 
 RULES_VERSION = "rules_version"
 RULES_SEEDED = "rules_seeded"
-RULE_FIELDS = ("name", "department", "priority", "enabled", "spec")
 
 
 def departments(*, session: Session) -> list[Department]:
@@ -97,11 +96,6 @@ def rule(*, session: Session, name: str) -> Rule | None:
     return session.exec(select(Rule).where(col(Rule.name) == name)).first()
 
 
-def values_of(row: Rule) -> dict[str, Any]:
-    """What a rule is, without where it stands: for comparing and for the audit log."""
-    return {key: getattr(row, key) for key in RULE_FIELDS}
-
-
 def put(*, session: Session, values: dict[str, Any], now: datetime, row: Rule | None) -> Rule:
     """Insert a rule (``row`` None) or overwrite ``row`` with ``values``; keeps its position."""
     if row is None:
@@ -121,7 +115,7 @@ def remove(*, session: Session, row: Rule) -> None:
     session.flush()
 
 
-def renumber(*, session: Session, ordered: Sequence[Rule], now: datetime) -> None:
+def renumber(*, session: Session, ordered: Sequence[Rule]) -> None:
     """Positions 0..n-1 in the given order (priorities are the caller's)."""
     for position, row in enumerate(ordered):
         if row.position != position:

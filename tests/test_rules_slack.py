@@ -235,7 +235,7 @@ def test_test_a_text_in_the_modal(make_bot: Callable[..., Engage], slack: FakeSl
     )
     shown = _text(slack.views[box["id"]])
     assert "It would go to *Public Works* by rule *streets*" in shown
-    assert 'keyword \\"pothole\\"' in shown or "pothole" in shown
+    assert 'keyword \\"pothole\\" matched \\"POTHOLE\\"' in shown  # the why, not the input
 
 
 def test_a_user_group_makes_someone_comms_team(
