@@ -23,8 +23,8 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from bot.intake.webhook import SIGNATURE_HEADER, sign
 from bot.sandbox.fake_slack import FakeSlack
-from bot.webhook import SIGNATURE_HEADER, sign
 from storage.db import make_engine, upgrade
 
 CONFIG = """

@@ -60,10 +60,11 @@ from sqlalchemy import text
 
 from benchmarks._adapter_feeds import SOURCES, BenchSlack, MastodonSource, Source, now_utc
 from benchmarks._harness import percentile
-from bot import language, logs
-from bot.app import Engage
-from bot.config import Settings, parse_config
-from bot.polling import Scheduled
+from bot.app.compose import Engage
+from bot.config.file import Settings, parse_config
+from bot.core import logs
+from bot.intake import language
+from bot.intake.polling import Scheduled
 from storage import outbox
 from storage.db import session_scope
 
@@ -173,7 +174,7 @@ class Bench:
         self.args, self.slack, self.sources = args, slack, sources
         self.mastodon = next(s for s in sources if isinstance(s, MastodonSource))
         self.failures = FailureLog()
-        polling_log = logging.getLogger("bot.polling")
+        polling_log = logging.getLogger("bot.intake.polling")
         polling_log.addHandler(self.failures)  # counted even when the level hides them
         if logging.getLogger().level > logging.WARNING:
             polling_log.setLevel(logging.WARNING)

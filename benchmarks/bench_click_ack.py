@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._harness import Bot, percentile, summary
-from bot.slack_ids import ActionId
+from bot.core.slack_ids import ActionId
 
 CHANNEL = "C0PUBWORKS"
 

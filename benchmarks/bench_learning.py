@@ -34,7 +34,7 @@ from sqlmodel import Session
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._harness import scratch_database
-from bot.routing_learning import handover_suggestions, misroute_rates
+from bot.rules.learning import handover_suggestions, misroute_rates
 from storage.models import Event, Mention
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)

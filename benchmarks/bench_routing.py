@@ -41,8 +41,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
 
-from bot.routing import AreaIndex, MentionContext, Router, RuleDef
-from bot.routing_criteria import STREET_SUFFIXES, author_key, language_key, service_key
+from bot.routing import (
+    STREET_SUFFIXES,
+    AreaIndex,
+    MentionContext,
+    Router,
+    RuleDef,
+    author_key,
+    language_key,
+    service_key,
+)
 
 TARGET_RATE = 20_000.0
 TARGET_RATIO = 20.0

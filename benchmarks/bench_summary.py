@@ -27,11 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from slack_sdk import WebClient
 
 from benchmarks._harness import scratch_database
-from bot.config import parse_config
-from bot.nudges import policies
+from bot.config.file import parse_config
+from bot.core.slack_directory import SlackDirectory
+from bot.nudges.policy import policies
 from bot.sandbox.fake_slack import FakeSlack
-from bot.slack_directory import SlackDirectory
-from bot.summaries import Summaries
+from bot.summaries.service import Summaries
 from storage.models import Event, Mention
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.config import ConfigError, EngageConfig, Settings, load_config
+from bot.config.file import ConfigError, EngageConfig, Settings, load_config
 
 if TYPE_CHECKING:
-    from bot.rule_admin import RuleAdmin
+    from bot.rules.admin import RuleAdmin
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -102,8 +102,8 @@ def _config(settings: Settings, path: str | None) -> EngageConfig:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from bot import logs
-    from bot.app import Engage
+    from bot.app.compose import Engage
+    from bot.core import logs
 
     settings = Settings.from_env()
     logs.setup(settings.log_level, settings.log_format)
@@ -120,7 +120,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _sandbox(args: argparse.Namespace) -> int:
-    from bot import logs
+    from bot.core import logs
     from bot.sandbox.run import Sandbox
 
     settings = Settings.from_env()
@@ -142,7 +142,7 @@ def _sandbox(args: argparse.Namespace) -> int:
 
 
 def _config_check(args: argparse.Namespace) -> int:
-    from bot.config_adapters import secret_variables
+    from bot.config.adapters import secret_variables
 
     config = load_config(args.file)
     print(
@@ -180,10 +180,10 @@ def _rules_test(args: argparse.Namespace) -> int:
 
 def _rule_admin(args: argparse.Namespace) -> RuleAdmin:
     """The stored rules, with the departments, author lists and areas of the config."""
-    from bot.clock import SystemClock
-    from bot.comms import CommsTeam
-    from bot.rule_admin import RuleAdmin
-    from bot.rulebook import config_departments
+    from bot.config.comms import CommsTeam
+    from bot.core.clock import SystemClock
+    from bot.rules.admin import RuleAdmin
+    from bot.rules.rulebook import config_departments
     from storage import rules as stored
     from storage.db import is_sqlite, make_engine, session_scope, upgrade
 
@@ -204,7 +204,7 @@ def _rule_admin(args: argparse.Namespace) -> RuleAdmin:
 
 
 def _rules_export(args: argparse.Namespace) -> int:
-    from bot.rule_docs import dump
+    from bot.rules.docs import dump
 
     text = dump(_rule_admin(args).export())
     if args.out:
@@ -215,7 +215,7 @@ def _rules_export(args: argparse.Namespace) -> int:
 
 
 def _rules_import(args: argparse.Namespace) -> int:
-    from bot.rule_docs import load
+    from bot.rules.docs import load
 
     try:
         text = Path(args.file).read_text("utf-8")
@@ -275,7 +275,7 @@ def _adapters_status(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from bot.export import export
+    from bot.summaries.export import export
 
     settings = Settings.from_env()
     export(

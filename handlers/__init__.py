@@ -9,12 +9,12 @@ from collections.abc import Callable
 
 from slack_bolt import App
 
-from bot.claims import Claims
-from bot.home import Home
-from bot.nudges import Nudger
+from bot.claims.service import Claims
+from bot.home.service import Home
+from bot.nudges.sweep import Nudger
 from bot.routing import Match
-from bot.rule_admin import RuleAdmin
-from bot.summaries import Summaries
+from bot.rules.admin import RuleAdmin
+from bot.summaries.service import Summaries
 from handlers import actions, commands, events, nudges, rules, views
 from handlers import home as home_handlers
 from handlers import summaries as summaries_handlers

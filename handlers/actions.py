@@ -11,8 +11,8 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.claims import Claims
-from bot.slack_ids import ActionId
+from bot.claims.service import Claims
+from bot.core.slack_ids import ActionId
 from handlers import modals
 from handlers.requests import channel_id, mention_id, request_key, user_id
 

@@ -9,11 +9,11 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
-from bot.mrkdwn import escape
-from bot.nudges import Nudger
+from bot.core.mrkdwn import escape
+from bot.core.slack_ids import COMMAND
+from bot.nudges.sweep import Nudger
 from bot.routing import Match
-from bot.slack_ids import COMMAND
-from bot.summaries import Summaries
+from bot.summaries.service import Summaries
 from handlers.rules import route_answer
 from handlers.summaries import answer as summary_answer
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.claims import Claims
+from bot.claims.service import Claims
 from handlers.requests import request_key
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.home import Home
+from bot.home.service import Home
 
 
 def register(app: App, home: Home) -> None:

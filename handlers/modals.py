@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.claims import DISMISS_REASONS, MentionBrief
-from bot.mrkdwn import one_line, safe
-from bot.slack_ids import BlockId, CallbackId, InputId
+from bot.claims.service import DISMISS_REASONS, MentionBrief
+from bot.core.mrkdwn import one_line, safe
+from bot.core.slack_ids import BlockId, CallbackId, InputId
 
 PREVIEW = 600
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.claims import Claims
-from bot.nudges import Nudger
-from bot.slack_ids import ActionId
+from bot.claims.service import Claims
+from bot.core.slack_ids import ActionId
+from bot.nudges.sweep import Nudger
 from handlers.requests import channel_id, mention_id, request_key, user_id
 
 

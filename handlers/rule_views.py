@@ -1,7 +1,7 @@
 """The comms team's rule screens: the list (one page of rules, in routing order), the rule
 form, the test box, the history, and the retire confirmation.
 
-Everything a rule says is shown with :func:`~bot.mrkdwn.safe`: rule terms are written by staff,
+Everything a rule says is shown with :func:`~bot.core.mrkdwn.safe`: rule terms are written by staff,
 but mentions' words end up in them through suggestions, and nothing may ping or link.
 """
 
@@ -11,11 +11,11 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.mrkdwn import escape, safe
-from bot.routing_learning import RuleStats
-from bot.rule_admin import RuleLine
-from bot.rule_docs import SPEC_KEYS, describe
-from bot.slack_ids import ActionId, CallbackId
+from bot.core.mrkdwn import escape, safe
+from bot.core.slack_ids import ActionId, CallbackId
+from bot.rules.admin import RuleLine
+from bot.rules.docs import SPEC_KEYS, describe
+from bot.rules.learning import RuleStats
 from storage.models import RuleChange
 
 PAGE = 40  # rules per page: one block each, well inside a modal's 100 blocks

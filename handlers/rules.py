@@ -1,7 +1,7 @@
 """The comms team manages routing rules from Slack: ``/engage rules``, its modals, and the
 App Home's "Manage rules" and hand-over suggestions.
 
-Changes are decided (and committed) by :class:`~bot.rule_admin.RuleAdmin` before the ack;
+Changes are decided (and committed) by :class:`~bot.rules.admin.RuleAdmin` before the ack;
 refreshing the screens afterwards is direct Web API calls: a lost refresh loses nothing, the
 next screen shows the stored rules. Buttons that open a modal ack first and open it at once,
 since a trigger expires after three seconds.
@@ -17,11 +17,11 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.home import Home
-from bot.mrkdwn import escape, safe
+from bot.core.mrkdwn import escape, safe
+from bot.core.slack_ids import ActionId, CallbackId
+from bot.home.service import Home
 from bot.routing import Match
-from bot.rule_admin import REFUSAL, Change, RuleAdmin
-from bot.slack_ids import ActionId, CallbackId
+from bot.rules.admin import REFUSAL, Change, RuleAdmin
 from handlers import rule_views
 from handlers.requests import request_key, user_id
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.slack_ids import ActionId
-from bot.summaries import CITY, Summaries
+from bot.core.slack_ids import ActionId
+from bot.summaries.service import CITY, Summaries
 from handlers.requests import channel_id, user_id
 
 USAGE = (

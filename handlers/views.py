@@ -7,8 +7,8 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.claims import Claims, Outcome
-from bot.slack_ids import BlockId, CallbackId, InputId
+from bot.claims.service import Claims, Outcome
+from bot.core.slack_ids import BlockId, CallbackId, InputId
 from handlers.modals import value_of
 from handlers.requests import mention_id, request_key, user_id
 

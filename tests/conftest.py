@@ -18,10 +18,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from bot.app import Engage
-from bot.config import EngageConfig, Settings, parse_config
-from bot.rule_docs import doc_of_config, row_values
-from bot.rulebook import config_departments
+from bot.app.compose import Engage
+from bot.config.file import EngageConfig, Settings, parse_config
+from bot.rules.docs import doc_of_config, row_values
+from bot.rules.rulebook import config_departments
 from bot.sandbox.fake_slack import FakeSlack
 from storage import rules
 from storage.db import make_engine, session_scope, upgrade

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from bot.webhook import SIGNATURE_HEADER, sign
+from bot.intake.webhook import SIGNATURE_HEADER, sign
 from tests.conftest import WEBHOOK_SECRET
 
 

@@ -21,9 +21,9 @@ from typing import Any
 import pytest
 import yaml
 
-from bot.adapters.base import AdapterError, PollingAdapter, Replier, ReplyError, ReplyTarget
-from bot.adapters.bluesky import BlueskyAdapter
-from bot.adapters.bluesky_parse import (
+from bot.core.adapter import AdapterError, PollingAdapter, Replier, ReplyError, ReplyTarget
+from bot.intake.adapters.bluesky.adapter import BlueskyAdapter
+from bot.intake.adapters.bluesky.parse import (
     is_valid_did,
     is_valid_handle,
     parse_at_uri,

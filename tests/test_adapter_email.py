@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.base import (
+from bot.core.adapter import (
     AdapterError,
     IncomingMention,
     PollingAdapter,
@@ -27,8 +27,8 @@ from bot.adapters.base import (
     ReplyError,
     ReplyTarget,
 )
-from bot.adapters.email import EmailAdapter, EmailReplier
-from bot.adapters.mail_parse import reply_subject, trim_reply
+from bot.intake.adapters.email.adapter import EmailAdapter, EmailReplier
+from bot.intake.adapters.email.parse import reply_subject, trim_reply
 from tests.imap_server import HOST, PymapServer, SmtpSink, free_port, self_signed_cert
 
 FIXTURES = Path(__file__).parent / "fixtures" / "email"
@@ -503,7 +503,7 @@ def test_trim_reply() -> None:
 def test_module_name_does_not_shadow_the_stdlib() -> None:
     import email.utils
 
-    import bot.adapters.email as adapter_module
+    import bot.intake.adapters.email.adapter as adapter_module
 
     assert email.utils.__name__ == "email.utils"
-    assert adapter_module.__name__ == "bot.adapters.email"
+    assert adapter_module.__name__ == "bot.intake.adapters.email.adapter"

@@ -18,8 +18,8 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from bot.adapters.base import AdapterError, PollingAdapter, Replier, ReplyError, ReplyTarget
-from bot.adapters.facebook import NO_TEXT, FacebookAdapter
+from bot.core.adapter import AdapterError, PollingAdapter, Replier, ReplyError, ReplyTarget
+from bot.intake.adapters.facebook.adapter import NO_TEXT, FacebookAdapter
 from tests.loopback import JSON_TYPE, JsonReply, Reply, Request, ScriptedServer, refused_url
 
 FIXTURES = Path(__file__).parent / "fixtures" / "facebook"

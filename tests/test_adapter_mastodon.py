@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bot.adapters.base import (
+from bot.core.adapter import (
     AdapterError,
     IncomingMention,
     PollingAdapter,
@@ -35,8 +35,8 @@ from bot.adapters.base import (
     ReplyError,
     ReplyTarget,
 )
-from bot.adapters.mastodon import MastodonAdapter, MastodonReplier
-from bot.adapters.mastodon_parse import (
+from bot.intake.adapters.mastodon.adapter import MastodonAdapter, MastodonReplier
+from bot.intake.adapters.mastodon.parse import (
     reply_visibility,
     snowflake_floor,
     status_mention,

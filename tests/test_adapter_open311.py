@@ -20,9 +20,9 @@ from urllib.parse import parse_qsl, unquote
 
 import pytest
 
-from bot.adapters.base import AdapterError, IncomingMention, PollingAdapter
-from bot.adapters.open311 import Open311Adapter
-from bot.adapters.open311_parse import PREVIOUS_STATUS, STATUS_UPDATE_OF, parse_time
+from bot.core.adapter import AdapterError, IncomingMention, PollingAdapter
+from bot.intake.adapters.open311.adapter import Open311Adapter
+from bot.intake.adapters.open311.parse import PREVIOUS_STATUS, STATUS_UPDATE_OF, parse_time
 from tests.loopback import JsonReply, LoopbackServer, Reply, Request, json_reply, refused_url
 
 FIXTURES = Path(__file__).parent / "fixtures" / "open311"

@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bot.adapters.base import (
+from bot.core.adapter import (
     AdapterError,
     IncomingMention,
     PollingAdapter,
@@ -28,8 +28,8 @@ from bot.adapters.base import (
     ReplyError,
     ReplyTarget,
 )
-from bot.adapters.reddit import RedditAdapter
-from bot.adapters.reddit_parse import TermMatcher, next_state, subreddit_name, to_mention
+from bot.intake.adapters.reddit.adapter import RedditAdapter
+from bot.intake.adapters.reddit.parse import TermMatcher, next_state, subreddit_name, to_mention
 from tests.loopback import Reply, Request, ScriptedServer, json_reply, refused_url
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reddit"

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.base import AdapterError, IncomingMention, PollingAdapter
-from bot.adapters.rss import RssAdapter, feed_entries_from_bytes
+from bot.core.adapter import AdapterError, IncomingMention, PollingAdapter
+from bot.intake.adapters.rss.adapter import RssAdapter, feed_entries_from_bytes
 from tests import loopback
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"

@@ -15,14 +15,8 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.base import (
-    AdapterError,
-    PollingAdapter,
-    Replier,
-    ReplyError,
-    ReplyTarget,
-)
-from bot.adapters.x import XAdapter
+from bot.core.adapter import AdapterError, PollingAdapter, Replier, ReplyError, ReplyTarget
+from bot.intake.adapters.x.adapter import XAdapter
 from tests.loopback import JSON_TYPE, JsonReply, Reply, Request, ScriptedServer, refused_url
 
 FIXTURES = Path(__file__).parent / "fixtures" / "x"

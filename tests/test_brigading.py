@@ -8,9 +8,9 @@ from collections.abc import Callable
 import pytest
 from sqlmodel import select
 
-from bot.adapters.base import IncomingMention
-from bot.app import Engage
-from bot.fingerprint import near, simhash
+from bot.app.compose import Engage
+from bot.core.adapter import IncomingMention
+from bot.intake.screening.fingerprint import near, simhash
 from bot.sandbox.fake_slack import FakeSlack, wait_until
 from storage.db import session_scope
 from storage.models import Event, Mention, Outbox

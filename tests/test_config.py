@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, Settings, load_config, parse_config
+from bot.config.file import ConfigError, Settings, load_config, parse_config
 from tests.conftest import CONFIG
 
 

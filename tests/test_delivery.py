@@ -12,10 +12,10 @@ from datetime import timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from bot.app import Engage
-from bot.config import parse_config
+from bot.app.compose import Engage
+from bot.config.file import parse_config
+from bot.intake.webhook import parse
 from bot.sandbox.fake_slack import FakeSlack, wait_until
-from bot.webhook import parse
 from storage import outbox
 from storage.db import session_scope
 from storage.models import Card, Outbox

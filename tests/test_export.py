@@ -10,12 +10,12 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.adapters.base import IncomingMention
-from bot.claims import Claims
-from bot.config import parse_config
-from bot.ingest import Ingestor
-from bot.replies import Replies
-from bot.rulebook import Rulebook
+from bot.claims.service import Claims
+from bot.config.file import parse_config
+from bot.core.adapter import IncomingMention
+from bot.intake.ingest import Ingestor
+from bot.outbox.replies import Replies
+from bot.rules.rulebook import Rulebook
 from storage.db import make_engine, session_scope, upgrade
 from tests.conftest import CONFIG, store_config
 

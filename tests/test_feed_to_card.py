@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from bot.adapters.rss import feed_entries_from_bytes
-from bot.app import Engage
-from bot.config import parse_config
+from bot.app.compose import Engage
+from bot.config.file import parse_config
+from bot.intake.adapters.rss.adapter import feed_entries_from_bytes
 from bot.sandbox.fake_slack import FakeSlack, wait_until
 from storage.db import session_scope
 from storage.models import AdapterState, Mention

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.language import detect
+from bot.intake.language import detect
 
 
 @pytest.mark.parametrize(

@@ -17,17 +17,17 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from bot.adapters.base import IncomingMention
-from bot.adapters.open311_parse import status_update, to_mention
-from bot.app import Engage
-from bot.claims import Claims
-from bot.config import parse_config
-from bot.config_service import LinkingConfig
-from bot.ingest import Ingestor
-from bot.linking import BY_PLACE, BY_REFERENCE, Linking, match
-from bot.linking_text import Features, Gazetteer, features, references
-from bot.replies import Replies
-from bot.rulebook import Rulebook
+from bot.app.compose import Engage
+from bot.claims.service import Claims
+from bot.config.file import parse_config
+from bot.config.service import LinkingConfig
+from bot.core.adapter import IncomingMention
+from bot.intake.adapters.open311.parse import status_update, to_mention
+from bot.intake.ingest import Ingestor
+from bot.intake.screening.linking import BY_PLACE, BY_REFERENCE, Linking, match
+from bot.intake.screening.linking_text import Features, Gazetteer, features, references
+from bot.outbox.replies import Replies
+from bot.rules.rulebook import Rulebook
 from bot.sandbox.fake_slack import FakeSlack, wait_until
 from storage import summaries
 from storage.db import session_scope

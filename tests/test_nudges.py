@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from bot.adapters.base import IncomingMention
-from bot.app import Engage
+from bot.app.compose import Engage
+from bot.core.adapter import IncomingMention
+from bot.core.slack_ids import ActionId
 from bot.sandbox.fake_slack import FakeSlack, wait_until
-from bot.slack_ids import ActionId
 from storage.db import session_scope
 from storage.models import Away, Event, Mention, Nudge, Outbox
 

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.office_time import OfficeHours
+from bot.core.office_time import OfficeHours
 
 NEW_YORK = "America/New_York"
 PARIS = "Europe/Paris"

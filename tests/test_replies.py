@@ -16,10 +16,10 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from bot.adapters.base import IncomingMention, ReplyError, ReplyResult, ReplyTarget
-from bot.app import Engage
+from bot.app.compose import Engage
+from bot.core.adapter import IncomingMention, ReplyError, ReplyResult, ReplyTarget
+from bot.core.slack_ids import ActionId, BlockId, InputId
 from bot.sandbox.fake_slack import FakeSlack, wait_until
-from bot.slack_ids import ActionId, BlockId, InputId
 from storage.db import session_scope
 from storage.models import Event
 from tests.e2e_helpers import post_webhook

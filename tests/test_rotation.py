@@ -1,4 +1,4 @@
-"""Tests for bot.rotation: who gets nudged about an unclaimed mention.
+"""Tests for bot.nudges.rotation: who gets nudged about an unclaimed mention.
 
 Each rule is pinned on a small table; then the fairness requirement from the issue is checked
 on long runs of the stateful Rotation (100 mentions among 5 members, with and without a member
@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.rotation import Candidate, Pick, Rotation, pick
+from bot.nudges.rotation import Candidate, Pick, Rotation, pick
 
 T0 = datetime(2024, 5, 6, 9, 0, tzinfo=UTC)
 

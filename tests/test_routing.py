@@ -1,4 +1,4 @@
-"""Tests for the routing engine (bot.routing, bot.routing_*) and text normalisation (bot.text).
+"""Tests for the routing engine (bot.routing, bot.routing_*) and text normalisation (bot.core.text).
 
 Table-driven tests pin the documented semantics one feature at a time; the randomised
 cross-check at the end compares Router against a deliberately naive reference implementation
@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
+from bot.core.text import fold, hashtags, original_span, tokenize
 from bot.routing import Explanation, Match, Router, RuleDef, RuleError, Veto
-from bot.routing_regex import regex_literals
-from bot.text import fold, hashtags, original_span, tokenize
+from bot.routing._regex import regex_literals
 
 
 def rule(name: str = "r", department: str = "dept", **kwargs: Any) -> RuleDef:
@@ -713,9 +713,9 @@ def _random_mention(rnd: random.Random) -> str:
 
 
 def test_word_memo_is_bounded_and_changes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    import bot.routing_index
+    import bot.routing._index
 
-    monkeypatch.setattr(bot.routing_index, "_WORD_MEMO_SIZE", 5)
+    monkeypatch.setattr(bot.routing._index, "_WORD_MEMO_SIZE", 5)
     rnd = random.Random(5)
     rules = [
         RuleDef("pre", "d", keywords=("bin*", "caf*")),

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.adapters.base import IncomingMention
-from bot.app import Engage
-from bot.config import ConfigError, load_config
+from bot.app.compose import Engage
+from bot.config.file import ConfigError, load_config
+from bot.core.adapter import IncomingMention
 from bot.sandbox.fake_slack import FakeSlack, wait_until
 
 FIXTURES = Path(__file__).parent / "fixtures" / "places"

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bot.routing import Match, MentionContext, Router, RuleDef, RuleError, Veto
-from bot.routing_rule import Mention
+from bot.routing._rule import Mention
 from tests.test_routing_geo import load_wards
 
 WARDS = load_wards()

@@ -16,8 +16,8 @@ import random
 import re
 from typing import Any
 
+from bot.core.text import fold, tokenize
 from bot.routing import MentionContext, Router, RuleDef
-from bot.text import fold, tokenize
 from tests.test_routing import _random_mention, _random_rules, _random_term, _ref_term
 from tests.test_routing_geo import WARDS_FILE, load_wards, winding_contains
 

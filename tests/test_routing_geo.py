@@ -1,4 +1,4 @@
-"""Tests for areas (bot.routing_geo): loading boundaries and point-in-polygon.
+"""Tests for areas (bot.routing._geo): loading boundaries and point-in-polygon.
 
 The hand-written fixture ``tests/fixtures/places/wards.geojson`` (see its SOURCES.md) has round
 coordinates so that points can sit exactly on edges and vertices; the randomised test at the
@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from bot.routing import AreaIndex
-from bot.routing_geo import EDGE_TOLERANCE
+from bot.routing._geo import EDGE_TOLERANCE
 
 WARDS_FILE = Path(__file__).parent / "fixtures" / "places" / "wards.geojson"
 

@@ -1,7 +1,7 @@
 """Misroute rates and hand-over suggestions, on SQLite and PostgreSQL.
 
 Mentions are stored as ingest stores them and moved as staff move them (``mentions.hand_over``
-plus the ``handed_over`` event, as in ``bot/claims.py``); each case is a table of posts.
+plus the ``handed_over`` event, as in ``bot/claims/service.py``); each case is a table of posts.
 """
 
 from __future__ import annotations
@@ -13,16 +13,11 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from bot.handover_scoring import Background, candidates
-from bot.keyword_coverage import KeywordCoverage
-from bot.keyword_terms import terms
-from bot.routing_learning import (
-    RuleStats,
-    Suggestion,
-    handover_suggestions,
-    misroute_rates,
-)
-from bot.significance import discoveries
+from bot.rules.handover_scoring import Background, candidates
+from bot.rules.keyword_coverage import KeywordCoverage
+from bot.rules.keyword_terms import terms
+from bot.rules.learning import RuleStats, Suggestion, handover_suggestions, misroute_rates
+from bot.rules.significance import discoveries
 from storage import events, mentions
 from storage.db import session_scope
 from storage.models import EventKind

@@ -13,15 +13,15 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from bot.adapters.base import IncomingMention
-from bot.app import Engage
-from bot.clock import SystemClock
-from bot.comms import CommsTeam
-from bot.config import parse_config
-from bot.rule_admin import RuleAdmin
-from bot.rule_docs import doc_of_config, dump, load
+from bot.app.compose import Engage
+from bot.config.comms import CommsTeam
+from bot.config.file import parse_config
+from bot.core.adapter import IncomingMention
+from bot.core.clock import SystemClock
+from bot.core.slack_ids import ActionId
+from bot.rules.admin import RuleAdmin
+from bot.rules.docs import doc_of_config, dump, load
 from bot.sandbox.fake_slack import FakeSlack
-from bot.slack_ids import ActionId
 from storage.db import session_scope
 from storage.models import RuleChange
 from tests.conftest import CONFIG, store_config

@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlmodel import select
 
-from bot.adapters.base import IncomingMention
-from bot.app import Engage
+from bot.app.compose import Engage
+from bot.core.adapter import IncomingMention
+from bot.core.slack_ids import ActionId
 from bot.sandbox.fake_slack import FakeSlack
-from bot.slack_ids import ActionId
 from storage.db import session_scope
 from storage.models import Mention, RuleChange
 from tests.conftest import CONFIG

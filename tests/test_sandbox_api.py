@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.config import load_config
+from bot.config.file import load_config
 from bot.sandbox.fake_slack import wait_until
 from bot.sandbox.run import Sandbox
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.config import load_config
+from bot.config.file import load_config
 from bot.sandbox.run import Sandbox
 
 if TYPE_CHECKING:

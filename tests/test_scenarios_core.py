@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 from sqlmodel import select
 
-from bot.app import Engage
+from bot.app.compose import Engage
+from bot.core.slack_ids import ActionId, BlockId, InputId
 from bot.sandbox.fake_slack import FakeSlack, wait_until
-from bot.slack_ids import ActionId, BlockId, InputId
 from storage import events
 from storage.db import session_scope
 from storage.models import Event, Mention, Outbox

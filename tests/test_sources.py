@@ -6,20 +6,20 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from bot.adapters.base import IncomingMention
-from bot.adapters.bluesky import BlueskyAdapter
-from bot.adapters.email import EmailAdapter, EmailReplier
-from bot.adapters.facebook import FacebookAdapter
-from bot.adapters.mastodon import MastodonAdapter
-from bot.adapters.open311 import Open311Adapter
-from bot.adapters.reddit import RedditAdapter
-from bot.adapters.rss import RssAdapter
-from bot.adapters.x import XAdapter
-from bot.clock import SystemClock
-from bot.config import ConfigError, parse_config
-from bot.ingest import Ingestor
-from bot.rulebook import Rulebook
-from bot.sources import build
+from bot.config.file import ConfigError, parse_config
+from bot.core.adapter import IncomingMention
+from bot.core.clock import SystemClock
+from bot.intake.adapters.bluesky.adapter import BlueskyAdapter
+from bot.intake.adapters.email.adapter import EmailAdapter, EmailReplier
+from bot.intake.adapters.facebook.adapter import FacebookAdapter
+from bot.intake.adapters.mastodon.adapter import MastodonAdapter
+from bot.intake.adapters.open311.adapter import Open311Adapter
+from bot.intake.adapters.reddit.adapter import RedditAdapter
+from bot.intake.adapters.rss.adapter import RssAdapter
+from bot.intake.adapters.x.adapter import XAdapter
+from bot.intake.ingest import Ingestor
+from bot.intake.registry import build
+from bot.rules.rulebook import Rulebook
 from storage.db import session_scope
 from storage.models import Event, Outbox
 from tests.conftest import CONFIG, store_config

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.engine import Engine
 
-from bot.app import Engage
-from bot.config import parse_config
+from bot.app.compose import Engage
+from bot.config.file import parse_config
+from bot.core.slack_ids import ActionId, BlockId, InputId
 from bot.sandbox.fake_slack import FakeSlack, wait_until
-from bot.slack_ids import ActionId, BlockId, InputId
 from tests.conftest import CONFIG, settings_for
 from tests.test_adapter_mastodon import T0, TOKEN, FakeMastodon, make_notification, make_status
 from tests.test_adapter_mastodon import snowflake as status_id

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.adapters.base import IncomingMention
-from bot.app import Engage
+from bot.app.compose import Engage
+from bot.core.adapter import IncomingMention
+from bot.core.slack_ids import ActionId
 from bot.sandbox.fake_slack import FakeSlack, wait_until
-from bot.slack_ids import ActionId
 from tests.conftest import CONFIG
 
 NY = ZoneInfo("America/New_York")

@@ -7,9 +7,9 @@ import struct
 import time
 from datetime import UTC, date, datetime, timedelta
 
-from bot.office_time import OfficeHours
-from bot.summary_chart import HEIGHT, WIDTH, render_chart
-from bot.summary_figures import Figures, compute, parse_period
+from bot.core.office_time import OfficeHours
+from bot.summaries.chart import HEIGHT, WIDTH, render_chart
+from bot.summaries.figures import Figures, compute, parse_period
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 NOW = datetime(2026, 11, 18, 17, 0, tzinfo=UTC)

@@ -14,20 +14,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.office_time import OfficeHours
-from bot.summary_figures import (
-    Comparison,
+from bot.core.office_time import OfficeHours
+from bot.summaries.figures import (
     Figures,
     MentionFacts,
     Period,
     compute,
-    format_duration,
     gini,
     parse_period,
     percentile,
-    render_text,
     top_terms,
 )
+from bot.summaries.text import Comparison, format_duration, render_text
 
 NEW_YORK = "America/New_York"
 HOURS = OfficeHours.parse(

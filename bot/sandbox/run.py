@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import secrets
 import tempfile
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.adapters.base import IncomingMention
-from bot.app import Engage
-from bot.config import EngageConfig, Settings, office_hours
+from bot.app.compose import Engage
+from bot.config.file import EngageConfig, Settings, office_hours
+from bot.core.adapter import IncomingMention
 from bot.sandbox.clock import MovableClock
 from bot.sandbox.fake_slack import FakeSlack
+from bot.sandbox.people import people
 
 SAMPLE_MENTIONS = [
     (
@@ -44,31 +44,6 @@ SAMPLE_MENTIONS = [
         "When is the next council meeting about the library hours?",
     ),
 ]
-
-
-@dataclass(frozen=True)
-class Person:
-    id: str
-    name: str
-    role: str  # staff, lead or comms
-
-
-def people(config: EngageConfig) -> list[Person]:
-    """Three staff, each department's leads and the comms team: enough to try every role."""
-    found = [
-        Person("U0STAFF001", "alex", "staff"),
-        Person("U0STAFF002", "blair", "staff"),
-        Person("U0STAFF003", "casey", "staff"),
-    ]
-    for department in config.departments:
-        for n, lead in enumerate(department.leads, 1):
-            found.append(Person(lead, f"{department.slug}-lead{'' if n == 1 else n}", "lead"))
-    for n, member in enumerate(config.comms_team.users, 1):
-        found.append(Person(member, f"comms{'' if n == 1 else n}", "comms"))
-    unique: dict[str, Person] = {}
-    for person in found:
-        unique.setdefault(person.id, person)
-    return list(unique.values())
 
 
 def working_hours_offset(config: EngageConfig) -> timedelta:

@@ -23,12 +23,12 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qs
 
-from bot.cards import SOURCE_LABELS
+from bot.core.sources import SOURCE_LABELS
 from bot.sandbox.fake_slack import JSON, FakeSlack, HttpResult
 from bot.sandbox.wire import dm_channel
 
 if TYPE_CHECKING:
-    from bot.sandbox.run import Person
+    from bot.sandbox.people import Person
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,438 @@
+"""What staff do to a mention: claim, release, answer, hand over, dismiss.
+
+Each action is one transaction: remember the Slack request's key (a retry finds it and does
+nothing), make the conditional change, append the event, and queue the Slack calls that
+follow (card update, thread note, or an ephemeral refusal) in the outbox. The Slack handler
+acks only after this commits, so an acked click is never lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.core import metrics
+from bot.core.clock import Clock
+from bot.core.mrkdwn import escape, safe
+from bot.outbox.replies import Replies
+from storage import cards, events, inbox, mentions, outbox
+from storage import rules as stored
+from storage.db import session_scope
+from storage.models import Card, EventKind, Mention, OutboxKind
+
+NOTE_LIMIT = 2500
+DISMISS_REASONS = {
+    "spam": "spam",
+    "no_action": "no action needed",
+    "duplicate": "duplicate",
+    "abusive": "abusive",
+    "other": "other",
+}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    message: str = ""  # why not, in words for the person who clicked
+    duplicate: bool = False  # this exact Slack request was handled before
+
+
+@dataclass(frozen=True)
+class MentionBrief:
+    """What a modal shows about a mention."""
+
+    id: int
+    source: str
+    author: str
+    text: str
+    status: str
+    department: str | None
+    reply_platform: str | None = None  # where an answer can be sent to the citizen, if anywhere
+
+
+class Claims:
+    def __init__(
+        self, *, engine: Engine, clock: Clock, wake: Callable[[], None], replies: Replies
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.wake = wake  # tells the delivery worker there is work
+        self.replies = replies
+
+    # Reads for the modals.
+    def brief(self, mention_id: int) -> MentionBrief | None:
+        with session_scope(self.engine) as session:
+            m = mentions.get(session=session, mention_id=mention_id)
+            if m is None or m.id is None:
+                return None
+            return MentionBrief(
+                m.id,
+                m.source,
+                m.author,
+                m.text,
+                m.status,
+                m.department,
+                self.replies.platform(m.adapter),
+            )
+
+    def departments(self) -> list[tuple[str, str]]:
+        with session_scope(self.engine) as session:
+            return [(d.slug, d.name) for d in stored.departments(session=session)]
+
+    # The actions.
+    def claim(self, *, mention_id: int, user_id: str, request_key: str, channel_id: str) -> Outcome:
+        return self._claim(
+            mention_id,
+            user_id,
+            request_key,
+            refuse_in=channel_id,
+            note=f"<@{user_id}> claimed this.",
+        )
+
+    def release(
+        self, *, mention_id: int, user_id: str, request_key: str, channel_id: str
+    ) -> Outcome:
+        def act(session: Session, m: Mention) -> Outcome:
+            if not mentions.release(
+                session=session, mention_id=mention_id, user_id=user_id, now=self.clock.now()
+            ):
+                m = _fresh(session, m)
+                why = (
+                    f"Only <@{m.claimed_by}>, who claimed it, can release it."
+                    if m.claimed_by and m.claimed_by != user_id
+                    else "It is not claimed any more."
+                )
+                return self._refuse(session, request_key, user_id, channel_id, why)
+            note = f"<@{user_id}> released this: it is open for anyone to claim."
+            return self._recorded(
+                session, mention_id, EventKind.RELEASED, user_id, request_key, note
+            )
+
+        return self._run(mention_id, request_key, act)
+
+    def answer(
+        self,
+        *,
+        mention_id: int,
+        user_id: str,
+        text: str,
+        request_key: str,
+        send_reply: bool = False,
+    ) -> Outcome:
+        def act(session: Session, m: Mention) -> Outcome:
+            now = self.clock.now()
+            if send_reply and self.replies.platform(m.adapter) is None:
+                return Outcome(ok=False, message="Engage cannot reply on that platform.")
+            if not mentions.answer(
+                session=session, mention_id=mention_id, user_id=user_id, text=text, now=now
+            ):
+                return Outcome(ok=False, message=self._closed(_fresh(session, m)))
+            if m.claimed_by is None:
+                events.record(
+                    session=session,
+                    mention_id=mention_id,
+                    kind=EventKind.CLAIMED,
+                    actor=user_id,
+                    at=now,
+                    data={"implicit": True},
+                )
+            events.record(
+                session=session,
+                mention_id=mention_id,
+                kind=EventKind.ANSWERED,
+                actor=user_id,
+                at=now,
+                data={"text": text, "via": "slack"},
+            )
+            quote = "\n".join(f"> {line}" for line in safe(text, NOTE_LIMIT).splitlines())
+            if send_reply:
+                self._queue_reply(session, mention_id, user_id, text, request_key, now)
+            self._after(
+                session, mention_id, request_key, f"<@{user_id}> answered the citizen:\n{quote}"
+            )
+            return Outcome(ok=True)
+
+        return self._run(mention_id, request_key, act)
+
+    def dismiss(
+        self, *, mention_id: int, user_id: str, reason: str, note: str, request_key: str
+    ) -> Outcome:
+        label = DISMISS_REASONS.get(reason)
+        if label is None:
+            return Outcome(ok=False, message=f"Unknown reason {reason!r}.")
+
+        def act(session: Session, m: Mention) -> Outcome:
+            if not mentions.dismiss(
+                session=session, mention_id=mention_id, user_id=user_id, reason=label
+            ):
+                return Outcome(ok=False, message=self._closed(_fresh(session, m)))
+            extra = f"\n> {safe(note, NOTE_LIMIT)}" if note else ""
+            text = f"<@{user_id}> closed this without action ({label}).{extra}"
+            return self._recorded(
+                session,
+                mention_id,
+                EventKind.DISMISSED,
+                user_id,
+                request_key,
+                text,
+                {"reason": reason, "note": note},
+            )
+
+        return self._run(mention_id, request_key, act)
+
+    def hand_over(
+        self, *, mention_id: int, user_id: str, to_department: str, note: str, request_key: str
+    ) -> Outcome:
+        def act(session: Session, m: Mention) -> Outcome:
+            now = self.clock.now()
+            target = stored.department(session=session, slug=to_department)
+            if target is None:
+                return Outcome(ok=False, message=f"There is no department {to_department!r}.")
+            if to_department == m.department:
+                return Outcome(ok=False, message=f"It is already with {target.name}.")
+            if not mentions.hand_over(
+                session=session,
+                mention_id=mention_id,
+                from_department=m.department,
+                to_department=to_department,
+                now=now,
+            ):
+                return Outcome(ok=False, message=self._closed(_fresh(session, m)))
+            events.record(
+                session=session,
+                mention_id=mention_id,
+                kind=EventKind.HANDED_OVER,
+                actor=user_id,
+                at=now,
+                data={"from": m.department, "to": to_department, "note": note},
+            )
+            old = cards.active(session=session, mention_id=mention_id)
+            extra = f"\n> {safe(note, NOTE_LIMIT)}" if note else ""
+            if old is not None:
+                cards.deactivate(session=session, card_id=_id(old))
+                self._queue_update(session, old, request_key, now)
+                self._queue_note(
+                    session,
+                    old,
+                    request_key,
+                    now,
+                    f"<@{user_id}> handed this over to *{escape(target.name)}*.{extra}",
+                )
+            new = cards.create(
+                session=session,
+                mention_id=mention_id,
+                channel_id=target.channel_id,
+                department=to_department,
+                now=now,
+            )
+            outbox.enqueue(
+                session=session,
+                kind=OutboxKind.POST_CARD,
+                idem_key=f"card:{new.id}",
+                channel_id=target.channel_id,
+                mention_id=mention_id,
+                card_id=new.id,
+                now=now,
+            )
+            return Outcome(ok=True)
+
+        return self._run(mention_id, request_key, act)
+
+    def retry_reply(
+        self, *, mention_id: int, user_id: str, request_key: str, channel_id: str
+    ) -> Outcome:
+        """Send the recorded answer to the citizen again, after a failed reply."""
+
+        def act(session: Session, m: Mention) -> Outcome:
+            if m.status != "answered" or not m.answer_text:
+                why = "There is no recorded answer to send."
+                return self._refuse(session, request_key, user_id, channel_id, why)
+            now = self.clock.now()
+            self._queue_reply(session, mention_id, user_id, m.answer_text, request_key, now)
+            return Outcome(ok=True)
+
+        return self._run(mention_id, request_key, act)
+
+    def claim_by_reply(
+        self, *, channel_id: str, thread_ts: str, user_id: str, request_key: str
+    ) -> Outcome:
+        """A staff member who replies first in a card's thread owns the mention."""
+        with session_scope(self.engine) as session:
+            card = cards.by_message(session=session, channel_id=channel_id, ts=thread_ts)
+            if card is None or not card.active:
+                return Outcome(ok=False, message="not an open card")
+            mention_id = card.mention_id
+
+        # Nobody is told "already claimed" here: a reply in a thread is not a click.
+        return self._claim(
+            mention_id,
+            user_id,
+            request_key,
+            refuse_in=None,
+            note=f"<@{user_id}> replied here first, so it is theirs now.",
+            via="thread_reply",
+        )
+
+    def _claim(
+        self,
+        mention_id: int,
+        user_id: str,
+        request_key: str,
+        *,
+        refuse_in: str | None,
+        note: str,
+        via: str | None = None,
+    ) -> Outcome:
+        def act(session: Session, m: Mention) -> Outcome:
+            now = self.clock.now()
+            if not mentions.claim(session=session, mention_id=mention_id, user_id=user_id, now=now):
+                why = self._why_not_claim(_fresh(session, m), user_id)
+                if refuse_in is None:
+                    return Outcome(ok=False, message=why)
+                return self._refuse(session, request_key, user_id, refuse_in, why)
+            events.record(
+                session=session,
+                mention_id=mention_id,
+                kind=EventKind.CLAIMED,
+                actor=user_id,
+                at=now,
+                data={"via": via} if via else {},
+            )
+            metrics.CLAIM_LATENCY.observe((now - m.received_at).total_seconds())
+            self._after(session, mention_id, request_key, note)
+            return Outcome(ok=True)
+
+        return self._run(mention_id, request_key, act)
+
+    # Plumbing shared by the actions.
+    def _run(
+        self, mention_id: int, request_key: str, act: Callable[[Session, Mention], Outcome]
+    ) -> Outcome:
+        with session_scope(self.engine) as session:
+            if not inbox.remember(session=session, key=request_key, now=self.clock.now()):
+                return Outcome(ok=True, duplicate=True)
+            mention = mentions.get(session=session, mention_id=mention_id)
+            if mention is None:
+                return Outcome(ok=False, message="This mention no longer exists.")
+            outcome = act(session, mention)
+        self.wake()
+        return outcome
+
+    def _recorded(
+        self,
+        session: Session,
+        mention_id: int,
+        kind: EventKind,
+        user_id: str,
+        request_key: str,
+        note: str,
+        data: dict[str, Any] | None = None,
+    ) -> Outcome:
+        """The event of a decision taken, then the card update and the thread note."""
+        events.record(
+            session=session,
+            mention_id=mention_id,
+            kind=kind,
+            actor=user_id,
+            at=self.clock.now(),
+            data=data or {},
+        )
+        self._after(session, mention_id, request_key, note)
+        return Outcome(ok=True)
+
+    def _after(self, session: Session, mention_id: int, request_key: str, note: str) -> None:
+        card = cards.active(session=session, mention_id=mention_id)
+        if card is None:
+            return
+        now = self.clock.now()
+        self._queue_update(session, card, request_key, now)
+        self._queue_note(session, card, request_key, now, note)
+
+    def _queue_update(self, session: Session, card: Card, request_key: str, now: Any) -> None:
+        # The update renders the card's state when it is sent, so it needs no payload.
+        outbox.enqueue_for_card(
+            session=session,
+            card=card,
+            kind=OutboxKind.UPDATE_CARD,
+            idem_key=f"update:{card.id}:{request_key}",
+            now=now,
+        )
+
+    def _queue_reply(
+        self,
+        session: Session,
+        mention_id: int,
+        user_id: str,
+        text: str,
+        request_key: str,
+        now: Any,
+    ) -> None:
+        card = cards.active(session=session, mention_id=mention_id)
+        outbox.enqueue(
+            session=session,
+            kind=OutboxKind.PLATFORM_REPLY,
+            idem_key=f"reply:{request_key}",
+            channel_id=card.channel_id if card else "",
+            mention_id=mention_id,
+            card_id=card.id if card else None,
+            now=now,
+            payload={"text": text, "actor": user_id},
+        )
+
+    def _queue_note(
+        self, session: Session, card: Card, request_key: str, now: Any, text: str
+    ) -> None:
+        outbox.enqueue_for_card(
+            session=session,
+            card=card,
+            kind=OutboxKind.THREAD_REPLY,
+            idem_key=f"note:{request_key}",
+            now=now,
+            payload={"text": text},
+        )
+
+    def _refuse(
+        self, session: Session, request_key: str, user_id: str, channel_id: str, why: str
+    ) -> Outcome:
+        outbox.enqueue(
+            session=session,
+            kind=OutboxKind.EPHEMERAL,
+            idem_key=f"ephemeral:{request_key}",
+            channel_id=channel_id,
+            now=self.clock.now(),
+            payload={"user": user_id, "text": why},
+        )
+        return Outcome(ok=False, message=why)
+
+    @staticmethod
+    def _why_not_claim(m: Mention, user_id: str) -> str:
+        if m.status == "claimed" and m.claimed_by == user_id:
+            return "You have already claimed this."
+        if m.status == "claimed":
+            return f"Already claimed by <@{m.claimed_by}>."
+        return Claims._closed(m)
+
+    @staticmethod
+    def _closed(m: Mention) -> str:
+        if m.status == "answered":
+            return f"Already answered by <@{m.answered_by}>."
+        if m.status == "dismissed":
+            return f"Already closed without action by <@{m.dismissed_by}>."
+        if m.status == "claimed":
+            return f"Already claimed by <@{m.claimed_by}>."
+        return "It changed meanwhile; look at the card again."
+
+
+def _fresh(session: Session, m: Mention) -> Mention:
+    """The row as committed now: after a lost race, the winner's state, for the message."""
+    assert m.id is not None
+    return mentions.get(session=session, mention_id=m.id) or m
+
+
+def _id(card: Card) -> int:
+    assert card.id is not None
+    return card.id

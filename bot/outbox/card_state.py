@@ -1,0 +1,67 @@
+"""What a card shows, read from storage: the mention's state and where hand-overs moved it."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from bot.config.priority_authors import label_of
+from bot.outbox.cards import CardView, LinkedReport
+from storage import events, folding, linking, mentions
+from storage import rules as stored
+from storage.models import Card, EventKind
+
+
+def card_view(session: Session, card: Card) -> CardView:
+    """The card's state, derived from the mention and its hand-over events."""
+    mention = mentions.get(session=session, mention_id=card.mention_id)
+    assert mention is not None and mention.id is not None
+    names = {d.slug: d.name for d in stored.departments(session=session)}
+    handovers = events.of_kind_since(
+        session=session, mention_id=mention.id, kind=EventKind.HANDED_OVER, since=card.created_at
+    )
+    moved = next((e for e in handovers if e.data.get("from") == card.department), None)
+    arrived = next((e for e in reversed(handovers) if e.data.get("to") == card.department), None)
+
+    def name(slug: str | None) -> str:
+        return names.get(slug, slug) if slug else "triage"
+
+    folded, authors = folding.folded(session=session, root_id=mention.id)
+    care = mention.extra.get("care") or []
+    linked_total, linked = linking.linked(session=session, root_id=mention.id)
+    return CardView(
+        mention_id=mention.id,
+        source=mention.source,
+        author=mention.author,
+        text=mention.text,
+        title=mention.title,
+        url=mention.url,
+        created_at=mention.created_at,
+        received_at=mention.received_at,
+        department_name=names.get(card.department or ""),
+        rule=mention.rule,
+        route_reason=mention.route_reason,
+        status=mention.status,
+        claimed_by=mention.claimed_by,
+        answered_by=mention.answered_by,
+        dismissed_by=mention.dismissed_by,
+        dismissed_reason=mention.dismissed_reason,
+        moved_to=name(moved.data.get("to")) if moved and not card.active else None,
+        moved_by=moved.actor if moved and not card.active else None,
+        handed_from=name(arrived.data.get("from")) if arrived and card.active else None,
+        handed_by=arrived.actor if arrived and card.active else None,
+        folded=folded,
+        folded_authors=tuple(authors),
+        care=tuple(str(w) for w in care),
+        priority=label_of(mention.extra),
+        linked=tuple(
+            LinkedReport(
+                source=m.source,
+                url=m.url,
+                author=m.author,
+                request_id=m.external_id if m.source == "open311" else None,
+                priority=label_of(m.extra),
+            )
+            for m in linked
+        ),
+        linked_total=linked_total,
+    )

@@ -1,0 +1,170 @@
+"""Summaries for department leads and the comms team: the figures, the text, the chart.
+
+Computed from the event log on demand (``/engage summary``) and weekly (the digest), each
+figure beside the previous period of the same length. The reads are bounded by the period
+(see ``storage/summaries.py``); the arithmetic is in ``bot/summaries/figures.py``.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from bot.config.file import EngageConfig
+from bot.core.clock import Clock
+from bot.core.slack_directory import SlackDirectory
+from bot.nudges.policy import Policy
+from bot.summaries.chart import render_chart
+from bot.summaries.figures import (
+    Figures,
+    MentionFacts,
+    Period,
+    compute,
+    parse_period,
+)
+from bot.summaries.text import Comparison, render_text
+from storage import outbox
+from storage import summaries as reads
+from storage.db import session_scope
+from storage.models import OutboxKind
+
+log = logging.getLogger(__name__)
+CITY = "city"
+
+
+@dataclass(frozen=True)
+class Report:
+    department: str | None  # None: city-wide
+    label: str
+    period: Period
+    text: str
+    comparison: Comparison
+
+    def chart(self) -> bytes:
+        return render_chart(self.comparison.current, title=f"{self.label}: {self.period.label}")
+
+
+class Summaries:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        clock: Clock,
+        config: EngageConfig,
+        policies: dict[str | None, Policy],
+        directory: SlackDirectory,
+        wake: Callable[[], None],
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.config = config
+        self.policies = policies
+        self.directory = directory
+        self.wake = wake
+
+    def is_lead(self, user: str, department: str | None) -> bool:
+        """Leads see who has not answered yet; so does the comms team, city-wide."""
+        if user in self.config.comms_team.users:
+            return True
+        policy = self.policies.get(department)
+        return department is not None and policy is not None and user in policy.leads
+
+    def department_of_channel(self, channel: str) -> str | None:
+        return next((d.slug for d in self.config.departments if d.channel == channel), None)
+
+    def report(self, *, department: str | None, period: str, lead_view: bool) -> Report:
+        """``department`` None: the whole city. ``period`` as ``parse_period`` reads it."""
+        policy = self.policies.get(department) or self.policies[None]
+        now = self.clock.now()
+        current = parse_period(period, now=now, timezone=policy.hours.timezone)
+        label = policy.name if department else "The whole city"
+        channel = policy.channel if department else self.config.triage.channel
+        members = [m for m in self.directory.members(channel) if not self.directory.is_bot(m)]
+        with session_scope(self.engine) as session:
+            figures = [
+                self._figures(session, department, p, policy, members)
+                for p in (current, current.previous())
+            ]
+        comparison = Comparison(current=figures[0], previous=figures[1], period=current)
+        text = render_text(comparison, department=label, lead_view=lead_view)
+        return Report(department, label, current, text, comparison)
+
+    def _figures(
+        self,
+        session: Session,
+        department: str | None,
+        period: Period,
+        policy: Policy,
+        members: list[str],
+    ) -> Figures:
+        everywhere = department is None
+        rows = reads.mentions_in(
+            session=session,
+            department=department,
+            start=period.start,
+            end=period.end,
+            everywhere=everywhere,
+        )
+        nudged, escalated = reads.nudge_counts(
+            session=session,
+            department=department,
+            start=period.start,
+            end=period.end,
+            everywhere=everywhere,
+        )
+        facts = [MentionFacts(**row.__dict__) for row in rows]
+        return compute(
+            facts,
+            period=period,
+            hours=policy.hours,
+            claim_sla=policy.claim,
+            answer_sla=policy.answer,
+            nudges=nudged,
+            escalations=escalated,
+            members=members,
+        )
+
+    def post(self, report: Report, *, channel: str, key: str) -> None:
+        """Queue the summary text and its chart for a channel or a person (a user id)."""
+        now = self.clock.now()
+        png = report.chart()
+        with session_scope(self.engine) as session:
+            outbox.enqueue(
+                session=session,
+                kind=OutboxKind.MESSAGE,
+                idem_key=f"{key}:text",
+                channel_id=channel,
+                now=now,
+                payload={"text": report.text},
+            )
+            outbox.enqueue(
+                session=session,
+                kind=OutboxKind.FILE,
+                idem_key=f"{key}:chart",
+                channel_id=channel,
+                now=now,
+                payload={
+                    "data": base64.b64encode(png).decode(),
+                    "filename": "summary.png",
+                    "title": f"{report.label}: {report.period.label}",
+                },
+            )
+        self.wake()
+
+    def digest(self, department: str | None) -> None:
+        """The weekly digest: last week, to the leads (or the comms team for the city)."""
+        report = self.report(department=department, period="last week", lead_view=True)
+        if department is None:
+            targets = list(self.config.comms_team.users) or [self.config.triage.channel]
+        else:
+            policy = self.policies[department]
+            targets = list(policy.leads) or [policy.channel]
+        week = report.period.start.strftime("%Y-%m-%d")
+        for target in targets:
+            self.post(report, channel=target, key=f"digest:{department or CITY}:{week}:{target}")
+        log.info("weekly digest queued", extra={"department": department, "week": week})
