@@ -24,14 +24,14 @@ from typing import Any, Protocol
 
 from bot.sandbox.fake_slack import FakeSlack
 from bot.sandbox.wire import JSON
-from tests import test_adapter_bluesky as bsky
-from tests import test_adapter_facebook as fb
-from tests import test_adapter_mastodon as masto
-from tests import test_adapter_open311 as o311
-from tests import test_adapter_reddit as rdt
-from tests import test_adapter_rss as rss
-from tests import test_adapter_x as xfake
 from tests.imap_server import HOST, PymapServer
+from tests.intake.adapters import test_bluesky as bsky
+from tests.intake.adapters import test_facebook as fb
+from tests.intake.adapters import test_mastodon as masto
+from tests.intake.adapters import test_open311 as o311
+from tests.intake.adapters import test_reddit as rdt
+from tests.intake.adapters import test_rss as rss
+from tests.intake.adapters import test_x as xfake
 from tests.loopback import JsonReply
 
 CAP = 50  # items each fake serves: the latest ones

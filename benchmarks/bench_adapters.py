@@ -6,7 +6,7 @@ mention streamed from Mastodon reaching its card in under 5 seconds at the 95th 
 
 The whole bot (``Engage``) runs in this process with eight adapters configured: RSS, Open311,
 Bluesky, Mastodon (``stream: true``), Reddit, X, Facebook and email. Each talks to the loopback
-fake its own tests use (``tests/test_adapter_*.py``; email to a pymap IMAP server in a
+fake its own tests use (``tests/intake/adapters/test_*.py``; email to a pymap IMAP server in a
 subprocess), fed new items shaped after the recorded payloads of those tests
 (``_adapter_feeds.py``):
 

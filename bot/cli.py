@@ -184,8 +184,8 @@ def _rule_admin(args: argparse.Namespace) -> RuleAdmin:
     from bot.core.clock import SystemClock
     from bot.rules.admin import RuleAdmin
     from bot.rules.rulebook import config_departments
-    from storage import rules as stored
     from storage.db import is_sqlite, make_engine, session_scope, upgrade
+    from storage.rules import rows as stored
 
     settings = Settings.from_env()
     config = _config(settings, args.config)
@@ -243,8 +243,8 @@ def _rules_import(args: argparse.Namespace) -> int:
 
 
 def _adapters_status(args: argparse.Namespace) -> int:
-    from storage import adapters as states
     from storage.db import make_engine, session_scope
+    from storage.intake import adapter_states as states
 
     settings = Settings.from_env()
     with session_scope(make_engine(settings.database_url)) as session:

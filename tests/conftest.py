@@ -23,8 +23,8 @@ from bot.config.file import EngageConfig, Settings, parse_config
 from bot.rules.docs import doc_of_config, row_values
 from bot.rules.rulebook import config_departments
 from bot.sandbox.fake_slack import FakeSlack
-from storage import rules
 from storage.db import make_engine, session_scope, upgrade
+from storage.rules import rows as rules
 
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 FIXTURES = Path(__file__).parent / "fixtures"

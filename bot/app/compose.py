@@ -47,8 +47,8 @@ from bot.rules.rulebook import Rulebook, config_departments
 from bot.summaries.service import Summaries
 from storage import inbox
 from storage import outbox as outbox_rows
-from storage import rules as stored
 from storage.db import is_sqlite, make_engine, ping, session_scope, upgrade
+from storage.rules import rows as stored
 
 log = logging.getLogger(__name__)
 HTTP_THREADS = 16

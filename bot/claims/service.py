@@ -20,9 +20,9 @@ from bot.core.clock import Clock
 from bot.core.mrkdwn import escape, safe
 from bot.outbox.replies import Replies
 from storage import cards, events, inbox, mentions, outbox
-from storage import rules as stored
 from storage.db import session_scope
 from storage.models import Card, EventKind, Mention, OutboxKind
+from storage.rules import rows as stored
 
 NOTE_LIMIT = 2500
 DISMISS_REASONS = {

@@ -5,7 +5,7 @@ Routing compares words, not bytes: "Café", "CAFE" and "cafe" must be the same w
 :func:`tokenize` splits folded text into words. Rules are folded with the *same* functions, so
 whatever folding does to a word it does to both sides and matching stays consistent.
 
-Properties the router relies on (checked in ``tests/test_routing.py``):
+Properties the router relies on (checked in ``tests/routing/test_routing.py``):
 
 * ``fold`` is idempotent: ``fold(fold(s)) == fold(s)``.
 * ``fold`` works character by character: ``fold(a + b) == fold(a) + fold(b)``. Full case folding

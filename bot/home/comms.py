@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from bot.core.blocks import button, divider, section
 from bot.core.mrkdwn import escape, safe
 from bot.core.slack_ids import ActionId
 from bot.rules.admin import RuleAdmin
@@ -23,17 +24,12 @@ def comms_blocks(
     disabled = sum(1 for line in lines if line.doc.get("enabled") is False)
     names = dict(admin.departments())
     blocks: list[dict[str, Any]] = [
-        {"type": "divider"},
-        _section(
+        divider(),
+        section(
             f"*Routing*: {len(lines)} rules"
             + (f" ({disabled} disabled)" if disabled else "")
             + ". Add, edit, reorder and retire them; every change is in the history.",
-            {
-                "type": "button",
-                "text": {"type": "plain_text", "text": "Manage rules"},
-                "action_id": ActionId.RULES_OPEN.value,
-                "style": "primary",
-            },
+            button("Manage rules", ActionId.RULES_OPEN, style="primary"),
         ),
     ]
     stats = admin.stats()
@@ -48,7 +44,7 @@ def comms_blocks(
             f"({s.misroute_rate:.0%})"
             for s in flagged
         )
-        blocks.append(_section(f"*Rules that often route to the wrong place* (30 days)\n{text}"))
+        blocks.append(section(f"*Rules that often route to the wrong place* (30 days)\n{text}"))
     for suggestion, target in admin.suggestions(limit=5):
         source = names.get(suggestion.from_department or "", "Triage")
         dest = names.get(suggestion.to_department, suggestion.to_department)
@@ -58,21 +54,19 @@ def comms_blocks(
             f"“{term}” ({suggestion.count} of {suggestion.handovers} hand-overs)."
         )
         if target is not None:
-            button = {
-                "type": "button",
-                "text": {"type": "plain_text", "text": f"Add to {target.doc['name']}"[:75]},
-                "action_id": ActionId.SUGGESTION_ADD.value,
-                "value": f"{target.id}|{suggestion.term}",
-            }
+            add = button(
+                f"Add to {target.doc['name']}",
+                ActionId.SUGGESTION_ADD,
+                f"{target.id}|{suggestion.term}",
+            )
         else:
-            button = {
-                "type": "button",
-                "text": {"type": "plain_text", "text": "Create a rule"},
-                "action_id": ActionId.SUGGESTION_NEW.value,
-                "value": f"{suggestion.to_department}|{suggestion.term}",
-            }
-        blocks.append(_section(text, button))
-    blocks.append(_section("*Sources*\n" + _adapters_text(adapters, now)))
+            add = button(
+                "Create a rule",
+                ActionId.SUGGESTION_NEW,
+                f"{suggestion.to_department}|{suggestion.term}",
+            )
+        blocks.append(section(text, add))
+    blocks.append(section("*Sources*\n" + _adapters_text(adapters, now)))
     return blocks
 
 
@@ -104,13 +98,3 @@ def _ago(at: datetime, now: datetime) -> str:
         return f"{minutes} min ago"
     hours = minutes // 60
     return f"{hours} h ago" if hours < 48 else f"{hours // 24} days ago"
-
-
-def _section(text: str, accessory: dict[str, Any] | None = None) -> dict[str, Any]:
-    block: dict[str, Any] = {
-        "type": "section",
-        "text": {"type": "mrkdwn", "text": text[:3000], "verbatim": True},
-    }
-    if accessory:
-        block["accessory"] = accessory
-    return block

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from bot.config.comms import CommsTeam
 from bot.config.file import EngageConfig
+from bot.core.blocks import context, divider, header, section
 from bot.core.clock import Clock
 from bot.core.mrkdwn import escape, one_line, safe
 from bot.core.slack_directory import SlackDirectory
@@ -18,8 +19,8 @@ from bot.home.comms import comms_blocks
 from bot.rules.admin import RuleAdmin
 from bot.summaries.service import Summaries
 from storage import cards, mentions
-from storage.adapters import all_states as adapter_states
 from storage.db import session_scope
+from storage.intake.adapter_states import all_states as adapter_states
 from storage.models import Mention
 
 MAX_BLOCKS = 100
@@ -54,12 +55,12 @@ class Home:
         ]
         led = [d for d in self.config.departments if user in d.leads]
         comms = self.comms.includes(user)
-        blocks: list[dict[str, Any]] = [_header("Engage")]
+        blocks: list[dict[str, Any]] = [header("Engage")]
         with session_scope(self.engine) as session:
             claimed = mentions.claimed_by(session=session, user_id=user)
-            blocks += [_section(f"*Your open claims* ({len(claimed)})")]
+            blocks += [section(f"*Your open claims* ({len(claimed)})")]
             blocks += [self._line(session, m, now) for m in claimed] or [
-                _context("Nothing claimed: the channels below may need a hand.")
+                context("Nothing claimed: the channels below may need a hand.")
             ]
             adapters = adapter_states(session=session) if comms else []
             routing_at = len(blocks)  # the comms team's routing part goes under their claims
@@ -69,8 +70,8 @@ class Home:
             for name, slug in places:
                 count, oldest = mentions.waiting(session=session, department=slug)
                 blocks += [
-                    {"type": "divider"},
-                    _section(f"*Waiting for a claim in {escape(name)}*: {count}"),
+                    divider(),
+                    section(f"*Waiting for a claim in {escape(name)}*: {count}"),
                 ]
                 blocks += [self._line(session, m, now) for m in oldest]
         if comms:  # after the session: the rule service opens its own (never nest them)
@@ -79,9 +80,9 @@ class Home:
             report = self.summaries.report(
                 department=department.slug, period="this week", lead_view=True
             )
-            blocks += [{"type": "divider"}, _section(report.text[:2900])]
+            blocks += [divider(), section(report.text[:2900])]
         if not mine and not comms and not claimed:
-            blocks.append(_context("You are in no department's channel yet: ask to be added."))
+            blocks.append(context("You are in no department's channel yet: ask to be added."))
         return {"type": "home", "blocks": blocks[:MAX_BLOCKS]}
 
     def _line(self, session: Any, m: Mention, now: datetime) -> dict[str, Any]:
@@ -92,16 +93,4 @@ class Home:
         label = escape(source_label(m.source))
         label = f"<{link}|{label}>" if link else label
         hours = int((now - m.received_at).total_seconds() // 3600)
-        return _section(f"• {label}: {safe(one_line(m.text), 120)} _({hours} h ago)_")
-
-
-def _header(text: str) -> dict[str, Any]:
-    return {"type": "header", "text": {"type": "plain_text", "text": text}}
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+        return section(f"• {label}: {safe(one_line(m.text), 120)} _({hours} h ago)_")

@@ -22,8 +22,8 @@ from bot.core import metrics
 from bot.core.adapter import AdapterError, IncomingMention, PollingAdapter
 from bot.core.clock import Clock
 from bot.intake.ingest import Ingestor
-from storage import adapters as states
 from storage.db import session_scope
+from storage.intake import adapter_states as states
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 3600.0

@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from bot.core.blocks import button, section
 from bot.core.mrkdwn import escape, one_line, safe
 from bot.core.slack_directory import SlackDirectory
 from bot.core.slack_ids import ActionId
@@ -181,11 +182,11 @@ class NudgeMessages:
                 f"time ago):\n{self._line(policy, item, now)}"
             )
             buttons = [
-                _button("Still on it", ActionId.STILL_ON_IT, str(m.id), "primary"),
-                _button("Hand back", ActionId.HAND_BACK, str(m.id)),
-                _button("Need help", ActionId.NEED_HELP, str(m.id)),
+                button("Still on it", ActionId.STILL_ON_IT, str(m.id), "primary"),
+                button("Hand back", ActionId.HAND_BACK, str(m.id)),
+                button("Need help", ActionId.NEED_HELP, str(m.id)),
             ]
-            blocks = [_section(text), {"type": "actions", "elements": buttons}]
+            blocks = [section(text), {"type": "actions", "elements": buttons}]
             _message(session, claimer, f"dm:{m.id}:answer_dm", now, text, blocks)
 
     def _to_leads(
@@ -266,7 +267,7 @@ def _message(
     text: str,
     blocks: list[dict[str, Any]] | None = None,
 ) -> None:
-    payload: dict[str, Any] = {"text": text, "blocks": blocks or [_section(text)]}
+    payload: dict[str, Any] = {"text": text, "blocks": blocks or [section(text)]}
     outbox.enqueue(
         session=session,
         kind=OutboxKind.MESSAGE,
@@ -285,30 +286,14 @@ def _span(value: timedelta) -> str:
     return f"{hours} h {rest:02d} min" if rest else f"{hours} h"
 
 
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000], "verbatim": True}}
-
-
-def _button(text: str, action: ActionId, value: str, style: str | None = None) -> dict[str, Any]:
-    button: dict[str, Any] = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": text},
-        "action_id": action.value,
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return button
-
-
 def _with_snooze(text: str, m: Mention) -> list[dict[str, Any]]:
     return [
-        _section(text),
+        section(text),
         {
             "type": "actions",
             "elements": [
-                _button("Snooze 1 hour", ActionId.SNOOZE, f"{m.id}:1h"),
-                _button("Snooze until tomorrow", ActionId.SNOOZE, f"{m.id}:tomorrow"),
+                button("Snooze 1 hour", ActionId.SNOOZE, f"{m.id}:1h"),
+                button("Snooze until tomorrow", ActionId.SNOOZE, f"{m.id}:tomorrow"),
             ],
         },
     ]

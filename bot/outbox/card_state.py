@@ -6,9 +6,10 @@ from sqlmodel import Session
 
 from bot.config.priority_authors import label_of
 from bot.outbox.cards import CardView, LinkedReport
-from storage import events, folding, linking, mentions
-from storage import rules as stored
+from storage import events, mentions
+from storage.intake import folding, linking
 from storage.models import Card, EventKind
+from storage.rules import rows as stored
 
 
 def card_view(session: Session, card: Card) -> CardView:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.core.blocks import button, context, section
 from bot.core.mrkdwn import (
     CONTEXT_TEXT_LIMIT,
     FALLBACK_LIMIT,
@@ -110,40 +111,24 @@ def status_line(view: CardView) -> str:
     return STATUS_LINES["new"]
 
 
-def _button(text: str, action: ActionId, value: str, style: str | None = None) -> dict[str, Any]:
-    button: dict[str, Any] = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": text},
-        "action_id": action.value,
-        "value": value,
-    }
-    if style:
-        button["style"] = style
-    return button
-
-
 def _actions(view: CardView) -> list[dict[str, Any]]:
     value = str(view.mention_id)
     buttons: list[dict[str, Any]] = []
     if not view.moved_to and view.status in ("new", "claimed"):
         if view.status == "new":
-            buttons.append(_button("Claim", ActionId.CLAIM, value, "primary"))
+            buttons.append(button("Claim", ActionId.CLAIM, value, "primary"))
         else:
-            buttons.append(_button("Release", ActionId.RELEASE, value))
+            buttons.append(button("Release", ActionId.RELEASE, value))
         answered_style = "primary" if view.status == "claimed" else None
-        buttons.append(_button("Answered", ActionId.ANSWERED, value, answered_style))
-        buttons.append(_button("Hand over", ActionId.HAND_OVER, value))
-        buttons.append(_button("No action / spam", ActionId.DISMISS, value))
+        buttons.append(button("Answered", ActionId.ANSWERED, value, answered_style))
+        buttons.append(button("Hand over", ActionId.HAND_OVER, value))
+        buttons.append(button("No action / spam", ActionId.DISMISS, value))
     link = _link(view.url)
     if link:
-        original = _button("Open original", ActionId.OPEN_ORIGINAL, value)
+        original = button("Open original", ActionId.OPEN_ORIGINAL, value)
         original["url"] = link
         buttons.append(original)
     return buttons
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text, "verbatim": True}]}
 
 
 def _linked_line(view: CardView) -> str:
@@ -197,45 +182,31 @@ def render(view: CardView) -> tuple[str, list[dict[str, Any]]]:
 
     blocks: list[dict[str, Any]] = []
     if view.priority:
-        blocks.append(_context(f":star: *{safe(view.priority, 60)}*: a priority author"))
+        blocks.append(context(f":star: *{safe(view.priority, 60)}*: a priority author"))
     if view.care:
         blocks.append(
-            _context(
+            context(
                 f":warning: *Handle with care*: abusive language ({escape(', '.join(view.care))}). "
                 "The comms team sees it first."
             )
         )
     blocks += [
-        {
-            "type": "section",
-            "block_id": BlockId.CARD_TEXT.value,
-            "text": {"type": "mrkdwn", "text": text, "verbatim": True},
-        },
-        {
-            "type": "context",
-            "block_id": BlockId.CARD_META.value,
-            "elements": [
-                {"type": "mrkdwn", "text": " · ".join(meta)[:CONTEXT_TEXT_LIMIT], "verbatim": True}
-            ],
-        },
-        {
-            "type": "context",
-            "block_id": BlockId.CARD_STATUS.value,
-            "elements": [{"type": "mrkdwn", "text": status_line(view), "verbatim": True}],
-        },
+        section(text, block_id=BlockId.CARD_TEXT.value),
+        context(" · ".join(meta), block_id=BlockId.CARD_META.value),
+        context(status_line(view), block_id=BlockId.CARD_STATUS.value),
     ]
     if view.folded:
         who = ", ".join(safe(one_line(a), 60) for a in view.folded_authors)
         others = view.folded - len(view.folded_authors)
         who += f" and {others} more" if others > 0 else ""
         blocks.append(
-            _context(
+            context(
                 f":busts_in_silhouette: *+{view.folded}* similar or repeated post(s), folded into "
                 f"this card: {who}"
             )
         )
     if view.linked_total:
-        blocks.append(_context(_linked_line(view)))
+        blocks.append(context(_linked_line(view)))
     actions = _actions(view)
     if actions:
         blocks.append(

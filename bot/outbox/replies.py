@@ -19,6 +19,7 @@ from typing import Any
 from sqlmodel import Session
 
 from bot.core.adapter import Replier, ReplyResult, ReplyTarget
+from bot.core.blocks import actions, button, section
 from bot.core.mrkdwn import escape, safe
 from bot.core.slack_ids import ActionId
 from bot.core.sources import source_label
@@ -107,19 +108,9 @@ class Replies:
             f":warning: The answer could not be sent on {platform}: {safe(error, 500)}. "
             "It is kept; try again when the problem is fixed."
         )
-        blocks: list[dict[str, Any]] = [
-            {"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}},
-            {
-                "type": "actions",
-                "elements": [
-                    {
-                        "type": "button",
-                        "text": {"type": "plain_text", "text": "Retry the reply"},
-                        "action_id": ActionId.RETRY_REPLY.value,
-                        "value": str(mention_id),
-                    }
-                ],
-            },
+        blocks = [
+            section(text),
+            actions([button("Retry the reply", ActionId.RETRY_REPLY, str(mention_id))]),
         ]
         self._note(session, mention_id, f"reply-failed:{row_id}", now, text, blocks)
 

@@ -24,9 +24,9 @@ from bot.routing import AreaIndex
 from bot.rules.docs import Problem, doc_of_row, problems, row_values
 from bot.rules.learning import RuleStats, Suggestion, handover_suggestions, misroute_rates
 from storage import inbox
-from storage import rules as stored
 from storage.db import session_scope
 from storage.models import Rule, RuleChange
+from storage.rules import rows as stored
 
 REFUSAL = (
     "Only the comms team can change routing rules. Ask them, or use "

@@ -64,7 +64,7 @@ def doc_of_row(row: Rule) -> dict[str, Any]:
 
 
 def row_values(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """The stored form of a doc (``storage.rules`` columns)."""
+    """The stored form of a doc (``storage.rules.rows`` columns)."""
     spec: dict[str, Any] = {k: list(doc[k]) for k in SPEC_KEYS if doc.get(k)}
     if doc.get("cc"):
         spec["cc"] = doc["cc"]

@@ -27,7 +27,7 @@ from bot.core.sources import UNFOLDED
 from bot.core.text import fold
 from bot.rules.keyword_terms import terms
 from bot.rules.significance import more_than_chance
-from storage.routing_stats import MentionText
+from storage.rules.stats import MentionText
 
 MIN_LIFT = 2.0
 

@@ -31,8 +31,8 @@ from bot.rules.handover_scoring import (
 )
 from bot.rules.keyword_coverage import KeywordCoverage
 from bot.rules.significance import discoveries
-from storage import routing_stats
-from storage.routing_stats import HandedOver
+from storage.rules import stats as routing_stats
+from storage.rules.stats import HandedOver
 
 # Bounds on the work, whatever the size of the history: the latest hand-overs, and for each
 # department they came from a sample of the latest mentions it kept, enough to estimate how

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from bot.config.file import EngageConfig
 from bot.routing import AreaIndex, Match, MentionContext, Router
 from bot.rules.docs import doc_of_row, rule_def
-from storage import rules as stored
+from storage.rules import rows as stored
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from bot.config.file import BrigadingConfig
 from bot.core.sources import UNFOLDED
 from bot.intake.screening.care import needs_care
 from bot.intake.screening.fingerprint import near, simhash
-from storage import folding
+from storage.intake import folding
 
 
 @dataclass(frozen=True)

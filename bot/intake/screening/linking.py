@@ -41,8 +41,8 @@ from sqlmodel import Session
 
 from bot.config.service import LinkingConfig
 from bot.intake.screening.linking_text import Features, Gazetteer, distance_m, features
-from storage import linking as stored
-from storage.linking import Ref
+from storage.intake import linking as stored
+from storage.intake.linking import Ref
 from storage.models import OPEN_STATUSES, Mention
 
 LINKED_INTO = stored.LINKED_INTO

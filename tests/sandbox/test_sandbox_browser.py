@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = Path(__file__).resolve().parent.parent / "test-output" / "sandbox"
+SHOTS = Path(__file__).resolve().parents[2] / "test-output" / "sandbox"
 ARGS = [
     "--headless",
     "--no-sandbox",

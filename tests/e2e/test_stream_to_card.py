@@ -16,8 +16,14 @@ from bot.config.file import parse_config
 from bot.core.slack_ids import ActionId, BlockId, InputId
 from bot.sandbox.fake_slack import FakeSlack, wait_until
 from tests.conftest import CONFIG, settings_for
-from tests.test_adapter_mastodon import T0, TOKEN, FakeMastodon, make_notification, make_status
-from tests.test_adapter_mastodon import snowflake as status_id
+from tests.intake.adapters.test_mastodon import (
+    T0,
+    TOKEN,
+    FakeMastodon,
+    make_notification,
+    make_status,
+)
+from tests.intake.adapters.test_mastodon import snowflake as status_id
 
 PW = "C0PUBWORKS"
 

@@ -32,7 +32,7 @@ from bot.intake.adapters.reddit.adapter import RedditAdapter
 from bot.intake.adapters.reddit.parse import TermMatcher, next_state, subreddit_name, to_mention
 from tests.loopback import Reply, Request, ScriptedServer, json_reply, refused_url
 
-FIXTURES = Path(__file__).parent / "fixtures" / "reddit"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "reddit"
 TOKEN_PATH = "/api/v1/access_token"
 HOP_BY_HOP = {"content-length", "transfer-encoding", "connection"}
 

@@ -43,7 +43,7 @@ from bot.intake.adapters.mastodon.parse import (
     with_handle,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures" / "mastodon"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "mastodon"
 TOKEN = "test-token"
 T0 = datetime(2026, 8, 1, 14, 0, tzinfo=UTC)
 

@@ -20,7 +20,7 @@ from storage.db import session_scope
 from storage.models import AdapterState, Mention
 from tests.conftest import CONFIG, settings_for
 
-FEEDS = Path(__file__).parent / "fixtures" / "feeds"
+FEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "feeds"
 CHANNELS = ("C0PUBWORKS", "C0PARKS001", "C0TRIAGE01")
 
 

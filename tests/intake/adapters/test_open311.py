@@ -25,7 +25,7 @@ from bot.intake.adapters.open311.adapter import Open311Adapter
 from bot.intake.adapters.open311.parse import PREVIOUS_STATUS, STATUS_UPDATE_OF, parse_time
 from tests.loopback import JsonReply, LoopbackServer, Reply, Request, json_reply, refused_url
 
-FIXTURES = Path(__file__).parent / "fixtures" / "open311"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "open311"
 BASE = "/open311/v2"
 VEHICLE_CODE = "4f389210e75084437f0001de"
 

@@ -13,7 +13,7 @@ from bot.config.file import ConfigError, load_config
 from bot.core.adapter import IncomingMention
 from bot.sandbox.fake_slack import FakeSlack, wait_until
 
-FIXTURES = Path(__file__).parent / "fixtures" / "places"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "places"
 CONFIG = """
 triage: {channel: C0TRIAGE01}
 departments:

@@ -8,7 +8,7 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from storage.insert import insert_ignore
-from storage.linking import is_not_linked
+from storage.intake.linking import is_not_linked
 from storage.models import Mention, MentionStatus, Muted
 
 
@@ -52,7 +52,7 @@ def folded(*, session: Session, root_id: int, show: int = 12) -> tuple[int, list
     """How many copies were folded into ``root_id``, and the first few authors.
 
     Reports of the same issue linked from other platforms are not copies: the card lists
-    them by source (see ``storage.linking``).
+    them by source (see ``storage.intake.linking``).
     """
     where = (col(Mention.folded_into) == root_id, is_not_linked())
     count = session.exec(select(func.count()).select_from(Mention).where(*where)).one()

@@ -35,7 +35,7 @@ from storage.models import Event, Mention, Outbox
 from tests.conftest import CONFIG, store_config
 from tests.e2e_helpers import post_webhook
 
-FIXTURES = Path(__file__).parent / "fixtures" / "open311"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "open311"
 TICKETS = "https://311.boston.gov/tickets/{id}"
 TRIAGE = "C0TRIAGE01"
 PW = "C0PUBWORKS"

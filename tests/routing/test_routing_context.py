@@ -2,7 +2,7 @@
 places, areas, required terms, how kinds combine (AND/OR/NOT), reasons, ``cc`` and errors.
 
 Area rules use the hand-written wards in ``tests/fixtures/places/wards.geojson`` (see
-``tests/test_routing_geo.py`` for the point-in-polygon cases themselves).
+``tests/routing/test_routing_geo.py`` for the point-in-polygon cases themselves).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 
 from bot.routing import Match, MentionContext, Router, RuleDef, RuleError, Veto
 from bot.routing._rule import Mention
-from tests.test_routing_geo import load_wards
+from tests.routing.test_routing_geo import load_wards
 
 WARDS = load_wards()
 IN_WARD_1 = {"lat": 42.34, "lon": -71.08}

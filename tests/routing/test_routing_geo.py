@@ -19,7 +19,7 @@ import pytest
 from bot.routing import AreaIndex
 from bot.routing._geo import EDGE_TOLERANCE
 
-WARDS_FILE = Path(__file__).parent / "fixtures" / "places" / "wards.geojson"
+WARDS_FILE = Path(__file__).resolve().parents[1] / "fixtures" / "places" / "wards.geojson"
 
 
 def load_wards() -> AreaIndex:

@@ -16,7 +16,7 @@ from bot.core.adapter import AdapterError, IncomingMention, PollingAdapter
 from bot.intake.adapters.rss.adapter import RssAdapter, feed_entries_from_bytes
 from tests import loopback
 
-FEEDS = Path(__file__).parent / "fixtures" / "feeds"
+FEEDS = Path(__file__).resolve().parents[2] / "fixtures" / "feeds"
 RSS = {"Content-Type": "application/rss+xml"}
 LAST_MODIFIED = "Tue, 15 Oct 2024 11:05:00 GMT"
 

@@ -1,6 +1,6 @@
 """Router against a deliberately naive reference, on random rule sets *with contexts*.
 
-Like the cross-check in ``tests/test_routing.py`` (whose text reference and generators this
+Like the cross-check in ``tests/routing/test_routing.py`` (whose text reference and generators this
 reuses), but the rules also use languages, authors, service codes, places (street suffixes
 included), areas and required terms, and the mentions carry random contexts, with points on a
 grid that puts many of them exactly on the fixture wards' edges and vertices. The reference
@@ -18,8 +18,8 @@ from typing import Any
 
 from bot.core.text import fold, tokenize
 from bot.routing import MentionContext, Router, RuleDef
-from tests.test_routing import _random_mention, _random_rules, _random_term, _ref_term
-from tests.test_routing_geo import WARDS_FILE, load_wards, winding_contains
+from tests.routing.test_routing import _random_mention, _random_rules, _random_term, _ref_term
+from tests.routing.test_routing_geo import WARDS_FILE, load_wards, winding_contains
 
 WARDS = load_wards()
 _Rings = list[list[tuple[float, float]]]

@@ -142,7 +142,7 @@ def test_cli_run_without_tokens_says_what_is_missing(tmp_path: Path) -> None:
 
 def test_the_readme_config_examples_are_valid() -> None:
     """The README is the user's manual: its YAML examples must load as they are written."""
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     blocks = [b for b in readme.split("```yaml\n")[1:]]
     assert len(blocks) >= 3
     for block in blocks:
@@ -152,4 +152,6 @@ def test_the_readme_config_examples_are_valid() -> None:
         if "departments:" not in text:
             text += "departments:\n  - {slug: a, name: A, channel: C0AAAAAA1}\n"
         # Relative files (the areas example's wards.geojson) come from the test fixtures.
-        parse_config(text, where="README", base=Path(__file__).parent / "fixtures" / "places")
+        parse_config(
+            text, where="README", base=Path(__file__).resolve().parents[1] / "fixtures" / "places"
+        )

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
 
-from storage import adapters, cards, inbox, mentions, outbox
+from storage import cards, inbox, mentions, outbox
 from storage.db import session_scope
+from storage.intake import adapter_states as adapters
 from storage.models import Mention
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)

@@ -22,7 +22,7 @@ from bot.core.adapter import AdapterError, PollingAdapter, Replier, ReplyError, 
 from bot.intake.adapters.facebook.adapter import NO_TEXT, FacebookAdapter
 from tests.loopback import JSON_TYPE, JsonReply, Reply, Request, ScriptedServer, refused_url
 
-FIXTURES = Path(__file__).parent / "fixtures" / "facebook"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "facebook"
 PAGE = "108824017345866"
 V = "/v19.0"
 FEED = f"{V}/{PAGE}/feed"

@@ -40,7 +40,7 @@ from tests.loopback import (
     refused_url,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures" / "bluesky"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "bluesky"
 CITY_DID, CITY_HANDLE, PASSWORD = "did:plc:5c2r73erhng4bszmxlfdtscf", "bskyr.bsky.social", "app-pw"
 NOTIFS, SEARCH = "app.bsky.notification.listNotifications", "app.bsky.feed.searchPosts"
 CREATE = "com.atproto.repo.createRecord"

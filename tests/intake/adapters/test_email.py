@@ -31,7 +31,7 @@ from bot.intake.adapters.email.adapter import EmailAdapter, EmailReplier
 from bot.intake.adapters.email.parse import reply_subject, trim_reply
 from tests.imap_server import HOST, PymapServer, SmtpSink, free_port, self_signed_cert
 
-FIXTURES = Path(__file__).parent / "fixtures" / "email"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "email"
 USER, PASSWORD = "engage@city.example", "imap-secret"
 WHEN = datetime(2024, 10, 1, 12, 0, tzinfo=UTC)  # INTERNALDATE given to the appended mail
 _folders = itertools.count()

@@ -19,7 +19,7 @@ from bot.core.adapter import AdapterError, PollingAdapter, Replier, ReplyError, 
 from bot.intake.adapters.x.adapter import XAdapter
 from tests.loopback import JSON_TYPE, JsonReply, Reply, Request, ScriptedServer, refused_url
 
-FIXTURES = Path(__file__).parent / "fixtures" / "x"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "x"
 CITY = "1587046382104121344"
 MENTIONS = f"/2/users/{CITY}/mentions"
 SEARCH = "/2/tweets/search/recent"

@@ -1,0 +1,1 @@
+"""The stored rules with their history, and the routing figures that judge them."""
