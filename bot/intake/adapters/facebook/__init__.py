@@ -1,0 +1,1 @@
+"""The facebook adapter: ``adapter`` talks to the platform and reads its payloads."""

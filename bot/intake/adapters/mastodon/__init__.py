@@ -1,0 +1,1 @@
+"""The mastodon adapter: ``adapter`` talks to the platform, ``parse`` reads its payloads."""

@@ -1,0 +1,1 @@
+"""The x adapter: ``adapter`` talks to the platform and reads its payloads."""
