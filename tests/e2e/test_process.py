@@ -14,7 +14,7 @@ import httpx
 
 from bot.sandbox.fake_slack import FakeSlack, wait_until
 from tests.conftest import CONFIG, WEBHOOK_SECRET
-from tests.e2e_helpers import post_webhook
+from tests.factories import post_webhook
 
 
 def _free_port() -> int:

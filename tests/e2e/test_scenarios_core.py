@@ -19,25 +19,14 @@ from bot.core.slack_ids import ActionId, BlockId, InputId
 from bot.sandbox.fake_slack import FakeSlack, wait_until
 from storage import events
 from storage.db import session_scope
-from storage.models import Event, Mention, Outbox
-from tests.e2e_helpers import post_webhook
+from storage.models import Mention
+from tests.factories import card_in, events_of, opened_view, post_webhook, settled
 
 PW = "C0PUBWORKS"
 PARKS = "C0PARKS001"
 TRIAGE = "C0TRIAGE01"
 
 MakeBot = Callable[..., Engage]
-
-
-def _card(slack: FakeSlack, channel: str, count: int = 1) -> dict[str, Any]:
-    messages = wait_until(
-        lambda: slack.messages(channel) if len(slack.messages(channel)) >= count else []
-    )
-    return messages[-1]
-
-
-def _view(slack: FakeSlack) -> str:
-    return wait_until(lambda: next(iter(slack.views), ""))
 
 
 def _status(slack: FakeSlack, channel: str, ts: str) -> str:
@@ -51,21 +40,6 @@ def _buttons(message: dict[str, Any]) -> list[str]:
     empty: dict[str, Any] = {"elements": []}
     actions = next((b for b in message["blocks"] if b["type"] == "actions"), empty)
     return [e["action_id"] for e in actions["elements"]]
-
-
-def _events(bot: Engage, kind: str) -> list[Event]:
-    with session_scope(bot.engine) as s:
-        return [e for e in s.exec(select(Event)).all() if e.kind == kind]
-
-
-def _settled(bot: Engage) -> None:
-    """Wait until the outbox has nothing pending."""
-
-    def empty() -> bool:
-        with session_scope(bot.engine) as s:
-            return not [o for o in s.exec(select(Outbox)).all() if o.status == "pending"]
-
-    wait_until(empty)
 
 
 def test_webhook_mention_becomes_a_card_in_the_departments_channel(
@@ -83,7 +57,7 @@ def test_webhook_mention_becomes_a_card_in_the_departments_channel(
     )
     assert response.status_code == 202
     assert response.json()["department"] == "public-works"
-    card = _card(slack, PW)
+    card = card_in(slack, PW)
     text = card["blocks"][0]["text"]["text"]
     meta = card["blocks"][1]["elements"][0]["text"]
     assert "Big pothole on Elm St" in text
@@ -100,15 +74,15 @@ def test_webhook_mention_becomes_a_card_in_the_departments_channel(
     # The same submission again stores nothing and posts nothing.
     again = post_webhook(bot.url, {"id": "form-1", "text": "Big pothole on Elm St"})
     assert again.status_code == 200 and again.json()["duplicate"] is True
-    _settled(bot)
+    settled(bot)
     assert len(slack.messages(PW)) == 1
-    assert len(_events(bot, "posted")) == 1
+    assert len(events_of(bot, "posted")) == 1
 
 
 def test_unmatched_mention_goes_to_triage(make_bot: MakeBot, slack: FakeSlack) -> None:
     bot = make_bot()
     assert post_webhook(bot.url, {"text": "When is the next council meeting?"}).status_code == 202
-    card = _card(slack, TRIAGE)
+    card = card_in(slack, TRIAGE)
     assert "no rule matched" in card["blocks"][1]["elements"][0]["text"]
 
 
@@ -116,7 +90,7 @@ def test_citizen_text_pings_nobody_and_hides_no_link(make_bot: MakeBot, slack: F
     bot = make_bot()
     evil = "pothole <!channel> <!here> <@U0LEADPW1> <!subteam^S1> <https://evil.example|click> & co"
     post_webhook(bot.url, {"text": evil, "author": "<!everyone>", "title": "<!channel> title"})
-    card = _card(slack, PW)
+    card = card_in(slack, PW)
     rendered = str(card["blocks"]) + card["text"]
     for raw in (
         "<!channel>",
@@ -139,7 +113,7 @@ def test_long_text_is_cut_to_block_kit_limits_with_a_link(
 ) -> None:
     bot = make_bot()
     post_webhook(bot.url, {"text": "pothole & " * 1000, "url": "https://forms.example/r/9"})
-    card = _card(slack, PW)
+    card = card_in(slack, PW)
     text = card["blocks"][0]["text"]["text"]
     assert len(text) <= 3000
     assert text.endswith("open the original for the rest)")
@@ -152,7 +126,7 @@ def test_claim_updates_the_card_and_notes_it_in_the_thread(
 ) -> None:
     bot = make_bot()
     post_webhook(bot.url, {"text": "pothole"})
-    ts = _card(slack, PW)["ts"]
+    ts = card_in(slack, PW)["ts"]
     result = slack.click(
         f"{bot.url}/slack/events", user_id="U0ALICE01", channel=PW, ts=ts, action_id=ActionId.CLAIM
     )
@@ -179,14 +153,14 @@ def test_claim_updates_the_card_and_notes_it_in_the_thread(
         action_id=ActionId.RELEASE,
     )
     wait_until(lambda: "Unclaimed" in _status(slack, PW, ts))
-    assert [e.actor for e in _events(bot, "claimed")] == ["U0ALICE01"]
-    assert [e.actor for e in _events(bot, "released")] == ["U0ALICE01"]
+    assert [e.actor for e in events_of(bot, "claimed")] == ["U0ALICE01"]
+    assert [e.actor for e in events_of(bot, "released")] == ["U0ALICE01"]
 
 
 def test_two_simultaneous_claims_have_one_winner(make_bot: MakeBot, slack: FakeSlack) -> None:
     bot = make_bot()
     post_webhook(bot.url, {"text": "pothole"})
-    ts = _card(slack, PW)["ts"]
+    ts = card_in(slack, PW)["ts"]
     barrier = threading.Barrier(2)
     users = ["U0ALICE01", "U0BOB0001"]
 
@@ -201,7 +175,7 @@ def test_two_simultaneous_claims_have_one_winner(make_bot: MakeBot, slack: FakeS
         t.start()
     for t in threads:
         t.join()
-    claimed = _events(bot, "claimed")
+    claimed = events_of(bot, "claimed")
     assert len(claimed) == 1
     winner = claimed[0].actor
     loser = next(u for u in users if u != winner)
@@ -219,7 +193,7 @@ def test_the_same_slack_request_three_times_has_one_effect(
 ) -> None:
     bot = make_bot()
     post_webhook(bot.url, {"text": "pothole"})
-    ts = _card(slack, PW)["ts"]
+    ts = card_in(slack, PW)["ts"]
     first = slack.click(
         f"{bot.url}/slack/events", user_id="U0ALICE01", channel=PW, ts=ts, action_id=ActionId.CLAIM
     )
@@ -231,8 +205,8 @@ def test_the_same_slack_request_three_times_has_one_effect(
             "Content-Type": "application/x-www-form-urlencoded",
         }
         assert slack.send_raw(f"{bot.url}/slack/events", first.request_body, headers).status == 200
-    _settled(bot)
-    assert len(_events(bot, "claimed")) == 1
+    settled(bot)
+    assert len(events_of(bot, "claimed")) == 1
     assert len(slack.replies(PW, ts)) == 1
     assert slack.ephemerals == []  # a retry is not a second click: nobody is told "already"
 
@@ -242,7 +216,7 @@ def test_thread_reply_claims_and_a_retried_event_counts_once(
 ) -> None:
     bot = make_bot()
     post_webhook(bot.url, {"text": "pothole"})
-    ts = _card(slack, PW)["ts"]
+    ts = card_in(slack, PW)["ts"]
     url = f"{bot.url}/slack/events"
     first = slack.post_user_message(
         url, user_id="U0CAROL01", channel=PW, text="On it!", thread_ts=ts
@@ -251,22 +225,22 @@ def test_thread_reply_claims_and_a_retried_event_counts_once(
     for n in (1, 2):
         slack.send_event(url, {}, retry_num=n, body_override=first.request_body)
     wait_until(lambda: "Claimed by <@U0CAROL01>" in _status(slack, PW, ts))
-    _settled(bot)
-    claimed = _events(bot, "claimed")
+    settled(bot)
+    claimed = events_of(bot, "claimed")
     assert len(claimed) == 1 and claimed[0].data == {"via": "thread_reply"}
     # A later reply by someone else does not take it over.
     slack.post_user_message(url, user_id="U0DAVE001", channel=PW, text="me too", thread_ts=ts)
     time.sleep(0.3)
-    assert len(_events(bot, "claimed")) == 1
+    assert len(events_of(bot, "claimed")) == 1
 
 
 def test_answer_through_the_modal(make_bot: MakeBot, slack: FakeSlack) -> None:
     bot = make_bot()
     post_webhook(bot.url, {"text": "pothole on Oak", "author": "Ana"})
-    ts = _card(slack, PW)["ts"]
+    ts = card_in(slack, PW)["ts"]
     url = f"{bot.url}/slack/events"
     slack.click(url, user_id="U0ALICE01", channel=PW, ts=ts, action_id=ActionId.ANSWERED)
-    view_id = _view(slack)
+    view_id = opened_view(slack)
     result = slack.submit_view(
         url,
         user_id="U0ALICE01",
@@ -296,10 +270,10 @@ def test_answer_through_the_modal(make_bot: MakeBot, slack: FakeSlack) -> None:
 def test_hand_over_moves_the_card(make_bot: MakeBot, slack: FakeSlack) -> None:
     bot = make_bot()
     post_webhook(bot.url, {"text": "pothole next to the playground"})
-    ts = _card(slack, PW)["ts"]
+    ts = card_in(slack, PW)["ts"]
     url = f"{bot.url}/slack/events"
     slack.click(url, user_id="U0ALICE01", channel=PW, ts=ts, action_id=ActionId.HAND_OVER)
-    view_id = _view(slack)
+    view_id = opened_view(slack)
     options = slack.views[view_id]["blocks"][1]["element"]["options"]
     assert [o["value"] for o in options] == ["parks"]
     slack.submit_view(
@@ -311,14 +285,14 @@ def test_hand_over_moves_the_card(make_bot: MakeBot, slack: FakeSlack) -> None:
             BlockId.NOTE: {InputId.NOTE: "theirs"},
         },
     )
-    new_card = _card(slack, PARKS)
+    new_card = card_in(slack, PARKS)
     assert "handed over from *Public Works* by <@U0ALICE01>" in str(new_card["blocks"][1])
     assert ActionId.CLAIM in _buttons(new_card)
     wait_until(lambda: "Handed over to *Parks and Recreation*" in _status(slack, PW, ts))
     old = slack.message(PW, ts)
     assert old is not None and ActionId.CLAIM not in _buttons(old)
     wait_until(lambda: any("handed this over" in r["text"] for r in slack.replies(PW, ts)))
-    moved = _events(bot, "handed_over")
+    moved = events_of(bot, "handed_over")
     assert [(e.data["from"], e.data["to"], e.data["note"]) for e in moved] == [
         ("public-works", "parks", "theirs")
     ]
@@ -327,21 +301,21 @@ def test_hand_over_moves_the_card(make_bot: MakeBot, slack: FakeSlack) -> None:
 def test_no_action_with_a_reason(make_bot: MakeBot, slack: FakeSlack) -> None:
     bot = make_bot()
     post_webhook(bot.url, {"text": "buy cheap pothole filler at spam.example"})
-    ts = _card(slack, PW)["ts"]
+    ts = card_in(slack, PW)["ts"]
     url = f"{bot.url}/slack/events"
     slack.click(url, user_id="U0ALICE01", channel=PW, ts=ts, action_id=ActionId.DISMISS)
-    view_id = _view(slack)
+    view_id = opened_view(slack)
     slack.submit_view(
         url, user_id="U0ALICE01", view_id=view_id, values={BlockId.REASON: {InputId.REASON: "spam"}}
     )
     wait_until(lambda: "Closed without action (spam)" in _status(slack, PW, ts))
-    assert [e.data["reason"] for e in _events(bot, "dismissed")] == ["spam"]
+    assert [e.data["reason"] for e in events_of(bot, "dismissed")] == ["spam"]
 
 
 def test_forged_or_stale_signatures_are_refused(make_bot: MakeBot, slack: FakeSlack) -> None:
     bot = make_bot()
     post_webhook(bot.url, {"text": "pothole", "url": "https://forms.example/r/2"})
-    ts = _card(slack, PW)["ts"]
+    ts = card_in(slack, PW)["ts"]
     url = f"{bot.url}/slack/events"
     good = slack.click(
         url, user_id="U0ALICE01", channel=PW, ts=ts, action_id=ActionId.OPEN_ORIGINAL
@@ -360,7 +334,7 @@ def test_forged_or_stale_signatures_are_refused(make_bot: MakeBot, slack: FakeSl
     }
     assert slack.send_raw(url, body, stale).status == 401
     time.sleep(0.2)
-    assert _events(bot, "claimed") == []
+    assert events_of(bot, "claimed") == []
 
 
 def test_bad_webhooks_get_clear_errors_and_store_nothing(make_bot: MakeBot) -> None:
@@ -387,7 +361,7 @@ def test_bad_webhooks_get_clear_errors_and_store_nothing(make_bot: MakeBot) -> N
 def test_health_and_metrics(make_bot: MakeBot, slack: FakeSlack) -> None:
     bot = make_bot()
     post_webhook(bot.url, {"text": "pothole"})
-    _card(slack, PW)
+    card_in(slack, PW)
     health = httpx.get(f"{bot.url}/healthz")
     assert health.status_code == 200
     assert health.json()["database"] is True and health.json()["slack"] is True

@@ -11,10 +11,11 @@ from sqlmodel import select
 from bot.app.compose import Engage
 from bot.core.adapter import IncomingMention
 from bot.intake.screening.fingerprint import near, simhash
-from bot.sandbox.fake_slack import FakeSlack, wait_until
+from bot.sandbox.fake_slack import FakeSlack
 from storage.db import session_scope
-from storage.models import Event, Mention, Outbox
+from storage.models import Event, Mention
 from tests.conftest import CONFIG
+from tests.factories import settled
 
 PW = "C0PUBWORKS"
 TRIAGE = "C0TRIAGE01"
@@ -25,14 +26,6 @@ def _post(bot: Engage, text: str, author: str, n: int) -> None:
     bot.ingest_one(
         IncomingMention(source="mastodon", external_id=f"post-{n}", text=text, author=author)
     )
-
-
-def _settled(bot: Engage) -> None:
-    def empty() -> bool:
-        with session_scope(bot.engine) as s:
-            return not [o for o in s.exec(select(Outbox)) if o.status == "pending"]
-
-    wait_until(empty, timeout=20)
 
 
 @pytest.mark.parametrize(
@@ -69,7 +62,7 @@ def test_a_burst_of_200_near_identical_posts_is_one_card(
     for n in range(200):
         variant = base if n % 3 else base.replace("in our street", "on our street")
         _post(bot, f"@city {variant}", f"@citizen{n}@mastodon.social", n)
-    _settled(bot)
+    settled(bot)
     cards = slack.messages(PW)
     assert len(cards) == 1
     assert "*+199* similar or repeated post(s)" in json.dumps(cards[0]["blocks"])
@@ -99,7 +92,7 @@ def test_an_author_who_floods_is_folded_into_one_card(
     ]
     for n, text in enumerate(texts):
         _post(bot, text, "@loud@mastodon.social", n)
-    _settled(bot)
+    settled(bot)
     assert len(slack.messages(PW)) == 5  # the flood limit
     first = slack.messages(PW)[0]
     assert "*+3* similar or repeated post(s)" in json.dumps(first["blocks"])
@@ -114,7 +107,7 @@ def test_the_comms_team_mutes_an_author(make_bot: Callable[..., Engage], slack: 
     assert "Muted @troll" in done.body
     _post(bot, "pothole on Elm", "@troll", 1)
     _post(bot, "pothole on Oak", "@someone", 2)
-    _settled(bot)
+    settled(bot)
     assert len(slack.messages(PW)) == 1
     with session_scope(bot.engine) as s:
         muted = s.exec(select(Mention).where(Mention.author == "@troll")).one()
@@ -132,7 +125,7 @@ def test_abusive_language_goes_to_the_comms_team_first(
 ) -> None:
     bot = make_bot(CONFIG)
     _post(bot, "Fix the pothole on Elm you idiots", "@angry", 1)
-    _settled(bot)
+    settled(bot)
     assert slack.messages(PW) == []
     card = slack.messages(TRIAGE)[0]
     assert "Handle with care" in json.dumps(card["blocks"])
@@ -156,5 +149,5 @@ def test_311_reports_with_the_same_text_keep_their_own_cards(
                 extra={"address": f"{n} Elm St"},
             )
         )
-    _settled(bot)
+    settled(bot)
     assert len(slack.messages(PW)) == 3

@@ -28,12 +28,12 @@ from bot.intake.screening.linking import BY_PLACE, BY_REFERENCE, Linking, match
 from bot.intake.screening.linking_text import Features, Gazetteer, features, references
 from bot.outbox.replies import Replies
 from bot.rules.rulebook import Rulebook
-from bot.sandbox.fake_slack import FakeSlack, wait_until
+from bot.sandbox.fake_slack import FakeSlack
 from storage import summaries
 from storage.db import session_scope
-from storage.models import Event, Mention, Outbox
+from storage.models import Event, Mention
 from tests.conftest import CONFIG, store_config
-from tests.e2e_helpers import post_webhook
+from tests.factories import post_webhook, settled
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "open311"
 TICKETS = "https://311.boston.gov/tickets/{id}"
@@ -292,14 +292,6 @@ def test_links_in_storage(engine: Engine) -> None:
 # -- end to end: one card lists every platform ------------------------------------------------
 
 
-def _settled(bot: Engage) -> None:
-    def empty() -> bool:
-        with session_scope(bot.engine) as s:
-            return not [o for o in s.exec(select(Outbox)) if o.status == "pending"]
-
-    wait_until(empty, timeout=20)
-
-
 def test_one_issue_reported_on_four_platforms_is_one_card(
     make_bot: Callable[..., Engage], slack: FakeSlack
 ) -> None:
@@ -333,7 +325,7 @@ def test_one_issue_reported_on_four_platforms_is_one_card(
     assert response.status_code == 202, response.text
     # Another issue on the same street keeps its own card, in its own department.
     other = bot.ingest_one(_post("bluesky", "Huge pothole on Pompeii St, fix it please"))
-    _settled(bot)
+    settled(bot)
 
     (card,) = slack.messages(TRIAGE)
     blocks = json.dumps(card["blocks"])
@@ -364,7 +356,7 @@ def test_one_issue_reported_on_four_platforms_is_one_card(
     bot.claims.answer(
         mention_id=first.mention_id, user_id="U0ALICE01", text="Fence removed", request_key="k1"
     )
-    _settled(bot)
+    settled(bot)
     notes = [m["text"] for m in slack.replies(TRIAGE, card["ts"])]
     assert any(f"311 request #{FENCE_ID}: Status changed from open to closed" in n for n in notes)
     assert "Answered by" in json.dumps(slack.messages(TRIAGE)[0]["blocks"])
@@ -399,7 +391,7 @@ def test_a_priority_author_gets_a_badge(make_bot: Callable[..., Engage], slack: 
     plain = replace(press, external_id="<m2@x>", author="@cllr_ana@mastodon.social")
     bot.ingest_one(press)
     bot.ingest_one(replace(plain, text="Pothole on Oak St, residents ask"))
-    _settled(bot)
+    settled(bot)
     first, second = slack.messages(PW)
     assert ":star: *Press*" in json.dumps(first["blocks"])
     assert "(Press)" in first["text"]

@@ -20,7 +20,8 @@ from bot.core.adapter import IncomingMention
 from bot.core.slack_ids import ActionId
 from bot.sandbox.fake_slack import FakeSlack, wait_until
 from storage.db import session_scope
-from storage.models import Away, Event, Mention, Nudge, Outbox
+from storage.models import Away, Event, Mention, Nudge
+from tests.factories import events_of, settled
 
 NY = ZoneInfo("America/New_York")
 PW = "C0PUBWORKS"
@@ -68,18 +69,10 @@ def _mention(bot: Engage, text: str = "pothole on Elm") -> int:
     return result.mention_id
 
 
-def _settle(bot: Engage) -> None:
-    def empty() -> bool:
-        with session_scope(bot.engine) as s:
-            return not [o for o in s.exec(select(Outbox)) if o.status == "pending"]
-
-    wait_until(empty)
-
-
 def _sweep(bot: Engage, clock: Clock, at: datetime) -> int:
     clock.at = at
     sent = bot.nudger.sweep()
-    _settle(bot)
+    settled(bot)
     return sent
 
 
@@ -99,7 +92,7 @@ def test_the_claim_ladder_in_office_time_over_a_weekend(
 ) -> None:
     bot, clock = _start(make_bot, slack, ny(20, 16, 0))  # Friday 16:00
     mention = _mention(bot)
-    _settle(bot)
+    settled(bot)
     assert _sweep(bot, clock, ny(20, 16, 30)) == 0  # 30 office minutes: not yet 75%
     assert _sweep(bot, clock, ny(20, 16, 46)) == 1  # 46 minutes: the heads-up
     assert "please claim it within 14 min" in _thread(slack)[-1]["text"]
@@ -130,7 +123,7 @@ def test_a_public_holiday_and_daylight_saving_are_office_time(
     # Wednesday before Thanksgiving (Thursday 26th, a US holiday), 16:30.
     bot, clock = _start(make_bot, slack, ny(25, 16, 30))
     mention = _mention(bot)
-    _settle(bot)
+    settled(bot)
     assert _sweep(bot, clock, ny(26, 10, 0)) == 0  # Thanksgiving: closed
     assert _sweep(bot, clock, ny(27, 9, 14)) == 0  # 44 office minutes
     assert _sweep(bot, clock, ny(27, 9, 16)) == 1  # 46: the heads-up
@@ -144,7 +137,7 @@ def test_daylight_saving_change_over_the_weekend(
     # later is Monday 09:30 EST.
     bot, clock = _start(make_bot, slack, ny(30, 16, 30, month=10))
     mention = _mention(bot)
-    _settle(bot)
+    settled(bot)
     _sweep(bot, clock, ny(30, 16, 55, month=10))  # 25 min: nothing
     assert _stages(bot, mention) == []
     _sweep(bot, clock, ny(2, 9, 14))  # 44 office minutes: still nothing
@@ -160,7 +153,7 @@ def test_daylight_saving_change_over_the_weekend(
 def test_snooze_pushes_the_next_reminder(make_bot: Callable[..., Engage], slack: FakeSlack) -> None:
     bot, clock = _start(make_bot, slack, ny(23, 9, 0))  # Monday
     mention = _mention(bot)
-    _settle(bot)
+    settled(bot)
     _sweep(bot, clock, ny(23, 9, 46))  # heads-up
     _sweep(bot, clock, ny(23, 10, 1))  # the thread reminder, with snooze buttons
     reminder = _thread(slack)[-1]
@@ -173,15 +166,10 @@ def test_snooze_pushes_the_next_reminder(make_bot: Callable[..., Engage], slack:
         action_id=ActionId.SNOOZE,
         value=f"{mention}:1h",
     )
-    wait_until(lambda: _events(bot, "snoozed"))
+    wait_until(lambda: events_of(bot, "snoozed"))
     assert _sweep(bot, clock, ny(23, 10, 40)) == 0  # 1.5x is due, but snoozed until 11:02
     assert _sweep(bot, clock, ny(23, 11, 3)) == 1
     assert _stages(bot, mention)[-1] == "claim_channel"
-
-
-def _events(bot: Engage, kind: str) -> list[Event]:
-    with session_scope(bot.engine) as s:
-        return [e for e in s.exec(select(Event)) if e.kind == kind]
 
 
 def test_the_answer_ladder_asks_the_claimer_then_hands_it_back(
@@ -189,7 +177,7 @@ def test_the_answer_ladder_asks_the_claimer_then_hands_it_back(
 ) -> None:
     bot, clock = _start(make_bot, slack, ny(23, 9, 0))
     mention = _mention(bot)
-    _settle(bot)
+    settled(bot)
     card = slack.messages(PW)[0]
     slack.click(
         f"{bot.url}/slack/events",
@@ -198,7 +186,7 @@ def test_the_answer_ladder_asks_the_claimer_then_hands_it_back(
         ts=card["ts"],
         action_id=ActionId.CLAIM,
     )
-    _settle(bot)
+    settled(bot)
     assert _sweep(bot, clock, ny(23, 10, 31)) == 1  # 1.5 h of 2 h: heads-up to the claimer
     assert f"<@{STAFF[1]}>, the answer is due in 29 min" in _thread(slack)[-1]["text"]
     assert _sweep(bot, clock, ny(23, 11, 1)) == 1  # overdue: a direct message
@@ -213,7 +201,7 @@ def test_the_answer_ladder_asks_the_claimer_then_hands_it_back(
     with session_scope(bot.engine) as s:
         row = s.get(Mention, mention)
         assert row is not None and row.status == "new" and row.claimed_by is None
-    released = _events(bot, "released")
+    released = events_of(bot, "released")
     assert released[-1].data["previous"] == STAFF[1]
     assert "open again for anyone to claim" in _thread(slack)[-1]["text"]
 
@@ -225,7 +213,7 @@ def test_nothing_at_night_then_one_grouped_message_in_the_morning(
     bot, clock = _start(make_bot, slack, ny(23, 16, 15))
     for n in range(3):
         _mention(bot, f"pothole {n}")
-    _settle(bot)
+    settled(bot)
     before = len(slack.messages(PW))
     assert _sweep(bot, clock, ny(23, 22, 0)) == 0  # due overnight, office closed
     assert _sweep(bot, clock, ny(24, 3, 0)) == 0
@@ -244,7 +232,7 @@ def test_rotation_spreads_reminders_and_skips_people_who_are_away(
     for n in range(6):
         clock.at = ny(23, 9, 0) + timedelta(minutes=n)
         mention = _mention(bot, f"pothole {n}")
-        _settle(bot)
+        settled(bot)
         _sweep(bot, clock, clock.at + timedelta(minutes=46))
         _sweep(bot, clock, clock.at + timedelta(minutes=15))
         with session_scope(bot.engine) as s:
@@ -264,7 +252,7 @@ def test_two_sweeps_at_once_send_each_reminder_once(
     bot, clock = _start(make_bot, slack, ny(23, 9, 0))
     for n in range(20):
         _mention(bot, f"pothole {n}")
-    _settle(bot)
+    settled(bot)
     clock.at = ny(23, 9, 50)
     barrier = threading.Barrier(2)
     counts: list[int] = []
@@ -278,7 +266,7 @@ def test_two_sweeps_at_once_send_each_reminder_once(
         t.start()
     for t in threads:
         t.join()
-    _settle(bot)
+    settled(bot)
     assert sum(counts) == 20
     assert _stages(bot).count("claim_warn") == 20
 

@@ -20,7 +20,7 @@ from storage import outbox
 from storage.db import session_scope
 from storage.models import Card, Outbox
 from tests.conftest import CONFIG, settings_for
-from tests.e2e_helpers import post_webhook
+from tests.factories import post_webhook
 
 PW = "C0PUBWORKS"
 MakeBot = Callable[..., Engage]

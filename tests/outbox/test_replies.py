@@ -22,7 +22,7 @@ from bot.core.slack_ids import ActionId, BlockId, InputId
 from bot.sandbox.fake_slack import FakeSlack, wait_until
 from storage.db import session_scope
 from storage.models import Event
-from tests.e2e_helpers import post_webhook
+from tests.factories import post_webhook
 
 PW = "C0PUBWORKS"
 

@@ -1,0 +1,65 @@
+"""Shared test factories: what many tests need to drive the running bot and read its state.
+
+One place instead of a helper per file, so "wait until the outbox is empty" or "the card in a
+channel" means the same thing in every test.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+from sqlmodel import select
+
+from bot.app.compose import Engage
+from bot.intake.webhook import SIGNATURE_HEADER, sign
+from bot.sandbox.fake_slack import FakeSlack, wait_until
+from storage.db import session_scope
+from storage.models import Event, Outbox
+from tests.conftest import WEBHOOK_SECRET
+
+
+def post_webhook(
+    base_url: str,
+    payload: dict[str, Any] | bytes,
+    *,
+    secret: str = WEBHOOK_SECRET,
+    signature: str | None = None,
+) -> httpx.Response:
+    """Post to the bot's webhook the way a form tool does, signed unless told otherwise."""
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    headers = {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: signature if signature is not None else sign(secret, body),
+    }
+    return httpx.post(f"{base_url}/ingest/webhook", content=body, headers=headers, timeout=10)
+
+
+def settled(bot: Engage, timeout: float = 20) -> None:
+    """Wait until the outbox has nothing pending: every card and note has left for Slack."""
+
+    def empty() -> bool:
+        with session_scope(bot.engine) as s:
+            return not [o for o in s.exec(select(Outbox)).all() if o.status == "pending"]
+
+    wait_until(empty, timeout=timeout)
+
+
+def events_of(bot: Engage, kind: str) -> list[Event]:
+    """The recorded events of one kind, oldest first."""
+    with session_scope(bot.engine) as s:
+        return [e for e in s.exec(select(Event)).all() if e.kind == kind]
+
+
+def card_in(slack: FakeSlack, channel: str, count: int = 1) -> dict[str, Any]:
+    """The latest message in ``channel`` once it holds at least ``count``."""
+    messages = wait_until(
+        lambda: slack.messages(channel) if len(slack.messages(channel)) >= count else []
+    )
+    return messages[-1]
+
+
+def opened_view(slack: FakeSlack) -> str:
+    """The id of the first modal the bot opened, once it has opened one."""
+    return wait_until(lambda: next(iter(slack.views), ""))
