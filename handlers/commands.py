@@ -1,21 +1,26 @@
-"""The ``/engage`` slash command."""
+"""The ``/engage`` slash command: one listener that reads the verb and hands the rest of the
+text to the domain that owns it.
+
+This module (with :mod:`handlers`' ``__init__``) is one of the two allowed to reach several
+domains' handlers: ``away``/``back`` are reminders' (:mod:`handlers.nudges`), ``summary`` is
+:mod:`handlers.summaries`', ``rules`` and ``route-test`` are :mod:`handlers.rules.command`'s.
+``mute``/``unmute`` belong to intake's screening, which has no handler module: the services'
+``mute`` callable does it.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from bot.core.mrkdwn import escape
 from bot.core.slack_ids import COMMAND
-from bot.nudges.sweep import Nudger
-from bot.routing import Match
-from bot.summaries.service import Summaries
-from handlers.rules import route_answer
-from handlers.summaries import answer as summary_answer
+from handlers import nudges, summaries
+from handlers.context import SERVICES
+from handlers.rules import command as rules
 
 HELP = (
     "*Engage* brings citizens' posts about the city into the right department's channel.\n"
@@ -33,57 +38,45 @@ HELP = (
     "`/engage back` ends it."
 )
 
+Mute = Callable[[str, str, bool], str]
+"""``mute(author, by_user, on)``: stop (or resume) posting an author's mentions; says what it
+did, for the person who asked."""
 
-def register(
-    app: App,
-    route_test: Callable[[str], tuple[Match | None, str]],
-    nudger: Nudger,
-    summaries: Summaries,
-    mute: Callable[[str, str, bool], str],
-    rules: Callable[..., None],
-) -> None:
-    def on_command(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
-        text = str(command.get("text") or "").strip()
-        verb, _, rest = text.partition(" ")
+
+@runtime_checkable
+class CommandServices(Protocol):
+    @property
+    def mute(self) -> Mute: ...
+
+
+def services_of(context: BoltContext) -> CommandServices:
+    services: CommandServices = context[SERVICES]
+    return services
+
+
+def on_engage(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    text = str(command.get("text") or "").strip()
+    verb, _, rest = text.partition(" ")
+    if verb == "away":
+        nudges.on_away(ack=ack, command=command, context=context, text=rest)
+    elif verb in ("mute", "unmute"):
         user = str(command.get("user_id") or "")
-        channel = str(command.get("channel_id") or "")
-        if verb == "away":
-            until = _date(rest.removeprefix("until").strip())
-            if until is None:
-                ack(text="Say until when, e.g. `/engage away until 2026-12-24`.")
-                return
-            nudger.set_away(user_id=user, until=until)
-            last = until - timedelta(days=1)
-            ack(
-                text=f"No reminders for you until {last:%A} {last.day} {last:%B %Y} included. "
-                "`/engage back` ends it."
-            )
-            return
-        if verb in ("mute", "unmute"):
-            ack(text=escape(mute(rest, user, verb == "mute")))
-            return
-        if verb == "rules":
-            rules(ack=ack, client=client, command=command, text=rest)
-            return
-        if verb == "summary":
-            ack(**summary_answer(summaries, text=rest.strip(), channel=channel, user=user))
-            return
-        if verb == "back":
-            nudger.set_away(user_id=user, until=None)
-            ack(text="Welcome back: you are in the reminder rotation again.")
-            return
-        if verb == "route-test" and rest.strip():
-            ack(text=route_answer(*route_test(rest.strip())))
-            return
+        ack(text=escape(services_of(context).mute(rest, user, verb == "mute")))
+    elif verb == "rules":
+        rules.on_rules(ack=ack, client=client, command=command, context=context, text=rest)
+    elif verb == "summary":
+        summaries.on_summary(ack=ack, command=command, context=context, text=rest)
+    elif verb == "back":
+        nudges.on_back(ack=ack, command=command, context=context)
+    elif verb == "route-test" and rest.strip():
+        rules.on_route_test(ack=ack, context=context, text=rest)
+    else:
         ack(text=HELP)
 
-    app.command(COMMAND)(on_command)
+
+LISTENERS: tuple[tuple[str, Callable[..., None]], ...] = ((COMMAND, on_engage),)
 
 
-def _date(text: str) -> datetime | None:
-    """The start of the day after ``YYYY-MM-DD`` (away *until* that day, inclusive), in UTC."""
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        return None
-    return datetime.combine(day + timedelta(days=1), time(0), UTC)
+def register(app: App) -> None:
+    for name, listener in LISTENERS:
+        app.command(name)(listener)

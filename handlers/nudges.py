@@ -1,56 +1,135 @@
-"""Buttons on reminders: snooze, and the claimer's *still on it* / *hand back* / *need help*."""
+"""Slack in and out for reminders: the buttons on a nudge (snooze, and the claimer's *still on
+it* / *hand back* / *need help*) and ``/engage away`` / ``/engage back``.
+
+*Hand back* releases the claim, which is the claims service's to do. That service is reached
+through :class:`NudgesServices`' ``claims``, typed by the :class:`Releases` protocol, so this
+module imports no other domain than ``bot.nudges``.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Protocol, runtime_checkable
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 
-from bot.claims.service import Claims
 from bot.core.slack_ids import ActionId
 from bot.nudges.sweep import Nudger
-from handlers.requests import channel_id, mention_id, request_key, user_id
+from handlers.context import SERVICES
+from handlers.payload import channel_id, mention_id, request_key, user_id
 
 
-def register(app: App, claims: Claims, nudger: Nudger) -> None:
-    def snooze(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        target, _, choice = str(action.get("value") or "").partition(":")
-        found = mention_id(target)
-        if found is not None:
-            nudger.snooze(
-                mention_id=found,
-                user_id=user_id(body),
-                choice=choice or "1h",
-                request_key=request_key(body),
-            )
-        ack()
+class Releases(Protocol):
+    """Gives a claimed mention back (``bot.claims.service.Claims`` does)."""
 
-    def still_on_it(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        found = mention_id(action.get("value"))
-        if found is not None:
-            nudger.snooze(
-                mention_id=found, user_id=user_id(body), choice="1h", request_key=request_key(body)
-            )
-        ack()
+    def release(
+        self, *, mention_id: int, user_id: str, request_key: str, channel_id: str
+    ) -> object: ...
 
-    def hand_back(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        found = mention_id(action.get("value"))
-        if found is not None:
-            claims.release(
-                mention_id=found,
-                user_id=user_id(body),
-                request_key=request_key(body),
-                channel_id=channel_id(body),
-            )
-        ack()
 
-    def need_help(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        found = mention_id(action.get("value"))
-        if found is not None:
-            nudger.need_help(mention_id=found, user_id=user_id(body), request_key=request_key(body))
-        ack()
+@runtime_checkable
+class NudgesServices(Protocol):
+    @property
+    def nudger(self) -> Nudger: ...
 
-    app.action(ActionId.SNOOZE.value)(snooze)
-    app.action(ActionId.STILL_ON_IT.value)(still_on_it)
-    app.action(ActionId.HAND_BACK.value)(hand_back)
-    app.action(ActionId.NEED_HELP.value)(need_help)
+    @property
+    def claims(self) -> Releases: ...
+
+
+def services_of(context: BoltContext) -> NudgesServices:
+    services: NudgesServices = context[SERVICES]
+    return services
+
+
+# Reminder buttons.
+def on_snooze(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    target, _, choice = str(action.get("value") or "").partition(":")
+    found = mention_id(target)
+    if found is not None:
+        services_of(context).nudger.snooze(
+            mention_id=found,
+            user_id=user_id(body),
+            choice=choice or "1h",
+            request_key=request_key(body),
+        )
+    ack()
+
+
+def on_still_on_it(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+) -> None:
+    found = mention_id(action.get("value"))
+    if found is not None:
+        services_of(context).nudger.snooze(
+            mention_id=found, user_id=user_id(body), choice="1h", request_key=request_key(body)
+        )
+    ack()
+
+
+def on_hand_back(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+) -> None:
+    found = mention_id(action.get("value"))
+    if found is not None:
+        services_of(context).claims.release(
+            mention_id=found,
+            user_id=user_id(body),
+            request_key=request_key(body),
+            channel_id=channel_id(body),
+        )
+    ack()
+
+
+def on_need_help(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+) -> None:
+    found = mention_id(action.get("value"))
+    if found is not None:
+        services_of(context).nudger.need_help(
+            mention_id=found, user_id=user_id(body), request_key=request_key(body)
+        )
+    ack()
+
+
+# ``/engage away until <day>`` and ``/engage back``, called by the /engage router.
+def on_away(ack: Ack, command: dict[str, Any], context: BoltContext, text: str) -> None:
+    until = _date(text.removeprefix("until").strip())
+    if until is None:
+        ack(text="Say until when, e.g. `/engage away until 2026-12-24`.")
+        return
+    user = str(command.get("user_id") or "")
+    services_of(context).nudger.set_away(user_id=user, until=until)
+    last = until - timedelta(days=1)
+    ack(
+        text=f"No reminders for you until {last:%A} {last.day} {last:%B %Y} included. "
+        "`/engage back` ends it."
+    )
+
+
+def on_back(ack: Ack, command: dict[str, Any], context: BoltContext) -> None:
+    user = str(command.get("user_id") or "")
+    services_of(context).nudger.set_away(user_id=user, until=None)
+    ack(text="Welcome back: you are in the reminder rotation again.")
+
+
+def _date(text: str) -> datetime | None:
+    """The start of the day after ``YYYY-MM-DD`` (away *until* that day, inclusive), in UTC."""
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return datetime.combine(day + timedelta(days=1), time(0), UTC)
+
+
+LISTENERS: tuple[tuple[ActionId, Callable[..., None]], ...] = (
+    (ActionId.SNOOZE, on_snooze),
+    (ActionId.STILL_ON_IT, on_still_on_it),
+    (ActionId.HAND_BACK, on_hand_back),
+    (ActionId.NEED_HELP, on_need_help),
+)
+
+
+def register(app: App) -> None:
+    for action_id, listener in LISTENERS:
+        app.action(action_id.value)(listener)

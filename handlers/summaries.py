@@ -1,20 +1,35 @@
-"""``/engage summary [department|city] [period]`` and its *Post to channel* button."""
+"""Slack in and out for summaries: ``/engage summary [department|city] [period]`` (called by
+the /engage router) and its *Post to channel* button."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 
+from bot.core.blocks import Block, actions, button, section
 from bot.core.slack_ids import ActionId
 from bot.summaries.service import CITY, Summaries
-from handlers.requests import channel_id, user_id
+from handlers.context import SERVICES
+from handlers.payload import channel_id, user_id
 
 USAGE = (
     "Try `/engage summary`, `/engage summary last week`, `/engage summary parks last 30 days`, "
     "`/engage summary city 2026-11-01..2026-11-15`."
 )
 SECTION = 2900
+
+
+@runtime_checkable
+class SummariesServices(Protocol):
+    @property
+    def summaries(self) -> Summaries: ...
+
+
+def services_of(context: BoltContext) -> SummariesServices:
+    services: SummariesServices = context[SERVICES]
+    return services
 
 
 def answer(summaries: Summaries, *, text: str, channel: str, user: str) -> dict[str, Any]:
@@ -33,41 +48,39 @@ def answer(summaries: Summaries, *, text: str, channel: str, user: str) -> dict[
         )
     except ValueError as exc:
         return {"text": f"{exc}. {USAGE}"}
-    blocks: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": part}}
-        for part in _parts(report.text)
-    ]
-    blocks.append(
-        {
-            "type": "actions",
-            "elements": [
-                {
-                    "type": "button",
-                    "text": {"type": "plain_text", "text": "Post to channel"},
-                    "action_id": ActionId.POST_SUMMARY.value,
-                    "value": f"{department or CITY}|{period}",
-                }
-            ],
-        }
-    )
+    blocks: list[Block] = [section(part) for part in _parts(report.text)]
+    share = button("Post to channel", ActionId.POST_SUMMARY, f"{department or CITY}|{period}")
+    blocks.append(actions([share]))
     return {"text": report.text[:SECTION], "blocks": blocks}
 
 
-def register(app: App, summaries: Summaries) -> None:
-    def post_summary(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        slug, _, period = str(action.get("value") or "").partition("|")
-        department = None if slug == CITY else slug
-        # Shared with the channel: without the lead's invitation list.
-        report = summaries.report(department=department, period=period, lead_view=False)
-        channel = channel_id(body)
-        summaries.post(
-            report,
-            channel=channel,
-            key=f"summary:{channel}:{user_id(body)}:{action.get('action_ts')}",
+def on_summary(ack: Ack, command: dict[str, Any], context: BoltContext, text: str) -> None:
+    """``/engage summary ...``: ``text`` is what follows the verb."""
+    ack(
+        **answer(
+            services_of(context).summaries,
+            text=text.strip(),
+            channel=str(command.get("channel_id") or ""),
+            user=str(command.get("user_id") or ""),
         )
+    )
 
-    app.action(ActionId.POST_SUMMARY.value)(post_summary)
+
+def on_post_summary(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+) -> None:
+    ack()
+    summaries = services_of(context).summaries
+    slug, _, period = str(action.get("value") or "").partition("|")
+    department = None if slug == CITY else slug
+    # Shared with the channel: without the lead's invitation list.
+    report = summaries.report(department=department, period=period, lead_view=False)
+    channel = channel_id(body)
+    summaries.post(
+        report,
+        channel=channel,
+        key=f"summary:{channel}:{user_id(body)}:{action.get('action_ts')}",
+    )
 
 
 def _parts(text: str) -> list[str]:
@@ -78,3 +91,13 @@ def _parts(text: str) -> list[str]:
             current = ""
         current = f"{current}\n{paragraph}" if current else paragraph[:SECTION]
     return [*parts, current] if current else parts
+
+
+LISTENERS: tuple[tuple[ActionId, Callable[..., None]], ...] = (
+    (ActionId.POST_SUMMARY, on_post_summary),
+)
+
+
+def register(app: App) -> None:
+    for action_id, listener in LISTENERS:
+        app.action(action_id.value)(listener)

@@ -179,7 +179,9 @@ def set_schedule(
 def claimed_by(*, session: Session, user_id: str, limit: int = 20) -> list[Mention]:
     query = (
         select(Mention)
-        .where(col(Mention.claimed_by) == user_id, col(Mention.status) == "claimed")
+        .where(
+            col(Mention.claimed_by) == user_id, col(Mention.status) == MentionStatus.CLAIMED.value
+        )
         .order_by(col(Mention.claimed_at))
         .limit(limit)
     )
@@ -195,7 +197,7 @@ def waiting(
         if department is None
         else col(Mention.department) == department
     )
-    where = (same, col(Mention.status) == "new")
+    where = (same, col(Mention.status) == MentionStatus.NEW.value)
     count = session.exec(select(func.count()).select_from(Mention).where(*where)).one()
     oldest = session.exec(
         select(Mention).where(*where).order_by(col(Mention.received_at)).limit(limit)

@@ -192,13 +192,15 @@ class Engage:
         )
         handlers.register(
             app,
-            claims=self.claims,
-            nudger=self.nudger,
-            summaries=self.summaries,
-            home=self.home,
-            route_test=self.route_test,
-            mute=self.mute,
-            rule_admin=self.rule_admin,
+            handlers.Services(
+                claims=self.claims,
+                nudger=self.nudger,
+                summaries=self.summaries,
+                home=self.home,
+                route_test=self.route_test,
+                mute=self.mute,
+                rule_admin=self.rule_admin,
+            ),
         )
 
         @app.error

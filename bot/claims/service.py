@@ -4,25 +4,34 @@ Each action is one transaction: remember the Slack request's key (a retry finds 
 nothing), make the conditional change, append the event, and queue the Slack calls that
 follow (card update, thread note, or an ephemeral refusal) in the outbox. The Slack handler
 acks only after this commits, so an acked click is never lost.
+
+This module owns the actions and what each decides; the wording of a refusal is
+:mod:`bot.claims.outcomes`, the queued Slack calls that follow are :mod:`bot.claims.followups`,
+what the modals show is :mod:`bot.claims.briefs`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.claims import briefs, followups
+from bot.claims.briefs import MentionBrief
+from bot.claims.outcomes import DUPLICATE, GONE, Outcome, closed, why_not_claim
 from bot.core import metrics
 from bot.core.clock import Clock
 from bot.core.mrkdwn import escape, safe
 from bot.outbox.replies import Replies
 from storage import cards, events, inbox, mentions, outbox
 from storage.db import session_scope
-from storage.models import Card, EventKind, Mention, OutboxKind
+from storage.models import Card, EventKind, Mention, MentionStatus, OutboxKind
 from storage.rules import rows as stored
+
+# What handlers import from here (the brief and Outcome live in their own modules).
+__all__ = ["DISMISS_REASONS", "NOTE_LIMIT", "Claims", "MentionBrief", "Outcome"]
 
 NOTE_LIMIT = 2500
 DISMISS_REASONS = {
@@ -32,26 +41,6 @@ DISMISS_REASONS = {
     "abusive": "abusive",
     "other": "other",
 }
-
-
-@dataclass(frozen=True)
-class Outcome:
-    ok: bool
-    message: str = ""  # why not, in words for the person who clicked
-    duplicate: bool = False  # this exact Slack request was handled before
-
-
-@dataclass(frozen=True)
-class MentionBrief:
-    """What a modal shows about a mention."""
-
-    id: int
-    source: str
-    author: str
-    text: str
-    status: str
-    department: str | None
-    reply_platform: str | None = None  # where an answer can be sent to the citizen, if anywhere
 
 
 class Claims:
@@ -66,18 +55,7 @@ class Claims:
     # Reads for the modals.
     def brief(self, mention_id: int) -> MentionBrief | None:
         with session_scope(self.engine) as session:
-            m = mentions.get(session=session, mention_id=mention_id)
-            if m is None or m.id is None:
-                return None
-            return MentionBrief(
-                m.id,
-                m.source,
-                m.author,
-                m.text,
-                m.status,
-                m.department,
-                self.replies.platform(m.adapter),
-            )
+            return briefs.brief(session=session, mention_id=mention_id, replies=self.replies)
 
     def departments(self) -> list[tuple[str, str]]:
         with session_scope(self.engine) as session:
@@ -130,7 +108,7 @@ class Claims:
             if not mentions.answer(
                 session=session, mention_id=mention_id, user_id=user_id, text=text, now=now
             ):
-                return Outcome(ok=False, message=self._closed(_fresh(session, m)))
+                return Outcome(ok=False, message=closed(_fresh(session, m)))
             if m.claimed_by is None:
                 events.record(
                     session=session,
@@ -150,7 +128,14 @@ class Claims:
             )
             quote = "\n".join(f"> {line}" for line in safe(text, NOTE_LIMIT).splitlines())
             if send_reply:
-                self._queue_reply(session, mention_id, user_id, text, request_key, now)
+                followups.platform_reply(
+                    session=session,
+                    mention_id=mention_id,
+                    user_id=user_id,
+                    text=text,
+                    request_key=request_key,
+                    now=now,
+                )
             self._after(
                 session, mention_id, request_key, f"<@{user_id}> answered the citizen:\n{quote}"
             )
@@ -169,7 +154,7 @@ class Claims:
             if not mentions.dismiss(
                 session=session, mention_id=mention_id, user_id=user_id, reason=label
             ):
-                return Outcome(ok=False, message=self._closed(_fresh(session, m)))
+                return Outcome(ok=False, message=closed(_fresh(session, m)))
             extra = f"\n> {safe(note, NOTE_LIMIT)}" if note else ""
             text = f"<@{user_id}> closed this without action ({label}).{extra}"
             return self._recorded(
@@ -201,7 +186,7 @@ class Claims:
                 to_department=to_department,
                 now=now,
             ):
-                return Outcome(ok=False, message=self._closed(_fresh(session, m)))
+                return Outcome(ok=False, message=closed(_fresh(session, m)))
             events.record(
                 session=session,
                 mention_id=mention_id,
@@ -214,13 +199,13 @@ class Claims:
             extra = f"\n> {safe(note, NOTE_LIMIT)}" if note else ""
             if old is not None:
                 cards.deactivate(session=session, card_id=_id(old))
-                self._queue_update(session, old, request_key, now)
-                self._queue_note(
-                    session,
-                    old,
-                    request_key,
-                    now,
-                    f"<@{user_id}> handed this over to *{escape(target.name)}*.{extra}",
+                followups.card_update(session=session, card=old, request_key=request_key, now=now)
+                followups.thread_note(
+                    session=session,
+                    card=old,
+                    request_key=request_key,
+                    now=now,
+                    text=f"<@{user_id}> handed this over to *{escape(target.name)}*.{extra}",
                 )
             new = cards.create(
                 session=session,
@@ -248,11 +233,17 @@ class Claims:
         """Send the recorded answer to the citizen again, after a failed reply."""
 
         def act(session: Session, m: Mention) -> Outcome:
-            if m.status != "answered" or not m.answer_text:
+            if m.status != MentionStatus.ANSWERED or not m.answer_text:
                 why = "There is no recorded answer to send."
                 return self._refuse(session, request_key, user_id, channel_id, why)
-            now = self.clock.now()
-            self._queue_reply(session, mention_id, user_id, m.answer_text, request_key, now)
+            followups.platform_reply(
+                session=session,
+                mention_id=mention_id,
+                user_id=user_id,
+                text=m.answer_text,
+                request_key=request_key,
+                now=self.clock.now(),
+            )
             return Outcome(ok=True)
 
         return self._run(mention_id, request_key, act)
@@ -290,7 +281,7 @@ class Claims:
         def act(session: Session, m: Mention) -> Outcome:
             now = self.clock.now()
             if not mentions.claim(session=session, mention_id=mention_id, user_id=user_id, now=now):
-                why = self._why_not_claim(_fresh(session, m), user_id)
+                why = why_not_claim(_fresh(session, m), user_id)
                 if refuse_in is None:
                     return Outcome(ok=False, message=why)
                 return self._refuse(session, request_key, user_id, refuse_in, why)
@@ -312,15 +303,17 @@ class Claims:
     def _run(
         self, mention_id: int, request_key: str, act: Callable[[Session, Mention], Outcome]
     ) -> Outcome:
-        with session_scope(self.engine) as session:
-            if not inbox.remember(session=session, key=request_key, now=self.clock.now()):
-                return Outcome(ok=True, duplicate=True)
-            mention = mentions.get(session=session, mention_id=mention_id)
-            if mention is None:
-                return Outcome(ok=False, message="This mention no longer exists.")
-            outcome = act(session, mention)
-        self.wake()
-        return outcome
+        """``act`` once per Slack request, then wake delivery for what it queued."""
+        return inbox.once_for_mention(
+            engine=self.engine,
+            key=request_key,
+            now=self.clock.now(),
+            mention_id=mention_id,
+            duplicate=DUPLICATE,
+            missing=GONE,
+            act=act,
+            then=self.wake,
+        )
 
     def _recorded(
         self,
@@ -345,86 +338,25 @@ class Claims:
         return Outcome(ok=True)
 
     def _after(self, session: Session, mention_id: int, request_key: str, note: str) -> None:
-        card = cards.active(session=session, mention_id=mention_id)
-        if card is None:
-            return
-        now = self.clock.now()
-        self._queue_update(session, card, request_key, now)
-        self._queue_note(session, card, request_key, now, note)
-
-    def _queue_update(self, session: Session, card: Card, request_key: str, now: Any) -> None:
-        # The update renders the card's state when it is sent, so it needs no payload.
-        outbox.enqueue_for_card(
+        followups.update_and_note(
             session=session,
-            card=card,
-            kind=OutboxKind.UPDATE_CARD,
-            idem_key=f"update:{card.id}:{request_key}",
-            now=now,
-        )
-
-    def _queue_reply(
-        self,
-        session: Session,
-        mention_id: int,
-        user_id: str,
-        text: str,
-        request_key: str,
-        now: Any,
-    ) -> None:
-        card = cards.active(session=session, mention_id=mention_id)
-        outbox.enqueue(
-            session=session,
-            kind=OutboxKind.PLATFORM_REPLY,
-            idem_key=f"reply:{request_key}",
-            channel_id=card.channel_id if card else "",
             mention_id=mention_id,
-            card_id=card.id if card else None,
-            now=now,
-            payload={"text": text, "actor": user_id},
-        )
-
-    def _queue_note(
-        self, session: Session, card: Card, request_key: str, now: Any, text: str
-    ) -> None:
-        outbox.enqueue_for_card(
-            session=session,
-            card=card,
-            kind=OutboxKind.THREAD_REPLY,
-            idem_key=f"note:{request_key}",
-            now=now,
-            payload={"text": text},
+            request_key=request_key,
+            note=note,
+            now=self.clock.now(),
         )
 
     def _refuse(
         self, session: Session, request_key: str, user_id: str, channel_id: str, why: str
     ) -> Outcome:
-        outbox.enqueue(
+        return followups.refusal(
             session=session,
-            kind=OutboxKind.EPHEMERAL,
-            idem_key=f"ephemeral:{request_key}",
+            request_key=request_key,
+            user_id=user_id,
             channel_id=channel_id,
+            why=why,
             now=self.clock.now(),
-            payload={"user": user_id, "text": why},
         )
-        return Outcome(ok=False, message=why)
-
-    @staticmethod
-    def _why_not_claim(m: Mention, user_id: str) -> str:
-        if m.status == "claimed" and m.claimed_by == user_id:
-            return "You have already claimed this."
-        if m.status == "claimed":
-            return f"Already claimed by <@{m.claimed_by}>."
-        return Claims._closed(m)
-
-    @staticmethod
-    def _closed(m: Mention) -> str:
-        if m.status == "answered":
-            return f"Already answered by <@{m.answered_by}>."
-        if m.status == "dismissed":
-            return f"Already closed without action by <@{m.dismissed_by}>."
-        if m.status == "claimed":
-            return f"Already claimed by <@{m.claimed_by}>."
-        return "It changed meanwhile; look at the card again."
 
 
 def _fresh(session: Session, m: Mention) -> Mention:

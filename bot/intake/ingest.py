@@ -7,6 +7,10 @@ trace (the adapter's cursor did not move either) or leaves everything delivery n
 Before a mention gets a card, brigading may fold it into a campaign's card (a copy) and
 linking may join it to the open card of the same issue reported elsewhere (another report);
 either way it is stored, with an event, and shown on that card instead.
+
+What to store and where to show it is decided, without storage, by
+:mod:`bot.intake.ingest_decision`; this module reads what that decision needs (the rules,
+screening, linking) and makes the writes it calls for.
 """
 
 from __future__ import annotations
@@ -26,9 +30,18 @@ from bot.core.clock import Clock
 from bot.core.mrkdwn import escape, one_line, safe
 from bot.core.mrkdwn import link as mrkdwn_link
 from bot.core.sources import source_label
+from bot.intake.ingest_decision import (
+    IngestDecision,
+    Show,
+    decide,
+    decide_update,
+    may_link,
+    routing_text,
+    update_of,
+)
 from bot.intake.language import detect
-from bot.intake.screening.brigading import Brigading, Decision
-from bot.intake.screening.linking import LINKED_INTO, Link, Linking
+from bot.intake.screening.brigading import Brigading
+from bot.intake.screening.linking import Link, Linking
 from bot.intake.screening.linking_text import OPEN311
 from bot.routing import MentionContext
 from bot.rules.rulebook import Rulebook
@@ -46,9 +59,6 @@ class IngestResult:
     rule: str | None = None
 
 
-# An adapter reports a change to an item it brought before (Open311 status changes) as a
-# mention whose extra names the original: it becomes a note on the original's card.
-UPDATE_OF = "status_update_of"
 FOLD_UPDATE_DELAY = timedelta(seconds=5)
 
 
@@ -74,170 +84,122 @@ class Ingestor:
         return [self._one(session, item, adapter) for item in items]
 
     def _one(self, session: Session, item: IncomingMention, adapter: str) -> IngestResult:
-        if item.extra.get(UPDATE_OF):
-            return self._update(session, item)
+        """Read what the decision needs, let :func:`decide` decide, apply the decision."""
+        of = update_of(item)
+        if of is not None:
+            return self._update(session, item, of)
         now = self.clock.now()
         book = self.rulebook.current(session)
-        routing_text = f"{item.title}\n{item.text}" if item.title else item.text
-        language = item.language or detect(routing_text)
-        match = book.route(routing_text, item.source, _context(item, language))
-        department = match.department if match else None
-        decision = self.brigading.decide(
+        text = routing_text(item)
+        language = item.language or detect(text)
+        match = book.route(text, item.source, _context(item, language))
+        screening = self.brigading.decide(
             session,
-            text=routing_text,
+            text=text,
             author=item.author,
-            department=department,
+            department=match.department if match else None,
             now=now,
             source=item.source,
         )
-        link = None
-        if not (decision.muted or decision.fold_into or decision.care):
-            # A report that needs care stays in front of the comms team, never on another card.
-            link = self._link(session, item, now)
-        extra = dict(item.extra)
-        priority = self.priority.of(item.author)
-        if priority is not None:
-            extra.update(priority.extra())
-        if link is not None:
-            extra[LINKED_INTO] = link.root
-        route_reason = match.reason if match else None
-        if decision.care and not decision.fold_into:
-            # Abusive language: the comms team sees it first and hands it on if it is work.
-            extra["care"] = decision.care
-            extra["suggested_department"] = department
-            department, route_reason = None, "handle with care: " + ", ".join(decision.care)
-        status = "new"
-        if decision.muted:
-            status = "dismissed"
-        elif decision.fold_into or link:
-            status = "folded"
-        folded_into = decision.fold_into or (link.root if link else None)
-        mention_id = mentions.insert(
-            session=session,
-            values={
-                "source": item.source,
-                "external_id": item.external_id[:512],
-                "adapter": adapter,
-                "author": item.author,
-                "url": item.url,
-                "title": item.title,
-                "text": item.text,
-                "language": language,
-                "created_at": item.created_at,
-                "received_at": now,
-                "extra": extra,
-                "department": department,
-                "rule": match.rule if match else None,
-                "route_reason": route_reason,
-                "status": status,
-                "dismissed_reason": "muted author" if decision.muted else None,
-                "fingerprint": decision.fingerprint,
-                "folded_into": folded_into,
-                "version": 0,
-                # The nudge sweep works out the schedule of what gets a card of its own.
-                "next_nudge_at": now if status == "new" else None,
-            },
+        decision = decide(
+            item,
+            adapter=adapter,
+            now=now,
+            language=language,
+            match=match,
+            screening=screening,
+            link=self._link(session, item, now) if may_link(screening) else None,
+            priority=self.priority.of(item.author),
+            book=book,
+            triage_channel=self.rulebook.triage_channel,
         )
+        return self._apply(session, item, decision, now)
+
+    def _apply(
+        self, session: Session, item: IncomingMention, decision: IngestDecision, now: datetime
+    ) -> IngestResult:
+        """The writes of a decision: the row, its events, then its card or the card it joins."""
+        mention_id = mentions.insert(session=session, values=dict(decision.row))
         if mention_id is None:
             return IngestResult(mention_id=None, duplicate=True)
-        events.record(
-            session=session,
-            mention_id=mention_id,
-            kind=EventKind.RECEIVED,
-            at=now,
-            data={"source": item.source, "adapter": adapter},
-        )
-        events.record(
-            session=session,
-            mention_id=mention_id,
-            kind=EventKind.ROUTED,
-            at=now,
-            data={
-                "department": department,
-                "rule": match.rule if match else None,
-                "reason": match.reason if match else "no rule matched",
-            },
-        )
-        if decision.muted or folded_into:
-            if link is not None:
-                self._linked(session, mention_id, item, link, now)
-            else:
-                self._no_card(session, mention_id, decision, now)
-            metrics.MENTIONS_RECEIVED.labels(source=item.source).inc()
-            return IngestResult(
-                mention_id=mention_id,
-                duplicate=False,
-                department=department,
-                rule=match.rule if match else None,
+        for kind, data in decision.events:
+            events.record(
+                session=session, mention_id=mention_id, kind=kind, at=now, data=dict(data)
             )
-        channel = book.channels[department] if department else self.rulebook.triage_channel
+        if decision.show is Show.CARD:
+            self._post(session, mention_id, decision, now)
+        elif decision.show is Show.LINK:
+            assert decision.link is not None
+            self._linked(session, mention_id, item, decision.link, now)
+        elif decision.show is Show.FOLD:
+            assert decision.into is not None
+            self._folded(session, mention_id, decision.into, now)
+        metrics.MENTIONS_RECEIVED.labels(source=item.source).inc()
+        if decision.show is Show.CARD:
+            log.info(
+                "mention stored",
+                extra={
+                    "mention_id": mention_id,
+                    "source": item.source,
+                    "department": decision.department,
+                },
+            )
+        return IngestResult(
+            mention_id=mention_id,
+            duplicate=False,
+            department=decision.department,
+            rule=decision.rule,
+        )
+
+    def _post(
+        self, session: Session, mention_id: int, decision: IngestDecision, now: datetime
+    ) -> None:
+        """A card of its own, and the note to a department the rule copies."""
+        assert decision.channel is not None
         card = cards.create(
             session=session,
             mention_id=mention_id,
-            channel_id=channel,
-            department=department,
+            channel_id=decision.channel,
+            department=decision.department,
             now=now,
         )
         outbox.enqueue(
             session=session,
             kind=OutboxKind.POST_CARD,
             idem_key=f"card:{card.id}",
-            channel_id=channel,
+            channel_id=decision.channel,
             mention_id=mention_id,
             card_id=card.id,
             now=now,
         )
-        if match is not None and match.cc in book.channels and match.cc != department:
+        if decision.cc is not None:
             outbox.enqueue(
                 session=session,
                 kind=OutboxKind.MESSAGE,
                 idem_key=f"cc:{mention_id}",
-                channel_id=book.channels[str(match.cc)],
+                channel_id=decision.cc.channel,
                 now=now,
-                payload={
-                    "text": (
-                        f":incoming_envelope: For your information: a {source_label(item.source)} "
-                        f"mention went to *{escape(book.names.get(department or '', 'triage'))}* "
-                        f"(rule *{escape(match.rule)}*): {safe(one_line(item.text), 300)}"
-                    )
-                },
+                payload={"text": decision.cc.text},
             )
-        metrics.MENTIONS_RECEIVED.labels(source=item.source).inc()
-        log.info(
-            "mention stored",
-            extra={"mention_id": mention_id, "source": item.source, "department": department},
-        )
-        return IngestResult(
-            mention_id=mention_id,
-            duplicate=False,
-            department=department,
-            rule=match.rule if match else None,
-        )
 
-    def _update(self, session: Session, item: IncomingMention) -> IngestResult:
-        original = mentions.find(
-            session=session, source=item.source, external_id=str(item.extra[UPDATE_OF])
-        )
+    def _update(self, session: Session, item: IncomingMention, of: str) -> IngestResult:
+        original = mentions.find(session=session, source=item.source, external_id=of)
         if original is None or original.id is None:
             return IngestResult(mention_id=None, duplicate=True)  # we never had the original
         now = self.clock.now()
         card = cards.active(session=session, mention_id=original.id)
-        note = f":arrows_counterclockwise: {safe(item.text, 2500)}"
-        root = original.extra.get(LINKED_INTO) and original.folded_into
-        if card is None and root:
-            # A request linked to another report's card: the city's progress shows there.
-            card = cards.active(session=session, mention_id=root)
-            label = escape(f"{source_label(original.source)} #{original.external_id}")
-            note = f":arrows_counterclockwise: {label}: {safe(item.text, 2500)}"
+        update = decide_update(item, original, has_card=card is not None)
+        if update.root is not None:
+            card = cards.active(session=session, mention_id=update.root)
         queued = (
             card is not None
             and outbox.enqueue_for_card(
                 session=session,
                 card=card,
                 kind=OutboxKind.THREAD_REPLY,
-                idem_key=f"update:{item.source}:{item.external_id}",
+                idem_key=update.idem_key,
                 now=now,
-                payload={"text": note},
+                payload={"text": update.note},
             )
             is not None
         )
@@ -248,7 +210,7 @@ class Ingestor:
             mention_id=original.id,
             kind=EventKind.SOURCE_UPDATED,
             at=now,
-            data={"external_id": item.external_id, "text": item.text, **dict(item.extra)},
+            data=dict(update.event),
         )
         return IngestResult(mention_id=original.id, duplicate=False)
 
@@ -265,14 +227,7 @@ class Ingestor:
     def _linked(
         self, session: Session, mention_id: int, item: IncomingMention, link: Link, now: datetime
     ) -> None:
-        """Another report of an open card's issue: recorded, listed on that card, not posted."""
-        events.record(
-            session=session,
-            mention_id=mention_id,
-            kind=EventKind.FOLDED,
-            at=now,
-            data={"into": link.root, "reason": "same issue", "how": link.how, "via": link.matched},
-        )
+        """Another report of an open card's issue: listed on that card and in its thread."""
         card = cards.active(session=session, mention_id=link.root)
         if card is None:
             return
@@ -304,22 +259,9 @@ class Ingestor:
             },
         )
 
-    def _no_card(
-        self, session: Session, mention_id: int, decision: Decision, now: datetime
-    ) -> None:
-        """A muted author's post, or one folded into another card: recorded, not posted."""
-        if decision.muted:
-            events.record(session=session, mention_id=mention_id, kind=EventKind.MUTED, at=now)
-            return
-        assert decision.fold_into is not None
-        events.record(
-            session=session,
-            mention_id=mention_id,
-            kind=EventKind.FOLDED,
-            at=now,
-            data={"into": decision.fold_into, "reason": decision.fold_reason},
-        )
-        card = cards.active(session=session, mention_id=decision.fold_into)
+    def _folded(self, session: Session, mention_id: int, into: int, now: datetime) -> None:
+        """A near-duplicate or a flood: the card it is folded into shows the new count."""
+        card = cards.active(session=session, mention_id=into)
         # One pending update is enough: it shows the count as it is when it is sent. Waiting
         # a few seconds lets a burst of 200 posts cost a few chat.update calls, not 200.
         if card is not None and not outbox.update_pending(session=session, card_id=_id(card)):

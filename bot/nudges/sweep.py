@@ -44,7 +44,7 @@ from bot.nudges.rotation import Candidate, pick
 from storage import cards, events, inbox, mentions
 from storage import nudges as rows
 from storage.db import session_scope
-from storage.models import Card, EventKind, Mention
+from storage.models import Card, EventKind, Mention, MentionStatus
 
 log = logging.getLogger(__name__)
 
@@ -264,15 +264,12 @@ class Nudger:
         )
         return chosen.user_id
 
-    # What people do with a reminder.
+    # What people do with a reminder: True when done (or done already, for a retried request),
+    # False when the mention is gone or cannot change.
     def snooze(self, *, mention_id: int, user_id: str, choice: str, request_key: str) -> bool:
         now = self.clock.now()
-        with session_scope(self.engine) as session:
-            if not inbox.remember(session=session, key=request_key, now=now):
-                return True
-            m = mentions.get(session=session, mention_id=mention_id)
-            if m is None:
-                return False
+
+        def act(session: Session, m: Mention) -> bool:
             hours = self.policy(m.department).hours
             until = (
                 _tomorrow_morning(hours, now)
@@ -289,16 +286,14 @@ class Nudger:
                 at=now,
                 data={"until": until.isoformat(), "choice": choice},
             )
-        return True
+            return True
+
+        return self._once(mention_id, request_key, now, act)
 
     def need_help(self, *, mention_id: int, user_id: str, request_key: str) -> bool:
         now = self.clock.now()
-        with session_scope(self.engine) as session:
-            if not inbox.remember(session=session, key=request_key, now=now):
-                return True
-            m = mentions.get(session=session, mention_id=mention_id)
-            if m is None:
-                return False
+
+        def act(session: Session, m: Mention) -> bool:
             events.record(
                 session=session,
                 mention_id=mention_id,
@@ -308,8 +303,28 @@ class Nudger:
                 data={"stage": "help"},
             )
             self.messages.help_wanted(session, m, user_id, request_key, now)
-        self.wake()
-        return True
+            return True
+
+        return self._once(mention_id, request_key, now, act, then=self.wake)
+
+    def _once(
+        self,
+        mention_id: int,
+        request_key: str,
+        now: datetime,
+        act: Callable[[Session, Mention], bool],
+        then: Callable[[], None] | None = None,
+    ) -> bool:
+        return inbox.once_for_mention(
+            engine=self.engine,
+            key=request_key,
+            now=now,
+            mention_id=mention_id,
+            duplicate=True,
+            missing=False,
+            act=act,
+            then=then,
+        )
 
     def set_away(self, *, user_id: str, until: datetime | None) -> None:
         now = self.clock.now()
@@ -321,7 +336,7 @@ class Nudger:
 
 
 def _ladder(mention: Mention) -> str:
-    return "answer" if mention.status == "claimed" else "claim"
+    return "answer" if mention.status == MentionStatus.CLAIMED else "claim"
 
 
 def _tomorrow_morning(hours: OfficeHours, now: datetime) -> datetime:

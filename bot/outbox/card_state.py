@@ -8,7 +8,7 @@ from bot.config.priority_authors import label_of
 from bot.outbox.cards import CardView, LinkedReport
 from storage import events, mentions
 from storage.intake import folding, linking
-from storage.models import Card, EventKind
+from storage.models import Card, EventKind, MentionStatus
 from storage.rules import rows as stored
 
 
@@ -41,7 +41,7 @@ def card_view(session: Session, card: Card) -> CardView:
         department_name=names.get(card.department or ""),
         rule=mention.rule,
         route_reason=mention.route_reason,
-        status=mention.status,
+        status=MentionStatus(mention.status),
         claimed_by=mention.claimed_by,
         answered_by=mention.answered_by,
         dismissed_by=mention.dismissed_by,

@@ -23,9 +23,10 @@ from bot.core.mrkdwn import (
 from bot.core.mrkdwn import link as mrkdwn_link
 from bot.core.slack_ids import ActionId, BlockId
 from bot.core.sources import source_label
+from storage.models import OPEN_STATUSES, MentionStatus
 
 STATUS_LINES = {
-    "new": ":large_yellow_circle: Unclaimed: claim it to answer, or hand it over.",
+    MentionStatus.NEW: ":large_yellow_circle: Unclaimed: claim it to answer, or hand it over.",
 }
 URL_LIMIT = 3000
 TITLE_LIMIT = 300
@@ -61,7 +62,7 @@ class CardView:
     department_name: str | None  # None: triage
     rule: str | None
     route_reason: str | None
-    status: str
+    status: MentionStatus
     claimed_by: str | None = None
     answered_by: str | None = None
     dismissed_by: str | None = None
@@ -101,25 +102,25 @@ def status_line(view: CardView) -> str:
     if view.moved_to:
         by = f" by <@{view.moved_by}>" if view.moved_by else ""
         return f":arrow_right: Handed over to *{escape(view.moved_to)}*{by}."
-    if view.status == "claimed":
+    if view.status == MentionStatus.CLAIMED:
         return f":raising_hand: Claimed by <@{view.claimed_by}>."
-    if view.status == "answered":
+    if view.status == MentionStatus.ANSWERED:
         return f":white_check_mark: Answered by <@{view.answered_by}>."
-    if view.status == "dismissed":
+    if view.status == MentionStatus.DISMISSED:
         reason = escape(view.dismissed_reason or "no action")
         return f":no_entry_sign: Closed without action ({reason}) by <@{view.dismissed_by}>."
-    return STATUS_LINES["new"]
+    return STATUS_LINES[MentionStatus.NEW]
 
 
 def _actions(view: CardView) -> list[dict[str, Any]]:
     value = str(view.mention_id)
     buttons: list[dict[str, Any]] = []
-    if not view.moved_to and view.status in ("new", "claimed"):
-        if view.status == "new":
+    if not view.moved_to and view.status in OPEN_STATUSES:
+        if view.status == MentionStatus.NEW:
             buttons.append(button("Claim", ActionId.CLAIM, value, "primary"))
         else:
             buttons.append(button("Release", ActionId.RELEASE, value))
-        answered_style = "primary" if view.status == "claimed" else None
+        answered_style = "primary" if view.status == MentionStatus.CLAIMED else None
         buttons.append(button("Answered", ActionId.ANSWERED, value, answered_style))
         buttons.append(button("Hand over", ActionId.HAND_OVER, value))
         buttons.append(button("No action / spam", ActionId.DISMISS, value))

@@ -1,4 +1,4 @@
-"""The outbox worker: the one place that calls Slack's Web API on the bot's behalf.
+"""The outbox worker: leases due rows, makes one attempt each, and records how it ended.
 
 At-least-once delivery made to look exactly-once: every message Engage posts carries its
 outbox id in the message ``metadata``. An attempt that may have reached Slack without us
@@ -8,31 +8,36 @@ only posts if it is not there.
 
 Rate limits reschedule the row instead of sleeping (``Retry-After``), and posts to one channel
 are paced (about one a second), so one busy or throttled channel never holds up the others.
+
+This module owns the loop and the row's life: lease, the attempt, then done, retry (with
+backoff) or failed, and the events and card fields that follow. The Slack calls themselves and
+what Slack's answers mean are :mod:`bot.outbox.slack_api`'s; when each channel may be posted to
+again is :mod:`bot.outbox.pacing`'s; the row as an attempt sees it is :mod:`bot.outbox.jobs`'s.
+Together they are the one place that calls Slack's Web API on the bot's behalf.
 """
 
 from __future__ import annotations
 
-import base64
 import logging
 import random
 import threading
 import time
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from bot.core import metrics
 from bot.core.adapter import ReplyError
 from bot.core.clock import Clock
-from bot.core.slack_ids import CARD_EVENT_TYPE
 from bot.outbox.card_state import card_view
 from bot.outbox.cards import render
+from bot.outbox.jobs import GiveUp, Job, Retry
+from bot.outbox.pacing import ChannelPacer
 from bot.outbox.replies import Replies
+from bot.outbox.slack_api import SlackWriter
 from storage import cards, events, outbox
 from storage.db import session_scope
 from storage.models import Card, EventKind, Outbox, OutboxKind
@@ -43,59 +48,11 @@ log = logging.getLogger(__name__)
 POSTS = (OutboxKind.POST_CARD.value, OutboxKind.THREAD_REPLY.value)
 # Everything that goes through chat.postMessage is paced per channel.
 PACED = (*POSTS, OutboxKind.MESSAGE.value)
-# Slack's answer means the call had no effect and never will without a change by a person.
-PERMANENT = {
-    "channel_not_found",
-    "is_archived",
-    "invalid_blocks",
-    "msg_too_long",
-    "no_text",
-    "invalid_auth",
-    "not_authed",
-    "account_inactive",
-    "token_revoked",
-    "missing_scope",
-    "message_not_found",
-    "cant_update_message",
-    "invalid_metadata_format",
-    "user_not_found",
-    "user_not_in_channel",
-    "restricted_action",
-    "too_many_attachments",
-    "invalid_arguments",
-}
-# Slack may or may not have acted: look before posting again.
-AMBIGUOUS = {"internal_error", "fatal_error", "request_timeout", "service_unavailable"}
-HISTORY_PAGES = 10
-
-
-@dataclass(frozen=True)
-class Job:
-    """A leased outbox row, copied out of its session."""
-
-    id: int
-    kind: str
-    channel_id: str
-    mention_id: int | None
-    card_id: int | None
-    payload: dict[str, Any]
-    attempts: int
-    needs_check: bool
-    created_at: datetime
-
-
-class Retry(Exception):
-    def __init__(self, reason: str, *, after: float | None = None, ambiguous: bool = False):
-        super().__init__(reason)
-        self.after = after
-        self.ambiguous = ambiguous
-
-
-class GiveUp(Exception):
-    pass
 
 
 class Delivery:
+    """The outbox worker: one thread, one row at a time (see the module docstring)."""
+
     def __init__(
         self,
         *,
@@ -112,12 +69,12 @@ class Delivery:
         self.client = client
         self.clock = clock
         self.replies = replies or Replies({})
-        self.channel_interval = channel_interval
+        self.slack = SlackWriter(client)
+        self.pacer = ChannelPacer(channel_interval)
         self.max_attempts = max_attempts
         self.lease_seconds = lease_seconds
         self.poll_interval = poll_interval
         self.last_delivery_at: datetime | None = None
-        self._next_post: dict[str, float] = {}  # channel -> monotonic time it may post again
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -177,9 +134,7 @@ class Delivery:
         mono = time.monotonic()
         with session_scope(self.engine) as session:
             now = self.clock.now()
-            busy = {c: t - mono for c, t in self._next_post.items() if t > mono}
-            if len(self._next_post) > 2 * len(busy) + 100:  # forget channels long quiet
-                self._next_post = {c: mono + w for c, w in busy.items()}
+            busy = self.pacer.busy(mono)
             rows = outbox.due(
                 session=session, now=now, limit=1, busy_channels=busy, paced_kinds=PACED
             )
@@ -211,26 +166,12 @@ class Delivery:
         if job.kind == OutboxKind.MESSAGE:
             # Reminders and direct messages: a rare double after an uncertain attempt is
             # better than none (a DM has no history we may read to look first).
-            self._next_post[job.channel_id] = time.monotonic() + self.channel_interval
-            response = self._call(
-                "chat.postMessage",
-                channel=job.channel_id,
-                text=job.payload["text"],
-                blocks=job.payload.get("blocks"),
-                unfurl_links=False,
-                unfurl_media=False,
-            )
-            return {"channel": response["channel"], "ts": response["ts"]}
+            self.pacer.posting(job.channel_id)
+            return self.slack.message(job)
         if job.kind == OutboxKind.FILE:
-            return self._upload(job)
+            return self.slack.upload(job)
         if job.kind == OutboxKind.EPHEMERAL:
-            self._call(
-                "chat.postEphemeral",
-                channel=job.channel_id,
-                user=job.payload["user"],
-                text=job.payload["text"],
-            )
-            return {}
+            return self.slack.ephemeral(job)
         # Read and render in one short unit of work; call Slack after it has ended.
         blocks: list[dict[str, Any]] | None
         with session_scope(self.engine) as session:
@@ -253,8 +194,7 @@ class Delivery:
         if job.kind == OutboxKind.POST_CARD:
             return self._post(job, text=text, blocks=blocks)
         if job.kind == OutboxKind.UPDATE_CARD:
-            self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
-            return {"channel": channel, "ts": ts}
+            return self.slack.update(channel=channel, ts=ts, text=text, blocks=blocks)
         return self._post(
             job,
             text=text,
@@ -262,23 +202,6 @@ class Delivery:
             thread_ts=ts,
             broadcast=bool(job.payload.get("broadcast")),
         )
-
-    def _upload(self, job: Job) -> dict[str, Any]:
-        """Share a file (``files_upload_v2``); a person's id means their direct messages."""
-        channel = job.channel_id
-        if channel[:1] in ("U", "W"):
-            channel = self._call("conversations.open", users=channel)["channel"]["id"]
-        try:
-            self.client.files_upload_v2(
-                channel=channel,
-                file=base64.b64decode(job.payload["data"]),
-                filename=job.payload["filename"],
-                title=job.payload.get("title"),
-                initial_comment=job.payload.get("comment"),
-            )
-        except SlackApiError as exc:
-            raise self._classify("files.upload_v2", exc) from exc
-        return {"channel": channel}
 
     def _reply(self, job: Job) -> dict[str, Any]:
         """Send a staff answer to the citizen through the adapter that brought the mention."""
@@ -306,91 +229,19 @@ class Delivery:
         thread_ts: str | None = None,
         broadcast: bool = False,
     ) -> dict[str, Any]:
+        """Post a card or thread reply once: after an uncertain attempt, look for it first."""
         if job.needs_check:
-            found = self._find(job, thread_ts)
+            found = self.slack.find(job, thread_ts)
             if found is not None:
                 log.info(
                     "message found after an uncertain attempt; not posting again",
                     extra={"outbox_id": job.id, "ts": found},
                 )
                 return {"channel": job.channel_id, "ts": found, "recovered": True}
-        self._next_post[job.channel_id] = time.monotonic() + self.channel_interval
-        args: dict[str, Any] = {
-            "channel": job.channel_id,
-            "text": text,
-            "metadata": {
-                "event_type": CARD_EVENT_TYPE,
-                "event_payload": {"outbox_id": job.id, "mention_id": job.mention_id or 0},
-            },
-            "unfurl_links": False,
-            "unfurl_media": False,
-        }
-        if blocks is not None:
-            args["blocks"] = blocks
-        if thread_ts is not None:
-            args["thread_ts"] = thread_ts
-            if broadcast:
-                args["reply_broadcast"] = True  # also shown in the channel
-        response = self._call("chat.postMessage", **args)
-        return {"channel": response["channel"], "ts": response["ts"]}
-
-    def _find(self, job: Job, thread_ts: str | None) -> str | None:
-        """The ts of the message this job posted before, if Slack has it."""
-        cursor = None
-        for _ in range(HISTORY_PAGES):
-            if thread_ts is not None:
-                page = self._call(
-                    "conversations.replies",
-                    channel=job.channel_id,
-                    ts=thread_ts,
-                    include_all_metadata=True,
-                    limit=200,
-                    cursor=cursor,
-                )
-            else:
-                oldest = f"{job.created_at.timestamp() - 60:.6f}"
-                page = self._call(
-                    "conversations.history",
-                    channel=job.channel_id,
-                    oldest=oldest,
-                    include_all_metadata=True,
-                    limit=200,
-                    cursor=cursor,
-                )
-            for message in page.get("messages", []):
-                meta = message.get("metadata") or {}
-                payload = meta.get("event_payload") or {}
-                if meta.get("event_type") == CARD_EVENT_TYPE and payload.get("outbox_id") == job.id:
-                    return str(message["ts"])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return None
-        return None
-
-    def _call(self, method: str, **args: Any) -> dict[str, Any]:
-        try:
-            # The SDK's own method sends each one the way Slack expects (JSON or form).
-            call = getattr(self.client, method.replace(".", "_"))
-            response = call(**{k: v for k, v in args.items() if v is not None})
-        except SlackApiError as exc:
-            raise self._classify(method, exc) from exc
-        return dict(response.data) if isinstance(response.data, dict) else {}
-
-    def _classify(self, method: str, exc: SlackApiError) -> Exception:
-        status = exc.response.status_code
-        error = str(exc.response.get("error", "")) if isinstance(exc.response.data, dict) else ""
-        metrics.SLACK_ERRORS.labels(method=method, error=error or str(status)).inc()
-        if status == 429 or error == "ratelimited":
-            after = float(
-                exc.response.headers.get("Retry-After")
-                or exc.response.headers.get("retry-after")
-                or 1
-            )
-            return Retry(f"{method}: rate limited", after=after)
-        if error in PERMANENT:
-            return GiveUp(f"{method}: {error}")
-        ambiguous = status >= 500 or error in AMBIGUOUS or error.startswith("Received a response")
-        return Retry(f"{method}: {error or status}", ambiguous=ambiguous)
+        self.pacer.posting(job.channel_id)
+        return self.slack.post(
+            job, text=text, blocks=blocks, thread_ts=thread_ts, broadcast=broadcast
+        )
 
     # Outcomes.
     def _done(self, job: Job, result: dict[str, Any]) -> None:
@@ -429,7 +280,7 @@ class Delivery:
             return
         delay = retry.after if retry.after is not None else _backoff(job.attempts + 1)
         if retry.after is not None and job.kind in PACED:
-            self._next_post[job.channel_id] = time.monotonic() + delay
+            self.pacer.hold(job.channel_id, delay)
         log.warning(
             "delivery will retry",
             extra={"outbox_id": job.id, "error": str(retry), "retry_in": round(delay, 2)},

@@ -289,15 +289,22 @@ class RuleAdmin:
     ) -> Change:
         if not self.may_manage(user):
             return Change(False, REFUSAL)
+
+        def decide(session: Session) -> Change:
+            stored.bump_version(session=session)  # first: it serialises rule changes
+            change = act(session, stored.rules_in_order(session))
+            if not change.ok or not change.changed:
+                raise _Undo(change)
+            return change
+
         try:
-            with session_scope(self.engine) as session:
-                if not inbox.remember(session=session, key=request_key, now=self.clock.now()):
-                    return Change(True, "Done already.")
-                stored.bump_version(session=session)  # first: it serialises rule changes
-                change = act(session, stored.rules_in_order(session))
-                if not change.ok or not change.changed:
-                    raise _Undo(change)
-                return change
+            return inbox.once(
+                engine=self.engine,
+                key=request_key,
+                now=self.clock.now(),
+                duplicate=Change(True, "Done already."),
+                act=decide,
+            )
         except _Undo as undo:
             return undo.change
 

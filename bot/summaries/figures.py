@@ -67,6 +67,7 @@ from zoneinfo import ZoneInfo
 from bot.core.office_time import OfficeHours
 from bot.core.text import TOKEN_RE, fold
 from bot.summaries.periods import Period, parse_period, zone_info
+from storage.models import OPEN_STATUSES, MentionStatus
 
 __all__ = [
     "Figures",
@@ -79,8 +80,9 @@ __all__ = [
     "top_terms",
 ]
 
-_OPEN = frozenset({"new", "claimed"})
-_DISMISSED = "dismissed"
+# Storage's status names, the one thing taken from storage: no query runs here.
+_OPEN = frozenset(OPEN_STATUSES)
+_DISMISSED = MentionStatus.DISMISSED
 _ONE_DAY = timedelta(days=1)
 _TOP_TERMS = 10
 

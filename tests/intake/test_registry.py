@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import typing
+from pathlib import Path
+
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from bot.config.adapters import AdapterConfig
 from bot.config.file import ConfigError, parse_config
 from bot.core.adapter import IncomingMention
 from bot.core.clock import SystemClock
@@ -18,7 +24,7 @@ from bot.intake.adapters.reddit.adapter import RedditAdapter
 from bot.intake.adapters.rss.adapter import RssAdapter
 from bot.intake.adapters.x.adapter import XAdapter
 from bot.intake.ingest import Ingestor
-from bot.intake.registry import build
+from bot.intake.registry import BUILDERS, build
 from bot.rules.rulebook import Rulebook
 from storage.db import session_scope
 from storage.models import Event, Outbox
@@ -84,6 +90,29 @@ def test_a_missing_secret_names_its_variable(missing: str) -> None:
     env = {k: v for k, v in ENV.items() if k != missing}
     with pytest.raises(ConfigError, match=f"environment variable {missing} is not set"):
         build(parse_config(CONFIG + ADAPTERS), env)
+
+
+def test_every_adapter_type_has_a_builder() -> None:
+    (union, _) = typing.get_args(AdapterConfig)
+    assert set(typing.get_args(union)) == set(BUILDERS)
+
+
+def test_a_city_with_only_rss_never_loads_the_other_clients() -> None:
+    """Builders import their adapter when called: the clients of unused sources stay out."""
+    clients = ("praw", "tweepy", "atproto", "mastodon", "imap_tools")
+    script = f"""
+import sys
+from bot.config.file import parse_config
+from bot.intake.registry import build
+config = parse_config({CONFIG + ADAPTERS.split("  - {type: open311")[0]!r})
+assert [s.adapter.name for s in build(config, {{}}).scheduled] == ["news"]
+print(sorted(m for m in {clients!r} if m in sys.modules))
+"""
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
 
 
 def test_a_status_update_becomes_a_note_on_the_original_card(engine: Engine) -> None:

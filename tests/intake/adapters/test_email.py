@@ -27,8 +27,9 @@ from bot.core.adapter import (
     ReplyError,
     ReplyTarget,
 )
-from bot.intake.adapters.email.adapter import EmailAdapter, EmailReplier
+from bot.intake.adapters.email.adapter import EmailAdapter
 from bot.intake.adapters.email.parse import reply_subject, trim_reply
+from bot.intake.adapters.email.reply import EmailReplier
 from tests.imap_server import HOST, PymapServer, SmtpSink, free_port, self_signed_cert
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "email"

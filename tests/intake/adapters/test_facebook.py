@@ -19,7 +19,8 @@ from urllib.parse import parse_qsl
 import pytest
 
 from bot.core.adapter import AdapterError, PollingAdapter, Replier, ReplyError, ReplyTarget
-from bot.intake.adapters.facebook.adapter import NO_TEXT, FacebookAdapter
+from bot.intake.adapters.facebook.adapter import FacebookAdapter
+from bot.intake.adapters.facebook.parse import NO_TEXT
 from tests.loopback import JSON_TYPE, JsonReply, Reply, Request, ScriptedServer, refused_url
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "facebook"

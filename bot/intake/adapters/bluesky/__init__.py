@@ -1,1 +1,2 @@
-"""The bluesky adapter: ``adapter`` talks to the platform, ``parse`` reads its payloads."""
+"""The bluesky adapter: ``session`` logs in and reads errors, ``adapter`` reads the streams and
+replies, ``parse`` reads its payloads."""

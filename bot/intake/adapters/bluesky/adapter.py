@@ -1,11 +1,9 @@
 """Bluesky as a source of mentions, and a place to answer them, through the atproto SDK.
 
-The city's account logs in with its handle and an *app password* (never the main password: app
-passwords skip two-factor prompts and can be revoked alone). The session is created once and kept
-in memory; the SDK refreshes the access token before it expires, and when the server still says a
-token is expired or invalid the adapter logs in again once and retries, so only a refused login
-(wrong handle or app password, suspended account) reaches the runner as an ``AdapterError``.
-Tokens never go into the cursor: the cursor is stored in the database as plain JSON.
+The city's account logs in with its handle and an *app password*; the login, token refresh and
+what the SDK's errors mean are :mod:`bot.intake.adapters.bluesky.session`'s, and turning posts
+into mentions is :mod:`bot.intake.adapters.bluesky.parse`'s. This module owns the streams, their
+paging and cursor, and replies.
 
 Each fetch reads independent *streams*: the account's notifications
 (``app.bsky.notification.listNotifications``, reasons mention, reply and quote) and, for each
@@ -28,19 +26,14 @@ read as raw JSON through ``invoke_query`` rather than the SDK's models, so one m
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-import httpx
-from atproto import Client, Request, models
-from atproto import exceptions as atexc
+from atproto import models
 
 from bot.core.adapter import (
     JSON,
-    AdapterError,
     FetchResult,
     IncomingMention,
     ItemError,
@@ -61,7 +54,7 @@ from bot.intake.adapters.bluesky.parse import (
     strong_ref,
     to_mention,
 )
-from bot.intake.adapters.common import check_status, retry_after
+from bot.intake.adapters.bluesky.session import BlueskySession, Failure
 
 try:  # link and hashtag facets, so URLs in a reply are clickable (no network involved)
     from atproto_client.utils.facet_detection import detect_facets
@@ -69,33 +62,6 @@ except ImportError:  # pragma: no cover - older SDKs: replies go out as plain te
     detect_facets = None
 
 REASONS = ("mention", "reply", "quote")
-T = TypeVar("T")
-
-
-class _Failure(AdapterError):
-    """An AdapterError that also says whether a reply may succeed if tried again."""
-
-    def __init__(self, message: str, *, retry_after: float | None = None, retryable: bool) -> None:
-        super().__init__(message, retry_after=retry_after)
-        self.retryable = retryable
-
-
-def _session_problem(exc: BaseException) -> bool:
-    """A token the server rejects, or one the SDK cannot read: worth one fresh login."""
-    if isinstance(exc, atexc.LoginRequiredError | atexc.InvalidTokenError):
-        return True
-    response = getattr(exc, "response", None) if isinstance(exc, atexc.RequestErrorBase) else None
-    if response is None:
-        return False
-    error = getattr(response.content, "error", None)
-    return bool(response.status_code == 401 or error in ("ExpiredToken", "InvalidToken"))
-
-
-def _detail(response: Any) -> str:
-    """``Error: message`` from an XRPC error body, or an empty string."""
-    error = getattr(response.content, "error", None)
-    message = getattr(response.content, "message", None)
-    return f"{error}: {message}" if error and message else str(error or "")
 
 
 class BlueskyAdapter:
@@ -147,96 +113,16 @@ class BlueskyAdapter:
         self.page_size, self.max_pages = max(1, min(100, page_size)), max(1, max_pages)
         self.overlap, self.initial_lookback, self.max_seen = overlap, initial_lookback, max_seen
         self.reply_language, self.timeout = reply_language, timeout
-        self._password = app_password
-        self._client = Client(base_url=base_url, request=Request(timeout=timeout))
-        self._client.on_session_change(self._on_session)
-        self._did: str | None = None
-        self._account_handle = self.handle
-        self._lock = threading.RLock()
+        self.session = BlueskySession(
+            name=name,
+            handle=self.handle,
+            app_password=app_password,
+            base_url=base_url,
+            timeout=timeout,
+        )
 
     def close(self) -> None:
-        self._client.request.close()
-
-    # -- session -----------------------------------------------------------------------------
-
-    def _on_session(self, event: Any, session: Any) -> None:
-        self._did, self._account_handle = session.did, session.handle
-
-    def _login(self) -> None:
-        self._did = None
-        try:
-            self._client.login(self.handle, self._password)
-        except Exception as exc:
-            if self._did:  # the session exists; only the profile lookup after it failed
-                return
-            response = getattr(exc, "response", None)
-            status = getattr(response, "status_code", None)
-            if isinstance(exc, atexc.RequestErrorBase) and status in (400, 401, 403):
-                raise _Failure(
-                    f"bluesky {self.name}: login as {self.handle} refused (HTTP {status}"
-                    f" {_detail(response)}): check the handle and that the password is a valid,"
-                    " unrevoked app password",
-                    retryable=False,
-                ) from exc
-            raise self._failure(exc, f"login as {self.handle}") from exc
-        if not self._did:
-            raise _Failure(f"bluesky {self.name}: login gave no session", retryable=False)
-
-    def _call(self, what: str, action: Callable[[], T]) -> T:
-        """Run one request with a session, logging in again once if the token is refused."""
-        with self._lock:
-            if self._did is None:
-                self._login()
-        try:
-            return action()
-        except Exception as exc:
-            if not _session_problem(exc):
-                raise self._failure(exc, what) from exc
-        with self._lock:
-            self._login()
-        try:
-            return action()
-        except Exception as exc:
-            raise self._failure(exc, what) from exc
-
-    def _failure(self, exc: BaseException, what: str) -> _Failure:
-        where = f"bluesky {self.name}: {what}"
-        if isinstance(exc, _Failure):
-            return exc
-        if isinstance(exc, atexc.InvokeTimeoutError | httpx.TimeoutException):
-            return _Failure(f"{where}: timed out after {self.timeout:g}s", retryable=True)
-        if isinstance(exc, atexc.RequestErrorBase) and exc.response is not None:
-            return self._status_failure(exc.response, where)
-        if isinstance(exc, atexc.NetworkError | httpx.HTTPError):
-            cause = exc.__cause__ or exc
-            return _Failure(f"{where}: cannot reach {self.base_url}: {cause!r}", retryable=True)
-        if _session_problem(exc):
-            return _Failure(f"{where}: session token refused: {exc!r}", retryable=False)
-        return _Failure(f"{where}: unexpected answer: {exc!r}"[:500], retryable=False)
-
-    def _status_failure(self, response: Any, where: str) -> _Failure:
-        status, headers = int(response.status_code), response.headers or {}
-        detail = _detail(response)
-        if status == 429:
-            wait = retry_after(headers.get("retry-after"))
-            reset = headers.get("ratelimit-reset")
-            if wait is None and reset and reset.strip().isdigit():  # epoch seconds on Bluesky
-                value = float(reset)
-                wait = max(0.0, value - time.time()) if value > 1e9 else value
-            later = "" if wait is None else f", retry after {wait:.0f}s"
-            message = f"{where}: rate limited (HTTP 429 {detail}){later}".replace(" )", ")")
-            return _Failure(message, retry_after=wait, retryable=True)
-        try:
-            check_status(status, detail, headers.get("retry-after"), where)
-        except AdapterError as exc:
-            return _Failure(str(exc), retry_after=exc.retry_after, retryable=status >= 500)
-        return _Failure(f"{where}: unexpected HTTP {status} {detail}".strip(), retryable=False)
-
-    def _query(self, what: str, nsid: str, params: Any) -> Mapping[str, Any]:
-        response = self._call(what, lambda: self._client.invoke_query(nsid, params=params))
-        if not isinstance(response.content, Mapping):
-            raise _Failure(f"bluesky {self.name}: {what}: answer is not JSON", retryable=True)
-        return response.content
+        self.session.close()
 
     # -- fetch -------------------------------------------------------------------------------
 
@@ -295,10 +181,10 @@ class BlueskyAdapter:
         key = "posts" if search else "notifications"
         api_cursor: str | None = None
         for page_number in range(1, self.max_pages + 1):
-            body = self._query(what, nsid, self._page(term, api_cursor, floor))
+            body = self.session.query(what, nsid, self._page(term, api_cursor, floor))
             items = body.get(key)
             if not isinstance(items, list):
-                raise _Failure(f"bluesky {self.name}: {what}: answer has no {key}", retryable=True)
+                raise Failure(f"bluesky {self.name}: {what}: answer has no {key}", retryable=True)
             oldest: datetime | None = None
             for item in items:
                 when = (
@@ -347,7 +233,7 @@ class BlueskyAdapter:
         if not isinstance(item, Mapping):
             return ItemError(item_id=item_id, reason=f"{what}: item is not an object")
         author = item.get("author")
-        if isinstance(author, Mapping) and author.get("did") == self._did:
+        if isinstance(author, Mapping) and author.get("did") == self.session.did:
             return None  # the city's own post, e.g. a reply of ours that matches a term
         try:
             reason = "search" if term is not None else str(item.get("reason"))
@@ -382,17 +268,17 @@ class BlueskyAdapter:
                 parent=models.ComAtprotoRepoStrongRef.Main(**parent),
             )
             facets = detect_facets(text) if detect_facets else None
-            created = self._call(
+            created = self.session.call(
                 "reply",
-                lambda: self._client.send_post(
+                lambda: self.session.client.send_post(
                     text,
-                    profile_identify=self._did,
+                    profile_identify=self.session.did,
                     reply_to=ref,
                     langs=[self.reply_language],
                     facets=facets or None,
                 ),
             )
-        except _Failure as exc:
+        except Failure as exc:
             raise ReplyError(str(exc), retryable=exc.retryable) from exc
         except Exception as exc:  # the SDK's models refuse the record (e.g. text too long)
             raise ReplyError(f"bluesky {self.name}: reply refused: {exc}"[:500]) from exc
@@ -400,17 +286,17 @@ class BlueskyAdapter:
             rkey = parse_at_uri(str(created.uri)).rkey
         except ValueError:
             rkey = None
-        author = self._account_handle or self._did
+        author = self.session.account_handle or self.session.did
         url = post_web_url(author, rkey) if rkey and author else None
         return ReplyResult(external_id=str(created.uri), url=url)
 
     def _lookup(self, uri: str) -> tuple[dict[str, str], dict[str, str] | None]:
         """The strong ref and thread root of a post whose cid was not stored."""
         params = models.AppBskyFeedGetPosts.Params(uris=[uri])
-        posts = self._query("reply: look up", "app.bsky.feed.getPosts", params).get("posts")
+        posts = self.session.query("reply: look up", "app.bsky.feed.getPosts", params).get("posts")
         view = posts[0] if isinstance(posts, list) and posts else None
         if not isinstance(view, Mapping) or not isinstance(view.get("cid"), str):
-            raise _Failure(f"bluesky {self.name}: reply: post not found: {uri}", retryable=False)
+            raise Failure(f"bluesky {self.name}: reply: post not found: {uri}", retryable=False)
         record = view.get("record")
         root, _ = reply_refs(record) if isinstance(record, Mapping) else (None, None)
         return {"uri": uri, "cid": view["cid"]}, root

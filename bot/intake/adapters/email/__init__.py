@@ -1,1 +1,2 @@
-"""The email adapter: ``adapter`` talks to the platform, ``parse`` reads its payloads."""
+"""The email adapter: ``adapter`` polls the mailbox (IMAP), ``reply`` answers (SMTP), ``parse``
+reads the messages, ``security`` decides how both reach their server."""

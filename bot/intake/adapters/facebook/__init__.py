@@ -1,1 +1,2 @@
-"""The facebook adapter: ``adapter`` talks to the platform and reads its payloads."""
+"""The facebook adapter: ``graph`` talks to the Graph API, ``adapter`` reads the streams and
+replies, ``parse`` reads its payloads."""

@@ -1,1 +1,2 @@
-"""The reddit adapter: ``adapter`` talks to the platform, ``parse`` reads its payloads."""
+"""The reddit adapter: ``client`` talks to the platform through praw, ``adapter`` reads the
+streams and replies, ``parse`` reads its payloads."""

@@ -20,14 +20,12 @@ A stream's first poll (nothing seen yet) takes only the first page: no backfill.
 ``max_pages x page_size`` new things between polls: the older ones are skipped, with an
 ItemError. A comment found by two streams in different polls is left to storage dedup.
 
-praw's waiting is switched off: a prawcore requestor subclass turns 429, 5xx, timeouts and
-connection errors into a failure prawcore neither retries nor sleeps over (only a 401 is tried
-once more, with a new token, after prawcore's 0-2 s pause), applies the adapter's timeout to
-every request (prawcore's API calls use its own 16 s otherwise), and reads then strips
-``x-ratelimit-*`` so prawcore's limiter never sleeps: a used-up budget is an AdapterError with
-``retry_after``. ``ratelimit_seconds=0`` stops praw sleeping over a "doing
-that too much" answer to a reply. Things are read as raw JSON (``Reddit.request``), not praw
-objects, so a malformed thing is one ItemError; an unreadable subreddit, one per stream.
+praw's waiting is switched off (:mod:`bot.intake.adapters.reddit.client`, which also says what
+praw's errors mean): nothing sleeps, and a used-up request budget is an AdapterError with
+``retry_after``. Things are read as raw JSON (``Reddit.request``), not praw objects, and turned
+into mentions by :mod:`bot.intake.adapters.reddit.parse`, so a malformed thing is one
+ItemError; an unreadable subreddit, one per stream. This module owns the streams, their paging
+and cursor, and replies.
 """
 
 from __future__ import annotations
@@ -37,12 +35,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
-import praw
 import prawcore
 import requests
-from praw.exceptions import PRAWException, RedditAPIException
+from praw.exceptions import RedditAPIException
 
 from bot.core.adapter import (
     JSON,
@@ -54,7 +50,12 @@ from bot.core.adapter import (
     ReplyResult,
     ReplyTarget,
 )
-from bot.intake.adapters.common import retry_after
+from bot.intake.adapters.reddit.client import (
+    CREDENTIALS_HINT,
+    HttpFailure,
+    adapter_error,
+    connect,
+)
 from bot.intake.adapters.reddit.parse import (
     SOURCE,
     RateBudget,
@@ -73,63 +74,6 @@ from bot.intake.adapters.reddit.parse import (
 )
 
 _EPOCH = datetime.fromtimestamp(0, UTC)
-CREDENTIALS_HINT = (
-    "check the client id and secret, the account's username and password, and that the app "
-    "is a 'script' app listing that account as a developer"
-)
-
-
-class _HttpFailure(Exception):
-    """Raised by the requestor: passes through prawcore, which retries only its own errors."""
-
-    def __init__(
-        self, message: str, *, retry_after: float | None = None, status: int = 0, sent: bool = False
-    ) -> None:
-        super().__init__(message)
-        self.retry_after, self.status = retry_after, status
-        self.sent = sent  # the request may have reached Reddit (a POST may have taken effect)
-
-
-class _Requestor(prawcore.Requestor):
-    """prawcore's requestor with one timeout, no retried failures and no rate-limit sleeps."""
-
-    def __init__(self, *, budget: RateBudget, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.budget = budget
-        self.refused = 0  # API answers 401 in a row (prawcore retries each with a new token)
-
-    def request(self, *args: Any, timeout: float | None = None, **kwargs: Any) -> requests.Response:
-        method, url = args  # prawcore passes exactly these two positionally
-        where = f"{str(method).upper()} {urlsplit(url).path}"
-        try:
-            response = self._http.request(method, url, timeout=self.timeout, **kwargs)
-        except requests.ConnectTimeout as exc:
-            raise _HttpFailure(f"no connection within {self.timeout:g}s ({where})") from exc
-        except requests.Timeout as exc:
-            raise _HttpFailure(f"timed out after {self.timeout:g}s ({where})", sent=True) from exc
-        except requests.RequestException as exc:
-            raise _HttpFailure(f"cannot reach {urlsplit(url).netloc}: {exc!r}") from exc
-        headers = response.headers
-        self.budget.update(headers)
-        reset = headers.get("x-ratelimit-reset")
-        for key in [key for key in headers if key.lower().startswith("x-ratelimit-")]:
-            del headers[key]  # read above; prawcore's limiter would sleep on them
-        status = response.status_code
-        if not urlsplit(url).path.endswith("/access_token"):
-            self.refused = self.refused + 1 if status == 401 else 0
-            if self.refused > 1:  # prawcore retried once with a new token (after 0-2 s): stop
-                message = f"HTTP 401 even with a new token; {CREDENTIALS_HINT}"
-                raise _HttpFailure(message, status=401, sent=True)
-        if status in (408, 429) or status >= 500:
-            wait = retry_after(headers.get("retry-after"))
-            wait = retry_after(reset) if wait is None and status == 429 else wait
-            label = f"HTTP {status} {response.reason or ''}".strip()
-            message = "rate limited" if status == 429 else "server error"
-            later = "" if wait is None else f", retry after {wait:g}s"
-            raise _HttpFailure(
-                f"{message}, {label}{later} ({where})", retry_after=wait, status=status, sent=True
-            )
-        return response
 
 
 class _StreamUnavailable(Exception):
@@ -218,21 +162,17 @@ class RedditAdapter:
         self._session = requests.Session()
         self._lock = threading.Lock()
         agent = user_agent or f"python:engage-civic-bot:0.1 (by u/{username or 'unknown'})"
-        self._reddit = praw.Reddit(
-            "DEFAULT",  # not $praw_site: settings come from here, not from praw.ini files
+        self._reddit = connect(
             client_id=client_id,
             client_secret=client_secret,
-            username=username or None,
-            password=password or None,
-            refresh_token=None,
-            redirect_uri=None,
+            username=username,
+            password=password,
             user_agent=agent,
-            oauth_url=oauth_url.rstrip("/"),
-            reddit_url=reddit_url.rstrip("/"),
-            ratelimit_seconds=0,
-            check_for_updates=False,  # update_checker would call PyPI from the constructor
-            requestor_class=_Requestor,
-            requestor_kwargs={"budget": self._budget, "timeout": timeout, "session": self._session},
+            oauth_url=oauth_url,
+            reddit_url=reddit_url,
+            timeout=timeout,
+            budget=self._budget,
+            session=self._session,
         )
 
     def close(self) -> None:
@@ -326,36 +266,13 @@ class RedditAdapter:
             )
             raise _StreamUnavailable(f"{stream.key}: HTTP {status}: {hint}") from exc
         except Exception as exc:
-            if (error := self._error(exc)) is exc:
+            if (error := adapter_error(self.name, exc)) is exc:
                 raise
             raise error from exc
         try:
             return parse_listing(payload)
         except ValueError as exc:
             raise AdapterError(f"{self.name}: reddit: {stream.key}: odd answer: {exc}") from exc
-
-    def _error(self, exc: Exception) -> Exception:
-        """praw's and prawcore's exceptions as one-line AdapterErrors; anything else unchanged."""
-        where = f"{self.name}: reddit"
-        if isinstance(exc, _HttpFailure):
-            return AdapterError(f"{where}: {exc}", retry_after=exc.retry_after)
-        if isinstance(exc, prawcore.OAuthException):
-            detail = f"{exc.error}: {exc.description}" if exc.description else exc.error
-            return AdapterError(f"{where}: sign-in refused ({detail}); {CREDENTIALS_HINT}")
-        if isinstance(exc, prawcore.InvalidToken | prawcore.InsufficientScope):
-            return AdapterError(f"{where}: token refused ({exc}); {CREDENTIALS_HINT}")
-        if isinstance(exc, prawcore.BadJSON):
-            return AdapterError(f"{where}: the answer was not JSON")
-        if isinstance(exc, prawcore.ResponseException):
-            status = exc.response.status_code
-            if status in (401, 403):
-                return AdapterError(f"{where}: HTTP {status} signing in; {CREDENTIALS_HINT}")
-            return AdapterError(f"{where}: unexpected HTTP {status} ({exc.response.url})")
-        if isinstance(exc, prawcore.PrawcoreException | PRAWException):
-            return AdapterError(f"{where}: {type(exc).__name__}: {exc}")
-        if isinstance(exc, ValueError | KeyError):  # a token answer that is not a token
-            return AdapterError(f"{where}: odd answer from Reddit: {exc!r}")
-        return exc
 
     # -- replying ------------------------------------------------------------------------
 
@@ -381,7 +298,7 @@ class RedditAdapter:
                 raise ReplyError(
                     f"{where}: Reddit refused: {exc}", retryable="RATELIMIT" in codes
                 ) from exc
-            except _HttpFailure as exc:
+            except HttpFailure as exc:
                 refused = exc.status in (401, 429)  # Reddit answered without posting
                 maybe = "" if refused or not exc.sent else "; it may be posted, check first"
                 retryable = exc.status == 429 or not exc.sent
@@ -393,7 +310,7 @@ class RedditAdapter:
             except prawcore.NotFound as exc:
                 raise ReplyError(f"{where}: HTTP 404: it no longer exists") from exc
             except Exception as exc:
-                error = self._error(exc)
+                error = adapter_error(self.name, exc)
                 if error is exc:
                     raise
                 raise ReplyError(str(error).replace(f"{self.name}: reddit", where)) from exc

@@ -1,1 +1,2 @@
-"""The x adapter: ``adapter`` talks to the platform and reads its payloads."""
+"""The x adapter: ``client`` talks to the platform through tweepy, ``adapter`` reads the streams
+and replies, ``parse`` reads its payloads."""

@@ -1,4 +1,8 @@
-"""Reading Slack payloads: who acted, on what, and the key that makes a retry harmless."""
+"""Reading Slack payloads: who acted, on what, and the key that makes a retry harmless.
+
+Shared by every handler package: these readers know Slack's payload shapes and nothing of any
+domain, so each domain's listeners stay a few lines of "read, call the service, answer".
+"""
 
 from __future__ import annotations
 

@@ -1,32 +1,34 @@
-"""The modals staff fill in: the answer, the hand-over and the no-action reason."""
+"""The modals staff fill in: the answer, the hand-over and the no-action reason, and reading
+back what was submitted.
+
+Input blocks and selects have no builder in :mod:`bot.core.blocks` (only these modals use
+them), so they are written out here; every text object comes from :func:`~bot.core.blocks.plain`.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from bot.claims.service import DISMISS_REASONS, MentionBrief
+from bot.core.blocks import Block, plain, section
 from bot.core.mrkdwn import one_line, safe
 from bot.core.slack_ids import BlockId, CallbackId, InputId
 
 PREVIEW = 600
 
 
-def _plain(text: str) -> dict[str, str]:
-    return {"type": "plain_text", "text": text}
-
-
-def _preview(brief: MentionBrief) -> dict[str, Any]:
+def _preview(brief: MentionBrief) -> Block:
     who = f"*{safe(one_line(brief.author), 150)}* wrote:\n" if brief.author else ""
     text = "\n".join(f"> {line}" for line in safe(brief.text, PREVIEW).splitlines()) or "> …"
-    return {"type": "section", "text": {"type": "mrkdwn", "text": who + text, "verbatim": True}}
+    return section(who + text)
 
 
-def _note(label: str, *, optional: bool = True) -> dict[str, Any]:
+def _note(label: str, *, optional: bool = True) -> Block:
     return {
         "type": "input",
         "block_id": BlockId.NOTE.value,
         "optional": optional,
-        "label": _plain(label),
+        "label": plain(label),
         "element": {
             "type": "plain_text_input",
             "action_id": InputId.NOTE.value,
@@ -37,15 +39,15 @@ def _note(label: str, *, optional: bool = True) -> dict[str, Any]:
 
 
 def _modal(
-    callback: CallbackId, title: str, submit: str, brief: MentionBrief, blocks: list[dict[str, Any]]
+    callback: CallbackId, title: str, submit: str, brief: MentionBrief, blocks: list[Block]
 ) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": callback.value,
         "private_metadata": str(brief.id),
-        "title": _plain(title),
-        "submit": _plain(submit),
-        "close": _plain("Cancel"),
+        "title": plain(title),
+        "submit": plain(submit),
+        "close": plain("Cancel"),
         "blocks": [_preview(brief), *blocks],
     }
 
@@ -54,8 +56,8 @@ def answer_modal(brief: MentionBrief) -> dict[str, Any]:
     reply = {
         "type": "input",
         "block_id": BlockId.ANSWER_TEXT.value,
-        "label": _plain("Your answer to the citizen"),
-        "hint": _plain("Paste what you replied, or write it here. It is kept on record."),
+        "label": plain("Your answer to the citizen"),
+        "hint": plain("Paste what you replied, or write it here. It is kept on record."),
         "element": {
             "type": "plain_text_input",
             "action_id": InputId.ANSWER_TEXT.value,
@@ -63,10 +65,10 @@ def answer_modal(brief: MentionBrief) -> dict[str, Any]:
             "max_length": 3000,
         },
     }
-    blocks: list[dict[str, Any]] = [reply]
+    blocks: list[Block] = [reply]
     if brief.reply_platform:
         option = {
-            "text": _plain(f"Also send it to the citizen on {brief.reply_platform}"),
+            "text": plain(f"Also send it to the citizen on {brief.reply_platform}"),
             "value": "yes",
         }
         blocks.append(
@@ -74,7 +76,7 @@ def answer_modal(brief: MentionBrief) -> dict[str, Any]:
                 "type": "input",
                 "block_id": BlockId.REPLY_ON.value,
                 "optional": True,
-                "label": _plain("Reply from the city's account"),
+                "label": plain("Reply from the city's account"),
                 "element": {
                     "type": "checkboxes",
                     "action_id": InputId.REPLY_ON.value,
@@ -88,18 +90,18 @@ def answer_modal(brief: MentionBrief) -> dict[str, Any]:
 
 def hand_over_modal(brief: MentionBrief, departments: list[tuple[str, str]]) -> dict[str, Any]:
     options = [
-        {"text": _plain(name[:75]), "value": slug}
+        {"text": plain(name[:75]), "value": slug}
         for slug, name in departments
         if slug != brief.department
     ][:100]
     select = {
         "type": "input",
         "block_id": BlockId.DEPARTMENT.value,
-        "label": _plain("Hand over to"),
+        "label": plain("Hand over to"),
         "element": {
             "type": "static_select",
             "action_id": InputId.DEPARTMENT.value,
-            "placeholder": _plain("Choose a department"),
+            "placeholder": plain("Choose a department"),
             "options": options,
         },
     }
@@ -111,12 +113,12 @@ def dismiss_modal(brief: MentionBrief) -> dict[str, Any]:
     select = {
         "type": "input",
         "block_id": BlockId.REASON.value,
-        "label": _plain("Why no action?"),
+        "label": plain("Why no action?"),
         "element": {
             "type": "static_select",
             "action_id": InputId.REASON.value,
             "options": [
-                {"text": _plain(label.capitalize()), "value": value}
+                {"text": plain(label.capitalize()), "value": value}
                 for value, label in DISMISS_REASONS.items()
             ],
         },

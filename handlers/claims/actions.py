@@ -1,0 +1,115 @@
+"""Card buttons: Claim, Release, Retry reply, and the three that open a modal.
+
+A decision (claim, release, retry) is committed by the claims service before ``ack()``; the
+Slack calls that follow go through the outbox. Buttons that open a modal change nothing: they
+ack and open it at once, since the trigger expires after three seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot.claims.service import Claims, MentionBrief, Outcome
+from bot.core.slack_ids import ActionId
+from handlers.claims import modals
+from handlers.claims.services import services_of
+from handlers.payload import channel_id, mention_id, request_key, user_id
+
+
+class Decision(Protocol):
+    """A claims action a button decides: claim, release, retry the reply."""
+
+    def __call__(
+        self, *, mention_id: int, user_id: str, request_key: str, channel_id: str
+    ) -> Outcome: ...
+
+
+def on_claim(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
+    _decide(ack, body, action, services_of(context).claims.claim)
+
+
+def on_release(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+) -> None:
+    _decide(ack, body, action, services_of(context).claims.release)
+
+
+def on_retry_reply(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
+) -> None:
+    _decide(ack, body, action, services_of(context).claims.retry_reply)
+
+
+def on_answered(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    _open_modal(ack, body, action, client, services_of(context).claims, modals.answer_modal)
+
+
+def on_dismiss(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    _open_modal(ack, body, action, client, services_of(context).claims, modals.dismiss_modal)
+
+
+def on_hand_over(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    claims = services_of(context).claims
+    _open_modal(
+        ack, body, action, client, claims, lambda b: modals.hand_over_modal(b, claims.departments())
+    )
+
+
+def on_open_original(ack: Ack) -> None:
+    ack()  # a link button: Slack opens the URL; it still sends us the click
+
+
+def _decide(ack: Ack, body: dict[str, Any], action: dict[str, Any], decide: Decision) -> None:
+    target = mention_id(action.get("value"))
+    if target is None:
+        ack()
+        return
+    decide(
+        mention_id=target,
+        user_id=user_id(body),
+        request_key=request_key(body),
+        channel_id=channel_id(body),
+    )
+    ack()
+
+
+def _open_modal(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: WebClient,
+    claims: Claims,
+    build: Callable[[MentionBrief], dict[str, Any]],
+) -> None:
+    ack()
+    target = mention_id(action.get("value"))
+    brief = claims.brief(target) if target is not None else None
+    if brief is None:
+        return
+    client.views_open(trigger_id=body["trigger_id"], view=build(brief))
+
+
+LISTENERS: tuple[tuple[ActionId, Callable[..., None]], ...] = (
+    (ActionId.CLAIM, on_claim),
+    (ActionId.RELEASE, on_release),
+    (ActionId.RETRY_REPLY, on_retry_reply),
+    (ActionId.ANSWERED, on_answered),
+    (ActionId.DISMISS, on_dismiss),
+    (ActionId.HAND_OVER, on_hand_over),
+    (ActionId.OPEN_ORIGINAL, on_open_original),
+)
+
+
+def register(app: App) -> None:
+    for action_id, listener in LISTENERS:
+        app.action(action_id.value)(listener)

@@ -1,0 +1,150 @@
+"""Buttons and menus: in the rules modal (a rule's menu, add, test, history, pages) and on the
+App Home (open the rules, act on a hand-over suggestion).
+
+Buttons that open or push a modal ack first and open it at once, since a trigger expires after
+three seconds. A change (move, enable, disable, add a keyword) is committed by the rule admin
+before the ack; the screen is refreshed after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot.core.slack_ids import ActionId
+from bot.rules.admin import Change, RuleAdmin
+from handlers.payload import request_key, user_id
+from handlers.rules import dialogs, screens
+from handlers.rules.history import history_modal
+from handlers.rules.services import services_of
+
+
+def on_menu(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """A rule's overflow menu: edit and retire open a modal; the rest change the rule."""
+    admin = services_of(context).rule_admin
+    chosen = str((action.get("selected_option") or {}).get("value") or "")
+    verb, _, raw_id = chosen.partition(":")
+    rule_id = int(raw_id) if raw_id.isdigit() else None
+    user = user_id(body)
+    view = body.get("view")
+    if rule_id is None:
+        ack()
+        return
+    if verb == "edit":
+        ack()
+        client.views_push(trigger_id=body["trigger_id"], view=screens.form(admin, rule_id))
+        return
+    if verb == "retire":
+        ack()
+        line = admin.rule(rule_id)
+        if line is not None:
+            client.views_push(trigger_id=body["trigger_id"], view=dialogs.retire_modal(line))
+        return
+    key = request_key(body)
+    if verb in ("up", "down"):
+        change = admin.move(
+            user=user, rule_id=rule_id, steps=-1 if verb == "up" else 1, request_key=key
+        )
+    elif verb == "toggle":
+        line = admin.rule(rule_id)
+        on = line is not None and line.doc.get("enabled") is False
+        change = admin.set_enabled(user=user, rule_id=rule_id, on=on, request_key=key)
+    else:
+        change = Change(False, "Unknown choice.")
+    ack()
+    screens.refresh(client, admin, view, change.message)
+
+
+def on_add(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    _push(ack, body, client, context, lambda admin: screens.form(admin, None))
+
+
+def on_test(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    _push(ack, body, client, context, lambda _admin: dialogs.test_modal())
+
+
+def on_history(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    _push(ack, body, client, context, lambda admin: history_modal(admin.history(limit=50)))
+
+
+def on_page(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    ack()
+    page = int(str(action.get("value") or "0")) if str(action.get("value")).isdigit() else 0
+    view = body.get("view") or {}
+    admin = services_of(context).rule_admin
+    client.views_update(view_id=view.get("id"), view=screens.listing(admin, page=page))
+
+
+def on_open(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    """The App Home's "Manage rules"."""
+    ack()
+    admin = services_of(context).rule_admin
+    if admin.may_manage(user_id(body)):
+        client.views_open(trigger_id=body["trigger_id"], view=screens.listing(admin))
+
+
+def on_suggestion_add(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """Add a suggested keyword to a rule, then publish the Home that showed the suggestion
+    again (through the services' ``home``, a :class:`~handlers.rules.services.HomeView`)."""
+    services = services_of(context)
+    raw_id, _, term = str(action.get("value") or "").partition("|")
+    user = user_id(body)
+    if raw_id.isdigit() and term:
+        services.rule_admin.add_keyword(
+            user=user, rule_id=int(raw_id), term=term, request_key=request_key(body)
+        )
+    ack()
+    client.views_publish(user_id=user, view=services.home.view(user))
+
+
+def on_suggestion_new(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    """Open the rule form filled in from a suggestion that no rule covers yet."""
+    ack()
+    department, _, term = str(action.get("value") or "").partition("|")
+    admin = services_of(context).rule_admin
+    if not admin.may_manage(user_id(body)):
+        return
+    prefill = {"name": f"{department} {term}", "department": department, "keywords": [term]}
+    client.views_open(trigger_id=body["trigger_id"], view=screens.form(admin, None, prefill))
+
+
+def _push(
+    ack: Ack,
+    body: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    build: Callable[[RuleAdmin], dict[str, Any]],
+) -> None:
+    ack()
+    admin = services_of(context).rule_admin
+    if not admin.may_manage(user_id(body)):
+        return
+    client.views_push(trigger_id=body["trigger_id"], view=build(admin))
+
+
+LISTENERS: tuple[tuple[ActionId, Callable[..., None]], ...] = (
+    (ActionId.RULE_MENU, on_menu),
+    (ActionId.RULES_ADD, on_add),
+    (ActionId.RULES_TEST, on_test),
+    (ActionId.RULES_HISTORY, on_history),
+    (ActionId.RULES_PAGE, on_page),
+    (ActionId.RULES_OPEN, on_open),
+    (ActionId.SUGGESTION_ADD, on_suggestion_add),
+    (ActionId.SUGGESTION_NEW, on_suggestion_new),
+)
+
+
+def register(app: App) -> None:
+    for action_id, listener in LISTENERS:
+        app.action(action_id.value)(listener)
