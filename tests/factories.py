@@ -7,7 +7,8 @@ channel" means the same thing in every test.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol, TypeVar
 
 import httpx
 from sqlmodel import select
@@ -63,3 +64,24 @@ def card_in(slack: FakeSlack, channel: str, count: int = 1) -> dict[str, Any]:
 def opened_view(slack: FakeSlack) -> str:
     """The id of the first modal the bot opened, once it has opened one."""
     return wait_until(lambda: next(iter(slack.views), ""))
+
+
+class _Closeable(Protocol):
+    def close(self) -> None: ...
+
+
+C = TypeVar("C", bound=_Closeable)
+
+
+def closing_factory(build: Callable[..., C], **defaults: Any) -> Iterator[Callable[..., C]]:
+    """The body of a ``make_adapter``-style fixture: ``make(**overrides)`` builds one with the
+    fixture's ``defaults`` under the test's overrides, and each one built is closed afterwards."""
+    made: list[C] = []
+
+    def make(*args: Any, **overrides: Any) -> C:
+        made.append(build(*args, **{**defaults, **overrides}))
+        return made[-1]
+
+    yield make
+    for item in made:
+        item.close()

@@ -30,6 +30,7 @@ from bot.intake.adapters.bluesky.parse import (
     parse_datetime,
     to_mention,
 )
+from tests.factories import closing_factory
 from tests.loopback import (
     JsonReply,
     LoopbackServer,
@@ -166,23 +167,17 @@ def fake() -> Iterator[FakeBluesky]:
 
 @pytest.fixture
 def make() -> Iterator[Callable[..., BlueskyAdapter]]:
-    made: list[BlueskyAdapter] = []
-
     def build(server: FakeBluesky, **kwargs: Any) -> BlueskyAdapter:
-        options: dict[str, Any] = {
-            "name": "city-bsky",
-            "handle": CITY_HANDLE,
-            "app_password": PASSWORD,
-            "base_url": server.url,
-            "initial_lookback": None,
-            "timeout": 2.0,
-        }
-        made.append(BlueskyAdapter(**{**options, **kwargs}))
-        return made[-1]
+        return BlueskyAdapter(**{"base_url": server.url, **kwargs})
 
-    yield build
-    for adapter in made:
-        adapter.close()
+    yield from closing_factory(
+        build,
+        name="city-bsky",
+        handle=CITY_HANDLE,
+        app_password=PASSWORD,
+        initial_lookback=None,
+        timeout=2.0,
+    )
 
 
 def roundtrip(cursor: dict[str, Any]) -> Any:

@@ -21,6 +21,7 @@ import pytest
 from bot.core.adapter import AdapterError, PollingAdapter, Replier, ReplyError, ReplyTarget
 from bot.intake.adapters.facebook.adapter import FacebookAdapter
 from bot.intake.adapters.facebook.parse import NO_TEXT
+from tests.factories import closing_factory
 from tests.loopback import JSON_TYPE, JsonReply, Reply, Request, ScriptedServer, refused_url
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "facebook"
@@ -68,23 +69,14 @@ def fake() -> Iterator[FakeGraph]:
 
 @pytest.fixture
 def make_adapter(fake: FakeGraph) -> Iterator[Callable[..., FacebookAdapter]]:
-    adapters: list[FacebookAdapter] = []
-
-    def make(**kwargs: Any) -> FacebookAdapter:
-        settings: dict[str, Any] = {
-            "name": "city-fb",
-            "page_id": PAGE,
-            "access_token": TOKEN,
-            "base_url": f"{fake.url}{V}",
-            "timeout": 5.0,
-        }
-        settings.update(kwargs)
-        adapters.append(FacebookAdapter(**settings))
-        return adapters[-1]
-
-    yield make
-    for adapter in adapters:
-        adapter.close()
+    yield from closing_factory(
+        FacebookAdapter,
+        name="city-fb",
+        page_id=PAGE,
+        access_token=TOKEN,
+        base_url=f"{fake.url}{V}",
+        timeout=5.0,
+    )
 
 
 def ok(name: str, status: int = 200) -> JsonReply:

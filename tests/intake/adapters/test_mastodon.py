@@ -42,6 +42,7 @@ from bot.intake.adapters.mastodon.parse import (
     status_mention,
     with_handle,
 )
+from tests.factories import closing_factory
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "mastodon"
 TOKEN = "test-token"
@@ -359,19 +360,13 @@ def fake() -> Iterator[FakeMastodon]:
 
 @pytest.fixture
 def make_adapter(fake: FakeMastodon) -> Iterator[Callable[..., MastodonAdapter]]:
-    made: list[MastodonAdapter] = []
-
-    def make(**kwargs: Any) -> MastodonAdapter:
-        kwargs.setdefault("name", "city-mastodon")
-        kwargs.setdefault("api_base_url", fake.url)
-        kwargs.setdefault("access_token", TOKEN)
-        kwargs.setdefault("request_timeout", 5.0)
-        made.append(MastodonAdapter(**kwargs))
-        return made[-1]
-
-    yield make
-    for adapter in made:
-        adapter.close()
+    yield from closing_factory(
+        MastodonAdapter,
+        name="city-mastodon",
+        api_base_url=fake.url,
+        access_token=TOKEN,
+        request_timeout=5.0,
+    )
 
 
 def ids(mentions: list[IncomingMention]) -> list[str]:

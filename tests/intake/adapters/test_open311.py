@@ -23,6 +23,7 @@ import pytest
 from bot.core.adapter import AdapterError, IncomingMention, PollingAdapter
 from bot.intake.adapters.open311.adapter import Open311Adapter
 from bot.intake.adapters.open311.parse import PREVIOUS_STATUS, STATUS_UPDATE_OF, parse_time
+from tests.factories import closing_factory
 from tests.loopback import JsonReply, LoopbackServer, Reply, Request, json_reply, refused_url
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "open311"
@@ -105,18 +106,10 @@ def server() -> Iterator[Open311Server]:
 
 @pytest.fixture
 def make_adapter(server: Open311Server) -> Iterator[Callable[..., Open311Adapter]]:
-    adapters: list[Open311Adapter] = []
+    def build(now: datetime | Clock, **kwargs: Any) -> Open311Adapter:
+        return Open311Adapter(clock=now if isinstance(now, Clock) else Clock(now), **kwargs)
 
-    def make(now: datetime | Clock, **kwargs: Any) -> Open311Adapter:
-        kwargs.setdefault("name", "boston-311")
-        kwargs.setdefault("base_url", server.base_url)
-        clock = now if isinstance(now, Clock) else Clock(now)
-        adapters.append(Open311Adapter(clock=clock, **kwargs))
-        return adapters[-1]
-
-    yield make
-    for adapter in adapters:
-        adapter.close()
+    yield from closing_factory(build, name="boston-311", base_url=server.base_url)
 
 
 def ids(mentions: list[IncomingMention]) -> list[str]:

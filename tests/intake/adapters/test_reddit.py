@@ -30,6 +30,7 @@ from bot.core.adapter import (
 )
 from bot.intake.adapters.reddit.adapter import RedditAdapter
 from bot.intake.adapters.reddit.parse import TermMatcher, next_state, subreddit_name, to_mention
+from tests.factories import closing_factory
 from tests.loopback import Reply, Request, ScriptedServer, json_reply, refused_url
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "reddit"
@@ -127,28 +128,19 @@ def reddit() -> Iterator[FakeReddit]:
 
 @pytest.fixture
 def make_adapter(reddit: FakeReddit) -> Iterator[Callable[..., RedditAdapter]]:
-    adapters: list[RedditAdapter] = []
-
-    def make(**kwargs: Any) -> RedditAdapter:
-        settings: dict[str, Any] = {
-            "name": "reddit-city",
-            "client_id": "engage-client-id",
-            "client_secret": "engage-client-secret",
-            "username": "CityOfExample",
-            "password": "hunter2",
-            "subreddits": ["r/Columbus"],
-            "comments": False,
-            "oauth_url": reddit.url,
-            "reddit_url": reddit.url,
-            "timeout": 2.0,
-            **kwargs,
-        }
-        adapters.append(RedditAdapter(**settings))
-        return adapters[-1]
-
-    yield make
-    for adapter in adapters:
-        adapter.close()
+    yield from closing_factory(
+        RedditAdapter,
+        name="reddit-city",
+        client_id="engage-client-id",
+        client_secret="engage-client-secret",
+        username="CityOfExample",
+        password="hunter2",
+        subreddits=["r/Columbus"],
+        comments=False,
+        oauth_url=reddit.url,
+        reddit_url=reddit.url,
+        timeout=2.0,
+    )
 
 
 def ids(mentions: list[IncomingMention]) -> list[str]:

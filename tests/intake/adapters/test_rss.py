@@ -15,6 +15,7 @@ import pytest
 from bot.core.adapter import AdapterError, IncomingMention, PollingAdapter
 from bot.intake.adapters.rss.adapter import RssAdapter, feed_entries_from_bytes
 from tests import loopback
+from tests.factories import closing_factory
 
 FEEDS = Path(__file__).resolve().parents[2] / "fixtures" / "feeds"
 RSS = {"Content-Type": "application/rss+xml"}
@@ -64,15 +65,10 @@ def server() -> Iterator[FeedServer]:
 
 @pytest.fixture
 def make_adapter() -> Iterator[Callable[..., RssAdapter]]:
-    adapters: list[RssAdapter] = []
+    def build(url: str, **kwargs: Any) -> RssAdapter:
+        return RssAdapter(url=url, **kwargs)
 
-    def make(url: str, **kwargs: Any) -> RssAdapter:
-        adapters.append(RssAdapter(name=kwargs.pop("name", "city-news"), url=url, **kwargs))
-        return adapters[-1]
-
-    yield make
-    for adapter in adapters:
-        adapter.close()
+    yield from closing_factory(build, name="city-news")
 
 
 def by_id(mentions: list[IncomingMention]) -> dict[str, IncomingMention]:

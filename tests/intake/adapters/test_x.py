@@ -11,12 +11,12 @@ import json
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.core.adapter import AdapterError, PollingAdapter, Replier, ReplyError, ReplyTarget
 from bot.intake.adapters.x.adapter import XAdapter
+from tests.factories import closing_factory
 from tests.loopback import JSON_TYPE, JsonReply, Reply, Request, ScriptedServer, refused_url
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "x"
@@ -62,25 +62,16 @@ def fake() -> Iterator[FakeX]:
 
 @pytest.fixture
 def make_adapter(fake: FakeX) -> Iterator[Callable[..., XAdapter]]:
-    adapters: list[XAdapter] = []
-
-    def make(**kwargs: Any) -> XAdapter:
-        settings: dict[str, Any] = {
-            "name": "city-x",
-            "user_id": CITY,
-            "bearer_token": "test-bearer",
-            "account_username": "MaplewoodCity",
-            "base_url": fake.url,
-            "timeout": 5.0,
-            "clock": lambda: NOW,
-        }
-        settings.update(kwargs)
-        adapters.append(XAdapter(**settings))
-        return adapters[-1]
-
-    yield make
-    for adapter in adapters:
-        adapter.close()
+    yield from closing_factory(
+        XAdapter,
+        name="city-x",
+        user_id=CITY,
+        bearer_token="test-bearer",
+        account_username="MaplewoodCity",
+        base_url=fake.url,
+        timeout=5.0,
+        clock=lambda: NOW,
+    )
 
 
 def ok(name: str, status: int = 200) -> JsonReply:
