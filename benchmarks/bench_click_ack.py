@@ -26,7 +26,9 @@ CHANNEL = "C0PUBWORKS"
 def one_round(bot: Bot, round_no: int, cards: int, latencies: list[float]) -> None:
     stamp = time.time()
     for i in range(cards):
-        assert bot.post({"id": f"r{round_no}-{i}-{stamp}", "text": "pothole"}).is_success
+        # distinct short texts: identical ones would be folded into one card as a campaign
+        text = f"pothole {round_no}-{i}"
+        assert bot.post({"id": f"r{round_no}-{i}-{stamp}", "text": text}).is_success
     deadline = time.monotonic() + 60
     while len(bot.slack.messages(CHANNEL)) < (round_no + 1) * cards:
         if time.monotonic() > deadline:

@@ -19,7 +19,8 @@ from handlers.claims.modals import hand_over_modal
 from handlers.commands import HELP
 from handlers.rules import screens
 from storage.db import session_scope
-from storage.models import Away, Event, Mention
+from storage.models import Away, Mention
+from tests.factories import events_of
 from tests.handlers.dispatch import (
     Dispatcher,
     answer,
@@ -47,14 +48,6 @@ def _mention(engage: Engage) -> Mention:
         return mention
 
 
-def _events(engage: Engage, kind: str) -> list[Event]:
-    with session_scope(engage.engine) as session:
-        found = [e for e in session.exec(select(Event)).all() if e.kind == kind]
-        for event in found:
-            session.expunge(event)
-        return found
-
-
 def test_two_users_click_claim_at_once_one_wins_the_other_is_told_who(
     bolt: Dispatcher, engage: Engage, slack: FakeSlack
 ) -> None:
@@ -77,7 +70,7 @@ def test_two_users_click_claim_at_once_one_wins_the_other_is_told_who(
         ALICE: (200, ""),
         BOB: (200, ""),
     }
-    [claimed] = _events(engage, "claimed")
+    [claimed] = events_of(engage, "claimed")
     winner = claimed.actor
     loser = BOB if winner == ALICE else ALICE
     mention = _mention(engage)
@@ -97,7 +90,7 @@ def test_a_forged_signature_is_refused_before_any_listener(
     payload = click(ALICE, channel=PW, message=card, action_id=ActionId.CLAIM)
     response = bolt.interaction(payload, secret="not-the-signing-secret")
     assert response.status == 401
-    assert _events(engage, "claimed") == []
+    assert events_of(engage, "claimed") == []
     stale = bolt.interaction(payload, timestamp=1_000_000_000)
     assert stale.status == 401
     assert _mention(engage).claimed_by is None
@@ -128,7 +121,7 @@ def test_a_refused_hand_over_shows_its_reason_in_the_modal(
         "response_action": "errors",
         "errors": {BlockId.DEPARTMENT.value: "It is already with Public Works."},
     }
-    assert _events(engage, "handed_over") == []
+    assert events_of(engage, "handed_over") == []
     assert _mention(engage).department == "public-works"
 
 
