@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from bot.config.file import ConfigError, EngageConfig, Settings, load_config
 
 if TYPE_CHECKING:
+    from bot.outbox.failures import FailedDeliveries
     from bot.rules.admin import RuleAdmin
 
 
@@ -91,6 +92,19 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.set_defaults(handler=_export)
 
+    deliveries = sub.add_parser(
+        "outbox",
+        help="list the deliveries to Slack that failed for good; retry them",
+        description="Without ACTION: list the deliveries that failed for good, newest first.",
+    )
+    deliveries.set_defaults(handler=_outbox_list)
+    retry = deliveries.add_subparsers(metavar="ACTION").add_parser(
+        "retry", help="put a failed delivery (ID, or --all) back in the queue with a fresh budget"
+    )
+    retry.add_argument("id", nargs="?", type=int, help="the ID `engage outbox` lists")
+    retry.add_argument("--all", action="store_true", help="every failed delivery")
+    retry.set_defaults(handler=_outbox_retry)
+
     db = sub.add_parser("db", help="database schema").add_subparsers(metavar="ACTION")
     up = db.add_parser("upgrade", help="apply the migrations to $DATABASE_URL")
     up.set_defaults(handler=_db_upgrade)
@@ -149,6 +163,8 @@ def _config_check(args: argparse.Namespace) -> int:
         f"{args.file}: ok: {len(config.departments)} departments, {len(config.rules)} rules, "
         f"{len(config.adapters)} adapters, triage in {config.triage.channel}"
     )
+    if config.delivery.max_attempts is not None:
+        print("note: delivery.max_attempts is no longer used (see delivery.give_up_after)")
     env = Settings.from_env().env
     for entry in config.adapters:
         missing = [v for v in secret_variables(entry) if not env.get(v, "").strip()]
@@ -271,6 +287,58 @@ def _adapters_status(args: argparse.Namespace) -> int:
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def _failed_deliveries() -> FailedDeliveries:
+    from bot.core.clock import SystemClock
+    from bot.outbox.failures import FailedDeliveries
+    from storage.db import is_sqlite, make_engine, upgrade
+
+    engine = make_engine(Settings.from_env().database_url)
+    if is_sqlite(engine):
+        upgrade(engine)  # as the bot does at start; PostgreSQL: `engage db upgrade`
+    # A running bot's worker finds the rows put back within its poll interval: no wake needed.
+    return FailedDeliveries(engine=engine, clock=SystemClock(), wake=lambda: None)
+
+
+def _outbox_list(args: argparse.Namespace) -> int:
+    rows = _failed_deliveries().recent()
+    if not rows:
+        print("no failed deliveries")
+        return 0
+    header = ("ID", "WHAT", "CHANNEL", "MENTION", "FAILED AT", "FAILURES", "ERROR")
+    table = [header] + [
+        (
+            str(r.id),
+            r.label,
+            r.channel_id,
+            str(r.mention_id or "-"),
+            f"{r.failed_at:%Y-%m-%d %H:%M:%S}" if r.failed_at else "-",
+            str(r.failures),
+            r.error[:80],
+        )
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for row in table:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    print(f"{len(rows)} failed; `engage outbox retry ID` or `engage outbox retry --all`")
+    return 0
+
+
+def _outbox_retry(args: argparse.Namespace) -> int:
+    if (args.id is None) == (not args.all):
+        raise ConfigError("outbox retry: give one ID or --all (see `engage outbox`)")
+    ids = _failed_deliveries().retry(None if args.all else args.id)
+    if not ids and args.all:
+        print("no failed deliveries")
+        return 0
+    if not ids:
+        print(f"engage: no failed delivery {args.id} (see `engage outbox`)", file=sys.stderr)
+        return 1
+    shown = ", ".join(map(str, ids[:20])) + (", ..." if len(ids) > 20 else "")
+    print(f"{len(ids)} put back in the queue: {shown}")
     return 0
 
 

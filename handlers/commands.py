@@ -20,6 +20,7 @@ from bot.core.mrkdwn import escape
 from bot.core.slack_ids import COMMAND
 from handlers import nudges, summaries
 from handlers.context import SERVICES
+from handlers.payload import string, user_id
 from handlers.rules import command as rules
 
 HELP = (
@@ -55,13 +56,15 @@ def services_of(context: BoltContext) -> CommandServices:
 
 
 def on_engage(ack: Ack, command: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-    text = str(command.get("text") or "").strip()
+    text = string(command.get("text")).strip()
     verb, _, rest = text.partition(" ")
+    if not user_id(command):  # every verb acts for someone: a command without one does nothing
+        ack(text=HELP)
+        return
     if verb == "away":
         nudges.on_away(ack=ack, command=command, context=context, text=rest)
     elif verb in ("mute", "unmute"):
-        user = str(command.get("user_id") or "")
-        ack(text=escape(services_of(context).mute(rest, user, verb == "mute")))
+        ack(text=escape(services_of(context).mute(rest, user_id(command), verb == "mute")))
     elif verb == "rules":
         rules.on_rules(ack=ack, client=client, command=command, context=context, text=rest)
     elif verb == "summary":

@@ -42,11 +42,12 @@ def services_of(context: BoltContext) -> NudgesServices:
     return services
 
 
-# Reminder buttons.
+# Reminder buttons. Both snooze buttons (and the one id that reminders sent before they had
+# distinct ids carry) come here: the value says which, "<mention id>:<1h|tomorrow>".
 def on_snooze(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
     target, _, choice = str(action.get("value") or "").partition(":")
     found = mention_id(target)
-    if found is not None:
+    if found is not None and user_id(body):  # no actor, no action (a malformed payload)
         services_of(context).nudger.snooze(
             mention_id=found,
             user_id=user_id(body),
@@ -60,7 +61,7 @@ def on_still_on_it(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
 ) -> None:
     found = mention_id(action.get("value"))
-    if found is not None:
+    if found is not None and user_id(body):
         services_of(context).nudger.snooze(
             mention_id=found, user_id=user_id(body), choice="1h", request_key=request_key(body)
         )
@@ -71,7 +72,7 @@ def on_hand_back(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
 ) -> None:
     found = mention_id(action.get("value"))
-    if found is not None:
+    if found is not None and user_id(body) and channel_id(body):
         services_of(context).claims.release(
             mention_id=found,
             user_id=user_id(body),
@@ -85,7 +86,7 @@ def on_need_help(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
 ) -> None:
     found = mention_id(action.get("value"))
-    if found is not None:
+    if found is not None and user_id(body):
         services_of(context).nudger.need_help(
             mention_id=found, user_id=user_id(body), request_key=request_key(body)
         )
@@ -117,12 +118,14 @@ def _date(text: str) -> datetime | None:
     """The start of the day after ``YYYY-MM-DD`` (away *until* that day, inclusive), in UTC."""
     try:
         day = date.fromisoformat(text)
-    except ValueError:
+        return datetime.combine(day + timedelta(days=1), time(0), UTC)
+    except (ValueError, OverflowError):  # not a date, or 9999-12-31: no day after it
         return None
-    return datetime.combine(day + timedelta(days=1), time(0), UTC)
 
 
 LISTENERS: tuple[tuple[ActionId, Callable[..., None]], ...] = (
+    (ActionId.SNOOZE_HOUR, on_snooze),
+    (ActionId.SNOOZE_TOMORROW, on_snooze),
     (ActionId.SNOOZE, on_snooze),
     (ActionId.STILL_ON_IT, on_still_on_it),
     (ActionId.HAND_BACK, on_hand_back),

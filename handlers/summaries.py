@@ -12,7 +12,7 @@ from bot.core.blocks import Block, actions, button, section
 from bot.core.slack_ids import ActionId
 from bot.summaries.service import CITY, Summaries
 from handlers.context import SERVICES
-from handlers.payload import channel_id, user_id
+from handlers.payload import channel_id, request_key, string, user_id
 
 USAGE = (
     "Try `/engage summary`, `/engage summary last week`, `/engage summary parks last 30 days`, "
@@ -71,16 +71,19 @@ def on_post_summary(
 ) -> None:
     ack()
     summaries = services_of(context).summaries
-    slug, _, period = str(action.get("value") or "").partition("|")
+    slug, _, period = string(action.get("value")).partition("|")
+    channel, user = channel_id(body), user_id(body)
+    known = {d.slug for d in summaries.config.departments}
+    # The button carries what answer() put there; anything else posts nothing.
+    if not channel or not user or (slug != CITY and slug not in known):
+        return
     department = None if slug == CITY else slug
-    # Shared with the channel: without the lead's invitation list.
-    report = summaries.report(department=department, period=period, lead_view=False)
-    channel = channel_id(body)
-    summaries.post(
-        report,
-        channel=channel,
-        key=f"summary:{channel}:{user_id(body)}:{action.get('action_ts')}",
-    )
+    try:
+        # Shared with the channel: without the lead's invitation list.
+        report = summaries.report(department=department, period=period, lead_view=False)
+    except ValueError:
+        return
+    summaries.post(report, channel=channel, key=f"summary:{request_key(body)}")
 
 
 def _parts(text: str) -> list[str]:

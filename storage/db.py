@@ -18,6 +18,7 @@ from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 DEFAULT_URL = "sqlite:///engage.db"
+MIGRATIONS_LOCK = 0x456E_6761_6765_0001  # a PostgreSQL advisory lock key: "Enga" "ge", 1
 
 
 def normalise_url(url: str) -> str:
@@ -97,8 +98,22 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` with the same migrations on every database."""
-    command.upgrade(alembic_config(engine), revision)
+    """Bring the schema to ``revision`` with the same migrations on every database.
+
+    Replicas whose entrypoints all run ``engage db upgrade`` at once take turns: on PostgreSQL
+    the first holds an advisory lock while it migrates, and the others, once they get it,
+    find the schema at ``revision`` and do nothing. Without it they would all create the same
+    tables and all but one crash. (SQLite is one process's file: nothing to wait for.)
+    """
+    if is_sqlite(engine):
+        command.upgrade(alembic_config(engine), revision)
+        return
+    with engine.connect() as lock:
+        lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATIONS_LOCK})
+        try:
+            command.upgrade(alembic_config(engine), revision)
+        finally:
+            lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATIONS_LOCK})
 
 
 def ping(engine: Engine) -> None:

@@ -202,12 +202,34 @@ class Outbox(SQLModel, table=True):
     # True while an attempt may have reached Slack without us learning the result:
     # the next attempt looks for the message before posting again.
     needs_check: bool = False
+    # Real failures only (a 5xx, a timeout, a network error): a rate limit or a wait for the
+    # channel's turn is not one. The time budget runs from the first of them, so a row is given
+    # up only after failing for that long; a person's retry clears both.
+    failures: int = 0
+    failing_since: datetime | None = _utc(default=None)
     next_attempt_at: datetime = _utc()
     leased_until: datetime | None = _utc(default=None)
     last_error: str | None = None
     created_at: datetime = _utc()
     done_at: datetime | None = _utc(default=None)
     result: dict[str, Any] = _json()
+
+
+class ChannelPace(SQLModel, table=True):
+    """When a channel may next be posted to, shared by every replica (Slack allows about one
+    message a second per channel, and answers a burst with 429s and ``Retry-After``)."""
+
+    channel_id: str = Field(primary_key=True, max_length=32)
+    next_at: datetime = _utc()
+
+
+class DeliveryAlert(SQLModel, table=True):
+    """One triage alert per (channel, error) of deliveries that failed for good: the key decides
+    which failure announces it; a person's retry of the channel's rows removes it again."""
+
+    channel_id: str = Field(primary_key=True, max_length=32)
+    error: str = Field(primary_key=True, max_length=64)
+    at: datetime = _utc()
 
 
 # Adapters: the cursor each one gets back next time, its health, and a lease for replicas.

@@ -5,6 +5,10 @@ back after the lease ends and several replicas never work on the same row at onc
 (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; SQLite has one writer anyway). Rows of one mention
 go out in order: a row waits while an earlier row of its mention is still pending, so a card
 update never overtakes the card itself (replies to the source platform excepted).
+
+:func:`due` leaves paced rows for a channel whose turn has not come (``channelpace``, see
+:mod:`storage.delivery`). A row that failed for good stays for a person: :func:`failed` lists
+them and :func:`retry_failed` puts them back with a fresh time budget.
 """
 
 from __future__ import annotations
@@ -13,12 +17,19 @@ from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, update
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, select
 
 from storage.insert import insert_ignore
-from storage.models import Card, Outbox, OutboxKind, OutboxStatus
+from storage.models import (
+    Card,
+    ChannelPace,
+    Mention,
+    Outbox,
+    OutboxKind,
+    OutboxStatus,
+)
 
 PENDING = OutboxStatus.PENDING.value
 # A reply to the source platform neither waits for Slack rows nor holds them up: a platform
@@ -63,13 +74,13 @@ def due(
     session: Session,
     now: datetime,
     limit: int = 20,
-    busy_channels: Collection[str] = (),
     paced_kinds: Collection[str] = (),
+    pace_now: datetime | None = None,
 ) -> list[Outbox]:
     """Rows ready to go now, oldest first, each the first pending row of its mention.
 
-    Rows of ``paced_kinds`` for ``busy_channels`` (posted to too recently) are left for later,
-    so the one row asked for is one that can go now.
+    Rows of ``paced_kinds`` whose channel's turn has not come at ``pace_now`` (posted to too
+    recently, or rate limited) are left for later, so the one row asked for is one that can go.
     """
     earlier = aliased(Outbox)
     blocked = exists().where(
@@ -90,14 +101,31 @@ def due(
         .limit(limit)
         .with_for_update(skip_locked=True, of=Outbox)
     )
-    if busy_channels:
-        query = query.where(
-            ~and_(
-                col(Outbox.kind).in_(list(paced_kinds)),
-                col(Outbox.channel_id).in_(list(busy_channels)),
-            )
+    if paced_kinds:
+        waiting = exists().where(
+            col(ChannelPace.channel_id) == col(Outbox.channel_id),
+            col(ChannelPace.next_at) > (pace_now or now),
         )
+        query = query.where(~and_(col(Outbox.kind).in_(list(paced_kinds)), waiting))
     return list(session.exec(query))
+
+
+def soonest(*, session: Session, now: datetime, pace_now: datetime) -> float | None:
+    """Seconds until the next pending row falls due or a channel's turn comes, if any will."""
+    next_row = session.exec(
+        select(func.min(Outbox.next_attempt_at)).where(
+            Outbox.status == PENDING, col(Outbox.next_attempt_at) > now
+        )
+    ).one()
+    next_turn = session.exec(
+        select(func.min(ChannelPace.next_at)).where(col(ChannelPace.next_at) > pace_now)
+    ).one()
+    waits = [
+        (_aware(at) - base).total_seconds()
+        for at, base in ((next_row, now), (next_turn, pace_now))
+        if at is not None
+    ]
+    return max(0.0, min(waits)) if waits else None
 
 
 def enqueue_for_card(
@@ -176,15 +204,29 @@ def complete(*, session: Session, row_id: int, now: datetime, result: dict[str, 
 
 
 def reschedule(
-    *, session: Session, row_id: int, at: datetime, error: str, needs_check: bool
+    *,
+    session: Session,
+    row_id: int,
+    at: datetime,
+    error: str,
+    needs_check: bool,
+    failed_at: datetime | None = None,
 ) -> None:
+    """Try the row again at ``at``; ``failed_at`` counts a real failure (a rate limit is not)."""
+    values: dict[str, Any] = {
+        "next_attempt_at": at,
+        "leased_until": None,
+        "last_error": error[:2000],
+        "needs_check": needs_check,
+    }
+    if failed_at is not None:
+        values["failures"] = col(Outbox.failures) + 1
+        values["failing_since"] = func.coalesce(col(Outbox.failing_since), failed_at)
     session.execute(
         update(Outbox)
         .execution_options(synchronize_session=False)
         .where(col(Outbox.id) == row_id)
-        .values(
-            next_attempt_at=at, leased_until=None, last_error=error[:2000], needs_check=needs_check
-        )
+        .values(**values)
     )
 
 
@@ -202,18 +244,83 @@ def fail(*, session: Session, row_id: int, now: datetime, error: str) -> None:
     )
 
 
+# Rows that failed for good, for a person to see and retry.
+def failed(
+    *, session: Session, kinds: Collection[str], limit: int | None = None
+) -> list[tuple[Outbox, str | None]]:
+    """Failed rows of ``kinds``, most recent failure first, with their mention's text."""
+    query = (
+        select(Outbox, Mention.text)
+        .join(Mention, col(Mention.id) == col(Outbox.mention_id), isouter=True)
+        .where(Outbox.status == OutboxStatus.FAILED.value, col(Outbox.kind).in_(list(kinds)))
+        .order_by(col(Outbox.done_at).desc(), col(Outbox.id).desc())
+        .limit(limit)
+    )
+    return [(row, text) for row, text in session.exec(query)]
+
+
+def count_failed(*, session: Session, kinds: Collection[str]) -> int:
+    query = select(func.count()).where(
+        Outbox.status == OutboxStatus.FAILED.value, col(Outbox.kind).in_(list(kinds))
+    )
+    return int(session.exec(query).one())
+
+
+def retry_failed(
+    *, session: Session, now: datetime, kinds: Collection[str], row_id: int | None = None
+) -> list[Outbox]:
+    """Put failed rows back in the queue with a fresh time budget; the rows put back.
+
+    ``row_id`` None: every failed row of ``kinds``. A card's post brings back the card's other
+    failed rows (its updates and thread notes failed because the card never appeared).
+    ``needs_check`` is kept: a post that may have gone out is still looked for first.
+    """
+    where: list[ColumnElement[bool]] = [
+        col(Outbox.status) == OutboxStatus.FAILED.value,
+        col(Outbox.kind).in_(list(kinds)),
+    ]
+    if row_id is not None:
+        row = session.get(Outbox, row_id)
+        if row is None:
+            return []
+        same_card = (
+            col(Outbox.card_id) == row.card_id
+            if row.kind == OutboxKind.POST_CARD.value and row.card_id is not None
+            else false()
+        )
+        where.append(or_(col(Outbox.id) == row_id, same_card))
+    rows = list(session.exec(select(Outbox).where(*where).order_by(col(Outbox.id))))
+    if rows:
+        session.execute(
+            update(Outbox)
+            .execution_options(synchronize_session=False)
+            .where(col(Outbox.id).in_([r.id for r in rows]), *where)
+            .values(
+                status=PENDING,
+                next_attempt_at=now,
+                leased_until=None,
+                done_at=None,
+                failures=0,
+                failing_since=None,
+            )
+        )
+    return rows
+
+
 def stats(*, session: Session, now: datetime) -> tuple[int, float]:
     """Pending rows and the age in seconds of the oldest one."""
     query = select(func.count(), func.min(Outbox.created_at)).where(Outbox.status == PENDING)
     count, oldest = session.exec(query).one()
     if oldest is None:
         return int(count), 0.0
+    return int(count), max(0.0, (now - _aware(oldest)).total_seconds())
+
+
+def _aware(at: datetime | str) -> datetime:
     # min() bypasses the column type on some dialects: normalise to aware UTC.
-    if isinstance(oldest, str):
-        oldest = datetime.fromisoformat(oldest)
-    if oldest.tzinfo is None:
-        oldest = oldest.replace(tzinfo=UTC)
-    return int(count), max(0.0, (now - oldest).total_seconds())
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def purge_finished(*, session: Session, before: datetime) -> int:

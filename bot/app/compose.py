@@ -14,13 +14,13 @@ from typing import Any, cast
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 from waitress import wasyncore
 from waitress.server import create_server
 
 import handlers
+from bot.app.slack_gate import SlackGate, on_listener_error
 from bot.app.web import WebApp
 from bot.claims.service import Claims
 from bot.config.comms import CommsTeam
@@ -111,7 +111,8 @@ class Engage:
             clock=self.clock,
             replies=self.replies,
             channel_interval=config.delivery.channel_interval,
-            max_attempts=config.delivery.max_attempts,
+            give_up_after=timedelta(minutes=config.delivery.give_up_after),
+            alert_channel=config.triage.channel,
         )
         self.claims = Claims(
             engine=self.engine, clock=self.clock, wake=self.delivery.wake, replies=self.replies
@@ -139,6 +140,7 @@ class Engage:
             summaries=self.summaries,
             comms=self.comms,
             rule_admin=self.rule_admin,
+            deliveries=self.delivery.failed,
         )
         self.poller = Poller(
             engine=self.engine, ingestor=self.ingestor, clock=self.clock, wake=self.delivery.wake
@@ -146,7 +148,9 @@ class Engage:
         self.slack_ok = False
         self.bolt = self._bolt()
         self.web = WebApp(
-            slack=None if settings.socket_mode else SlackRequestHandler(self.bolt),
+            slack=None
+            if settings.socket_mode
+            else SlackGate(self.bolt, signing_secret=settings.slack_signing_secret or ""),
             ingest=self.ingest_one,
             webhook_secret=settings.webhook_secret,
             health=self.health,
@@ -202,15 +206,7 @@ class Engage:
                 rule_admin=self.rule_admin,
             ),
         )
-
-        @app.error
-        def on_error(error: Exception, body: dict[str, Any]) -> None:
-            log.error(
-                "Slack listener failed",
-                exc_info=error,
-                extra={"type": body.get("type") if isinstance(body, dict) else None},
-            )
-
+        app.error(on_listener_error)
         return app
 
     # Services the edges call.

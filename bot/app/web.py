@@ -1,7 +1,10 @@
 """The HTTP surface: Slack's requests, the webhook, health and metrics, as one WSGI app.
 
-A plain WSGI router keeps Bolt's own WSGI adapter in charge of ``/slack/events`` (signature
-checks, retries, acks) and served by waitress, a production WSGI server with a thread pool.
+A plain WSGI router, served by waitress (a production WSGI server with a thread pool).
+``/slack/events`` goes through :class:`~bot.app.slack_gate.SlackGate` (signature, then a
+strict parse, then Bolt); ``/ingest/webhook`` through :mod:`bot.intake.webhook` (signature,
+then a strict parse, then ingest). Neither answers a 5xx for anything a client sends: a bad
+request is a 4xx with the reason in JSON and one log line.
 """
 
 from __future__ import annotations
@@ -11,6 +14,12 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from slack_bolt import BoltResponse
+from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
+from sqlalchemy.exc import OperationalError
+
+from bot.app import slack_gate
+from bot.app.slack_gate import SlackGate
 from bot.core import metrics
 from bot.intake import webhook
 from bot.intake.ingest import IngestResult
@@ -18,14 +27,13 @@ from bot.intake.ingest import IngestResult
 log = logging.getLogger(__name__)
 
 StartResponse = Callable[..., Any]
-WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 class WebApp:
     def __init__(
         self,
         *,
-        slack: WSGIApp | None,
+        slack: SlackGate | None,
         ingest: Callable[[Any], IngestResult],
         webhook_secret: str | None,
         health: Callable[[], tuple[bool, dict[str, Any]]],
@@ -41,7 +49,9 @@ class WebApp:
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
         if path == "/slack/events" and self.slack is not None:
-            return self.slack(environ, start)
+            if method != "POST":
+                return _json(start, 405, {"ok": False, "error": "use POST"})
+            return self._slack(self.slack, environ, start)
         if path == "/ingest/webhook":
             if method != "POST":
                 return _json(start, 405, {"ok": False, "error": "use POST"})
@@ -62,6 +72,25 @@ class WebApp:
             return [body]
         return _json(start, 404, {"ok": False, "error": f"no route for {method} {path}"})
 
+    def _slack(
+        self, gate: SlackGate, environ: dict[str, Any], start: StartResponse
+    ) -> Iterable[bytes]:
+        body = _body(environ, slack_gate.MAX_BODY)
+        if isinstance(body, tuple):
+            status, error = body
+            log.info("slack request refused", extra={"status": status, "reason": error})
+            return _json(start, status, {"ok": False, "error": error})
+        headers = {
+            key[5:].lower().replace("_", "-"): value
+            for key, value in environ.items()
+            if key.startswith("HTTP_") and isinstance(value, str)
+        }
+        headers["content-type"] = str(environ.get("CONTENT_TYPE") or "")
+        answer: BoltResponse = gate.handle(body, headers)
+        response = WsgiHttpResponse(answer.status, answer.headers, answer.body)
+        start(response.status, response.get_headers())
+        return response.get_body()
+
     def _webhook(self, environ: dict[str, Any], start: StartResponse) -> Iterable[bytes]:
         status, payload = self._handle_webhook(environ)
         metrics.WEBHOOK_REQUESTS.labels(status=str(status)).inc()
@@ -72,13 +101,10 @@ class WebApp:
     def _handle_webhook(self, environ: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if not self.webhook_secret:
             return 503, {"ok": False, "error": "webhook disabled: set ENGAGE_WEBHOOK_SECRET"}
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return 400, {"ok": False, "error": "bad Content-Length"}
-        if length > webhook.MAX_BODY:
-            return 413, {"ok": False, "error": f"body over {webhook.MAX_BODY} bytes"}
-        body = environ["wsgi.input"].read(length) if length else b""
+        body = _body(environ, webhook.MAX_BODY)
+        if isinstance(body, tuple):
+            status, error = body
+            return status, {"ok": False, "error": error}
         try:
             webhook.verify(
                 self.webhook_secret,
@@ -88,7 +114,11 @@ class WebApp:
             item = webhook.parse(body)
         except webhook.WebhookError as exc:
             return exc.status, {"ok": False, "error": exc.message}
-        result = self.ingest(item)
+        try:
+            result = self.ingest(item)
+        except OperationalError as exc:  # the database is unreachable: the sender retries
+            log.warning("webhook not stored", extra={"error": type(exc).__name__})
+            return 503, {"ok": False, "error": "the database is unavailable: try again later"}
         return (200 if result.duplicate else 202), {
             "ok": True,
             "mention_id": result.mention_id,
@@ -96,6 +126,18 @@ class WebApp:
             "department": result.department,
             "rule": result.rule,
         }
+
+
+def _body(environ: dict[str, Any], limit: int) -> bytes | tuple[int, str]:
+    """The request's body, or the status and error that refuse it (before reading it)."""
+    raw = str(environ.get("CONTENT_LENGTH") or "0").strip()
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 12:
+        return 400, "bad Content-Length"
+    length = int(raw)
+    if length > limit:
+        return 413, f"body over {limit} bytes"
+    body: bytes = environ["wsgi.input"].read(length) if length else b""
+    return body
 
 
 def _json(start: StartResponse, status: int, payload: dict[str, Any]) -> list[bytes]:

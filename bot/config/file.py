@@ -26,6 +26,7 @@ from bot.config.base import ConfigError as ConfigError  # re-exported: callers i
 from bot.config.base import Model as _Model
 from bot.config.service import AuthorListConfig as AuthorListConfig
 from bot.config.service import BrigadingConfig as BrigadingConfig
+from bot.config.service import DeliveryConfig as DeliveryConfig
 from bot.config.service import DigestConfig as DigestConfig
 from bot.config.service import EscalationConfig as EscalationConfig
 from bot.config.service import LinkingConfig as LinkingConfig
@@ -204,11 +205,6 @@ class AreasConfig(_Model):
 
     file: str  # relative to the config file
     name_property: str = "name"  # the feature property that names each area
-
-
-class DeliveryConfig(_Model):
-    channel_interval: float = Field(default=1.0, ge=0, description="seconds between posts")
-    max_attempts: int = Field(default=8, ge=1)
 
 
 class EngageConfig(_Model):

@@ -1,6 +1,6 @@
 """The service-level parts of the config: office hours, SLAs, the reminder ladder, digests,
-brigading, cross-platform linking and author lists. ``bot.config.file`` re-exports them; they live
-here to keep each module small."""
+delivery's pace and time budget, brigading, cross-platform linking and author lists.
+``bot.config.file`` re-exports them; they live here to keep each module small."""
 
 from __future__ import annotations
 
@@ -59,6 +59,17 @@ class DigestConfig(_Model):
     day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
     hour: int = Field(default=9, ge=0, le=23)
     to: Literal["leads", "channel"] = "leads"
+
+
+class DeliveryConfig(_Model):
+    channel_interval: float = Field(default=1.0, ge=0, description="seconds between posts")
+    # Minutes ("6h", "90m") a row may keep failing (5xx, timeouts) before it fails for good;
+    # rate limits never count.
+    give_up_after: int = Field(default=360, ge=1)
+    # No longer used (rate limits used up the attempts): accepted so older configs still load.
+    max_attempts: int | None = Field(default=None, ge=1)
+
+    _minutes = field_validator("give_up_after", mode="before")(_duration)
 
 
 class NudgeConfig(_Model):

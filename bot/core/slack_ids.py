@@ -13,7 +13,11 @@ class ActionId(StrEnum):
     DISMISS = "engage.dismiss"
     OPEN_ORIGINAL = "engage.open_original"
     RETRY_REPLY = "engage.retry_reply"
+    # A reminder's two snooze buttons share one actions block, where Slack wants distinct
+    # action_ids; SNOOZE is what reminders sent before that carry, and is still heard.
     SNOOZE = "engage.snooze"
+    SNOOZE_HOUR = "engage.snooze.hour"
+    SNOOZE_TOMORROW = "engage.snooze.tomorrow"
     STILL_ON_IT = "engage.still_on_it"
     HAND_BACK = "engage.hand_back"
     NEED_HELP = "engage.need_help"
@@ -22,10 +26,12 @@ class ActionId(StrEnum):
     RULES_ADD = "engage.rules.add"
     RULES_TEST = "engage.rules.test"
     RULES_HISTORY = "engage.rules.history"
-    RULES_PAGE = "engage.rules.page"
+    RULES_PAGE = "engage.rules.page"  # the previous page; the next is RULES_PAGE_NEXT
+    RULES_PAGE_NEXT = "engage.rules.page.next"  # (both in one actions block: distinct ids)
     RULE_MENU = "engage.rules.menu"  # a rule's overflow: edit, move, enable/disable, retire
     SUGGESTION_ADD = "engage.rules.suggestion_add"
     SUGGESTION_NEW = "engage.rules.suggestion_new"
+    DELIVERY_RETRY = "engage.delivery.retry"  # App Home: a failed delivery's id, or "all"
 
 
 class CallbackId(StrEnum):

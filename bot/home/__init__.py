@@ -1,3 +1,3 @@
-"""The App Home: each person's claims and waiting mentions, and for the comms team the rules,
-misroutes, hand-over suggestions and source health.
+"""The App Home: each person's claims and waiting mentions, and for the comms team failed
+deliveries (with Retry), the rules, misroutes, hand-over suggestions and source health.
 """

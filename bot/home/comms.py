@@ -1,5 +1,6 @@
-"""The comms team's part of the App Home: routing at a glance, hand-over suggestions with a
-one-click fix, and each adapter's health. (The triage backlog is listed with the channels.)
+"""The comms team's part of the App Home: deliveries that failed for good (each with Retry),
+routing at a glance, hand-over suggestions with a one-click fix, and each adapter's health.
+(The triage backlog is listed with the channels.)
 """
 
 from __future__ import annotations
@@ -8,8 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.blocks import button, divider, section
-from bot.core.mrkdwn import escape, safe
+from bot.core.mrkdwn import escape, one_line, safe
 from bot.core.slack_ids import ActionId
+from bot.outbox.failures import FailedDelivery, where
 from bot.rules.admin import RuleAdmin
 from storage.models import AdapterState
 
@@ -67,6 +69,31 @@ def comms_blocks(
             )
         blocks.append(section(text, add))
     blocks.append(section("*Sources*\n" + _adapters_text(adapters, now)))
+    return blocks
+
+
+def failed_blocks(failed: list[FailedDelivery], count: int, now: datetime) -> list[dict[str, Any]]:
+    """Deliveries that failed for good, newest first, each with Retry (nothing if none)."""
+    if not count:
+        return []
+    more = f" The {len(failed)} most recent:" if count > len(failed) else ""
+    retry_all = button("Retry all", ActionId.DELIVERY_RETRY, "all", style="primary")
+    blocks = [
+        divider(),
+        section(
+            f":warning: *Failed deliveries*: {count}. Slack refused these or kept failing; fix "
+            f"the cause (the alert in triage says what), then retry.{more}",
+            retry_all if count > 1 else None,
+        ),
+    ]
+    for item in failed:
+        about = f": “{safe(one_line(item.text), 80)}”" if item.text else ""
+        failed_at = f", {_ago(item.failed_at, now)}" if item.failed_at else ""
+        text = (
+            f"• A {item.label} for {where(item.channel_id)}{about}\n"
+            f"_{safe(item.error or 'unknown error', 200)}{failed_at}_"
+        )
+        blocks.append(section(text, button("Retry", ActionId.DELIVERY_RETRY, str(item.id))))
     return blocks
 
 

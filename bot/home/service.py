@@ -15,7 +15,8 @@ from bot.core.clock import Clock
 from bot.core.mrkdwn import escape, one_line, safe
 from bot.core.slack_directory import SlackDirectory
 from bot.core.sources import source_label
-from bot.home.comms import comms_blocks
+from bot.home.comms import comms_blocks, failed_blocks
+from bot.outbox.failures import FailedDeliveries
 from bot.rules.admin import RuleAdmin
 from bot.summaries.service import Summaries
 from storage import cards, mentions
@@ -24,6 +25,7 @@ from storage.intake.adapter_states import all_states as adapter_states
 from storage.models import Mention
 
 MAX_BLOCKS = 100
+FAILED_SHOWN = 5  # failed deliveries listed on the comms team's Home (all: `engage outbox`)
 
 
 class Home:
@@ -37,9 +39,11 @@ class Home:
         summaries: Summaries,
         comms: CommsTeam,
         rule_admin: RuleAdmin,
+        deliveries: FailedDeliveries,
     ) -> None:
         self.comms = comms
         self.rule_admin = rule_admin
+        self.deliveries = deliveries
         self.engine = engine
         self.clock = clock
         self.config = config
@@ -74,8 +78,11 @@ class Home:
                     section(f"*Waiting for a claim in {escape(name)}*: {count}"),
                 ]
                 blocks += [self._line(session, m, now) for m in oldest]
-        if comms:  # after the session: the rule service opens its own (never nest them)
-            blocks[routing_at:routing_at] = comms_blocks(self.rule_admin, adapters, now)
+        if comms:  # after the session: these services open their own (never nest them)
+            failed = failed_blocks(
+                self.deliveries.recent(FAILED_SHOWN), self.deliveries.count(), now
+            )
+            blocks[routing_at:routing_at] = failed + comms_blocks(self.rule_admin, adapters, now)
         for department in led[:2]:
             report = self.summaries.report(
                 department=department.slug, period="this week", lead_view=True
@@ -84,6 +91,15 @@ class Home:
         if not mine and not comms and not claimed:
             blocks.append(context("You are in no department's channel yet: ask to be added."))
         return {"type": "home", "blocks": blocks[:MAX_BLOCKS]}
+
+    def retry_delivery(self, user: str, which: str) -> list[int]:
+        """The Retry button of a failed delivery (``which``: its id, or ``all``): the comms
+        team's to press. The ids of the rows put back in the queue."""
+        if not self.comms.includes(user):
+            return []
+        if which == "all":
+            return self.deliveries.retry()
+        return self.deliveries.retry(int(which)) if which.isdigit() else []
 
     def _line(self, session: Any, m: Mention, now: datetime) -> dict[str, Any]:
         card = cards.active(session=session, mention_id=m.id or 0)

@@ -18,7 +18,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from bot.config.priority_authors import Priority
+from bot.config.priority_authors import LABEL_KEY, LIST_KEY, Priority
 from bot.core.adapter import IncomingMention
 from bot.core.mrkdwn import escape, one_line, safe
 from bot.core.sources import source_label
@@ -33,6 +33,9 @@ from storage.models import EventKind, Mention, MentionStatus
 UPDATE_OF = "status_update_of"
 UPDATE_NOTE_LIMIT = 2500
 MUTED_REASON = "muted author"
+# Keys of a stored mention's extra that ingest sets from screening and linking, never the
+# adapter: the care label, the priority author's badge, the card a linked report is on.
+SCREENING_KEYS = frozenset({"care", "suggested_department", LINKED_INTO, LIST_KEY, LABEL_KEY})
 Events = tuple[tuple[EventKind, Mapping[str, Any]], ...]
 CC_TEXT_LIMIT = 300
 
@@ -97,7 +100,8 @@ def decide(
     department = match.department if match else None
     rule = match.rule if match else None
     route_reason = match.reason if match else None
-    extra = dict(item.extra)
+    # What screening decides is screening's alone, whatever the adapter's extra claimed.
+    extra = {k: v for k, v in item.extra.items() if k not in SCREENING_KEYS}
     if priority is not None:
         extra.update(priority.extra())
     if link is not None:

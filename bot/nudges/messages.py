@@ -292,8 +292,8 @@ def _with_snooze(text: str, m: Mention) -> list[dict[str, Any]]:
         {
             "type": "actions",
             "elements": [
-                button("Snooze 1 hour", ActionId.SNOOZE, f"{m.id}:1h"),
-                button("Snooze until tomorrow", ActionId.SNOOZE, f"{m.id}:tomorrow"),
+                button("Snooze 1 hour", ActionId.SNOOZE_HOUR, f"{m.id}:1h"),
+                button("Snooze until tomorrow", ActionId.SNOOZE_TOMORROW, f"{m.id}:tomorrow"),
             ],
         },
     ]

@@ -27,7 +27,10 @@ def card_view(session: Session, card: Card) -> CardView:
         return names.get(slug, slug) if slug else "triage"
 
     folded, authors = folding.folded(session=session, root_id=mention.id)
-    care = mention.extra.get("care") or []
+    # A list of words when screening set it; a mention stored before the webhook refused
+    # senders' own "care" (``{"care": 7}``) must still render, not fail on every attempt.
+    care = mention.extra.get("care")
+    care = care if isinstance(care, list) else []
     linked_total, linked = linking.linked(session=session, root_id=mention.id)
     return CardView(
         mention_id=mention.id,

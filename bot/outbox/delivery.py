@@ -6,14 +6,22 @@ learning the result (a timeout, a 5xx, ``internal_error``, a crash) leaves the r
 ``needs_check``; the next attempt first looks for that id in the channel (or thread) and
 only posts if it is not there.
 
-Rate limits reschedule the row instead of sleeping (``Retry-After``), and posts to one channel
-are paced (about one a second), so one busy or throttled channel never holds up the others.
+Nothing is given up lightly. A rate limit reschedules the row after ``Retry-After`` (and keeps
+its channel quiet that long) and is no failure: any number of them never fails a row. Transient
+errors (5xx, timeouts, network errors) are retried with a backoff for a time budget
+(``give_up_after``, hours) counted from the row's first failure, not for a number of attempts.
+Only an answer no retry can change (``not_in_channel``, ``channel_not_found``...) or a budget
+spent fails the row at once, and then people hear of it (:mod:`bot.outbox.failures`).
 
-This module owns the loop and the row's life: lease, the attempt, then done, retry (with
-backoff) or failed, and the events and card fields that follow. The Slack calls themselves and
-what Slack's answers mean are :mod:`bot.outbox.slack_api`'s; when each channel may be posted to
-again is :mod:`bot.outbox.pacing`'s; the row as an attempt sees it is :mod:`bot.outbox.jobs`'s.
-Together they are the one place that calls Slack's Web API on the bot's behalf.
+Posts to one channel are paced (about one a second) through the database, so several replicas
+share each channel's turn (:mod:`bot.outbox.pacing`), and one busy or throttled channel never
+holds up the others.
+
+This module owns the loop and the row's life: lease, the attempt, then done, retry or failed,
+and the events and card fields that follow. The Slack calls themselves and what Slack's answers
+mean are :mod:`bot.outbox.slack_api`'s; the row as an attempt sees it is
+:mod:`bot.outbox.jobs`'s. Together they are the one place that calls Slack's Web API on the
+bot's behalf.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from bot.core.adapter import ReplyError
 from bot.core.clock import Clock
 from bot.outbox.card_state import card_view
 from bot.outbox.cards import render
+from bot.outbox.failures import ALERT, FailedDeliveries, announce
 from bot.outbox.jobs import GiveUp, Job, Retry
 from bot.outbox.pacing import ChannelPacer
 from bot.outbox.replies import Replies
@@ -61,7 +70,8 @@ class Delivery:
         clock: Clock,
         replies: Replies | None = None,
         channel_interval: float = 1.0,
-        max_attempts: int = 8,
+        give_up_after: timedelta = timedelta(hours=6),
+        alert_channel: str | None = None,
         lease_seconds: float = 60.0,
         poll_interval: float = 0.5,
     ) -> None:
@@ -70,10 +80,13 @@ class Delivery:
         self.clock = clock
         self.replies = replies or Replies({})
         self.slack = SlackWriter(client)
-        self.pacer = ChannelPacer(channel_interval)
-        self.max_attempts = max_attempts
+        self.pacer = ChannelPacer(engine, channel_interval)
+        self.give_up_after = give_up_after
+        self.alert_channel = alert_channel  # the triage channel: failed deliveries are told there
+        self.first_backoff = 2.0  # seconds after the first failure; doubles, up to 5 minutes
         self.lease_seconds = lease_seconds
         self.poll_interval = poll_interval
+        self.failed = FailedDeliveries(engine=engine, clock=clock, wake=self.wake)
         self.last_delivery_at: datetime | None = None
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -123,20 +136,19 @@ class Delivery:
         except Retry as retry:
             self._retry(job, retry)
         except GiveUp as exc:
-            self._give_up(job, str(exc))
+            self._give_up(job, str(exc), exc.code)
         except Exception as exc:  # a network error or timeout: Slack may have acted
-            self._retry(job, Retry(f"{type(exc).__name__}: {exc}", ambiguous=True))
+            reason, code = f"{type(exc).__name__}: {exc}", type(exc).__name__
+            self._retry(job, Retry(reason, ambiguous=True, code=code))
         else:
             self._done(job, result)
         return 0.0
 
     def _take(self) -> Job | float:
-        mono = time.monotonic()
         with session_scope(self.engine) as session:
-            now = self.clock.now()
-            busy = self.pacer.busy(mono)
+            now, pace_now = self.clock.now(), self.pacer.now()
             rows = outbox.due(
-                session=session, now=now, limit=1, busy_channels=busy, paced_kinds=PACED
+                session=session, now=now, limit=1, paced_kinds=PACED, pace_now=pace_now
             )
             for row in rows:
                 job = Job(
@@ -149,6 +161,8 @@ class Delivery:
                     attempts=row.attempts,
                     needs_check=row.needs_check,
                     created_at=row.created_at,
+                    failures=row.failures,
+                    failing_since=row.failing_since,
                 )
                 if not outbox.lease(
                     session=session, row_id=job.id, now=now, seconds=self.lease_seconds
@@ -158,7 +172,9 @@ class Delivery:
                     # If we die during the call, whoever retries must look before posting.
                     outbox.mark_needs_check(session=session, row_id=job.id)
                 return job
-        return min([self.poll_interval, *busy.values()])
+            # Sleep until the next row falls due or a channel's turn comes (a wake() is sooner).
+            soonest = outbox.soonest(session=session, now=now, pace_now=pace_now)
+        return max(0.001, min(self.poll_interval, soonest if soonest is not None else 1e9))
 
     def _send(self, job: Job) -> dict[str, Any]:
         if job.kind == OutboxKind.PLATFORM_REPLY:
@@ -166,7 +182,7 @@ class Delivery:
         if job.kind == OutboxKind.MESSAGE:
             # Reminders and direct messages: a rare double after an uncertain attempt is
             # better than none (a DM has no history we may read to look first).
-            self.pacer.posting(job.channel_id)
+            self.pacer.take_turn(job.channel_id)
             return self.slack.message(job)
         if job.kind == OutboxKind.FILE:
             return self.slack.upload(job)
@@ -238,7 +254,7 @@ class Delivery:
                     extra={"outbox_id": job.id, "ts": found},
                 )
                 return {"channel": job.channel_id, "ts": found, "recovered": True}
-        self.pacer.posting(job.channel_id)
+        self.pacer.take_turn(job.channel_id)
         return self.slack.post(
             job, text=text, blocks=blocks, thread_ts=thread_ts, broadcast=broadcast
         )
@@ -275,13 +291,21 @@ class Delivery:
         self.last_delivery_at = now
 
     def _retry(self, job: Job, retry: Retry) -> None:
-        if retry.after is None and job.attempts + 1 >= self.max_attempts:
-            self._give_up(job, f"{retry} (after {job.attempts + 1} attempts)")
-            return
-        delay = retry.after if retry.after is not None else _backoff(job.attempts + 1)
-        if retry.after is not None and job.kind in PACED:
-            self.pacer.hold(job.channel_id, delay)
-        log.warning(
+        now = self.clock.now()
+        if retry.is_failure:
+            since = job.failing_since or now
+            if now - since >= self.give_up_after:
+                spent = f"failing for {_hours(now - since)}, {job.failures + 1} failures"
+                self._give_up(job, f"{retry} ({spent})", retry.code or "gave_up")
+                return
+            delay = _backoff(job.failures + 1, self.first_backoff)
+        else:
+            delay = retry.after or 0.0
+        if retry.rate_limited and job.kind in PACED:
+            self.pacer.hold(job.channel_id, delay)  # Slack's limit is per channel: all wait
+        # A wait for the channel's turn or for the card is routine; failures and 429s are not.
+        log.log(
+            logging.WARNING if retry.is_failure or retry.rate_limited else logging.DEBUG,
             "delivery will retry",
             extra={"outbox_id": job.id, "error": str(retry), "retry_in": round(delay, 2)},
         )
@@ -289,13 +313,14 @@ class Delivery:
             outbox.reschedule(
                 session=session,
                 row_id=job.id,
-                at=self.clock.now() + timedelta(seconds=delay),
+                at=now + timedelta(seconds=delay),
                 error=str(retry),
                 needs_check=job.kind in POSTS and (retry.ambiguous or job.needs_check),
+                failed_at=now if retry.is_failure else None,
             )
         self.wake()
 
-    def _give_up(self, job: Job, error: str) -> None:
+    def _give_up(self, job: Job, error: str, code: str | None = None) -> None:
         log.error("delivery failed for good", extra={"outbox_id": job.id, "error": error})
         now = self.clock.now()
         with session_scope(self.engine) as session:
@@ -308,6 +333,16 @@ class Delivery:
                     error=error,
                     now=now,
                     row_id=job.id,
+                )
+            if code and self.alert_channel and not job.payload.get(ALERT):
+                announce(
+                    session,
+                    channel_id=job.channel_id,
+                    kind=job.kind,
+                    code=code,
+                    error=error,
+                    triage=self.alert_channel,
+                    now=now,
                 )
         self.wake()
 
@@ -327,8 +362,14 @@ class Delivery:
         return True
 
 
-def _backoff(attempt: int) -> float:
-    return float(min(300.0, 2.0**attempt) * random.uniform(0.5, 1.0))
+def _backoff(failures: int, first: float) -> float:
+    doubled = first * 2.0 ** min(failures - 1, 30)  # a budget of weeks must not overflow
+    return float(min(300.0, doubled) * random.uniform(0.5, 1.0))
+
+
+def _hours(spent: timedelta) -> str:
+    minutes = int(spent.total_seconds() // 60)
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
 
 
 def _id(row: Outbox) -> int:

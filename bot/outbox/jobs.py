@@ -26,19 +26,50 @@ class Job:
     attempts: int
     needs_check: bool
     created_at: datetime
+    failures: int = 0
+    failing_since: datetime | None = None
 
 
 class Retry(Exception):
-    """Try the row again: ``after`` seconds if Slack said so (a 429), else after a backoff.
+    """Try the row again: ``after`` seconds if that is known, else after a backoff.
+
+    Only a retry without ``after`` is a failure, counted against the row's time budget: a rate
+    limit (``rate_limited``, Slack's ``Retry-After``) or a wait for the channel's turn or for
+    the card says when to come back and is no failure at all.
 
     ``ambiguous``: Slack may have acted, so a post must be looked for before it is sent again.
+    ``code``: a short name of what went wrong (Slack's error, an HTTP status, an exception's
+    type), the key of the triage alert if the row is given up.
     """
 
-    def __init__(self, reason: str, *, after: float | None = None, ambiguous: bool = False):
+    def __init__(
+        self,
+        reason: str,
+        *,
+        after: float | None = None,
+        ambiguous: bool = False,
+        rate_limited: bool = False,
+        code: str | None = None,
+    ):
         super().__init__(reason)
         self.after = after
         self.ambiguous = ambiguous
+        self.rate_limited = rate_limited
+        self.code = code
+
+    @property
+    def is_failure(self) -> bool:
+        return self.after is None
 
 
 class GiveUp(Exception):
-    """The row can never succeed without a change by a person: mark it failed."""
+    """The row can never succeed without a change by a person: mark it failed.
+
+    ``code`` (Slack's error, like ``not_in_channel``) means people must hear of it: the triage
+    channel gets one alert per channel and code. Without one (the card is gone, the card it
+    belongs to failed) the failure is the consequence of another, announced already.
+    """
+
+    def __init__(self, reason: str, *, code: str | None = None):
+        super().__init__(reason)
+        self.code = code

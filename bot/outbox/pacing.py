@@ -1,37 +1,55 @@
-"""Per-channel pacing of ``chat.postMessage``: about one post a second to each channel.
+"""Per-channel pacing of ``chat.postMessage``, shared by every replica through the database.
 
-Slack allows roughly one message per second per channel and answers a burst with 429s. Instead
-of sleeping, the worker remembers when each channel may be posted to again and asks storage
-only for rows whose channel is free (``busy_channels``), so one busy or throttled channel never
-holds up the others. Times are monotonic seconds: pacing must not follow the injectable clock,
-which tests and the sandbox move forward.
+Slack allows roughly one message per second per channel and answers a burst with 429s. Each
+channel's next turn is a row (``channelpace``): a post first takes the channel's turn with one
+conditional upsert (:func:`storage.delivery.take_turn`), which only one replica can win, so three
+replicas post to a channel no faster than one would. A 429's ``Retry-After`` moves the turn
+later for everyone. The worker asks storage only for rows whose channel's turn has come, so a
+busy or throttled channel never holds up the others.
 
-Only the worker thread touches a pacer, so it needs no lock.
+Why not in memory, as before: each process kept its own clock of each channel, and with three
+replicas a channel got up to three times the posts Slack allows, which Slack answered with
+429s. Times are the wall clock, not the injectable clock that tests and the sandbox move
+forward; replicas on several machines need their clocks in step (NTP), as they do anyway.
 """
 
 from __future__ import annotations
 
-import time
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.engine import Engine
+
+from bot.outbox.jobs import Retry
+from storage import delivery
+from storage.db import session_scope
 
 
 class ChannelPacer:
-    """When each channel may next be posted to."""
+    """When each channel may next be posted to, in the database."""
 
-    def __init__(self, interval: float) -> None:
+    def __init__(self, engine: Engine, interval: float) -> None:
+        self.engine = engine
         self.interval = interval
-        self._next_post: dict[str, float] = {}  # channel -> monotonic time it may post again
 
-    def busy(self, mono: float) -> dict[str, float]:
-        """Channels that may not be posted to at ``mono``, with the seconds left for each."""
-        busy = {c: t - mono for c, t in self._next_post.items() if t > mono}
-        if len(self._next_post) > 2 * len(busy) + 100:  # forget channels long quiet
-            self._next_post = {c: mono + w for c, w in busy.items()}
-        return busy
+    @staticmethod
+    def now() -> datetime:
+        return datetime.now(UTC)
 
-    def posting(self, channel: str) -> None:
-        """A post to ``channel`` is about to go out: the next waits ``interval`` seconds."""
-        self.hold(channel, self.interval)
+    def take_turn(self, channel: str) -> None:
+        """Take ``channel``'s turn for a post about to go out, or raise a :class:`Retry` for
+        when it comes (another replica took it, or Slack asked us to wait)."""
+        if self.interval <= 0:
+            return  # no pacing: a 429's hold still keeps the channel's rows back (``due``)
+        with session_scope(self.engine) as session:
+            wait = delivery.take_turn(
+                session=session, channel_id=channel, now=self.now(), interval=self.interval
+            )
+        if wait > 0:
+            raise Retry("waiting for the channel's turn", after=wait)
 
     def hold(self, channel: str, seconds: float) -> None:
         """Keep ``channel`` free of posts for ``seconds`` (Slack's ``Retry-After``)."""
-        self._next_post[channel] = time.monotonic() + seconds
+        with session_scope(self.engine) as session:
+            delivery.hold_channel(
+                session=session, channel_id=channel, until=self.now() + timedelta(seconds=seconds)
+            )

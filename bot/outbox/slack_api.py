@@ -23,10 +23,19 @@ from bot.core import metrics
 from bot.core.slack_ids import CARD_EVENT_TYPE
 from bot.outbox.jobs import GiveUp, Job, Retry
 
-# Slack's answer means the call had no effect and never will without a change by a person.
+# Slack's answer means the call had no effect and never will without a change by a person
+# (invite the bot, unarchive the channel, fix the token): retrying only delays the alert.
 PERMANENT = {
     "channel_not_found",
+    "not_in_channel",
     "is_archived",
+    "channel_is_archived",
+    "invalid_blocks_format",
+    "metadata_too_large",
+    "ekm_access_denied",
+    "team_access_not_granted",
+    "not_allowed_token_type",
+    "access_denied",
     "invalid_blocks",
     "msg_too_long",
     "no_text",
@@ -182,8 +191,9 @@ class SlackWriter:
                 or exc.response.headers.get("retry-after")
                 or 1
             )
-            return Retry(f"{method}: rate limited", after=after)
+            return Retry(f"{method}: rate limited", after=after, rate_limited=True)
         if error in PERMANENT:
-            return GiveUp(f"{method}: {error}")
+            return GiveUp(f"{method}: {error}", code=error)
         ambiguous = status >= 500 or error in AMBIGUOUS or error.startswith("Received a response")
-        return Retry(f"{method}: {error or status}", ambiguous=ambiguous)
+        code = error if error and not error.startswith("Received a response") else f"http_{status}"
+        return Retry(f"{method}: {error or status}", ambiguous=ambiguous, code=code)

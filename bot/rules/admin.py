@@ -260,10 +260,9 @@ class RuleAdmin:
     def seed(self, docs: Sequence[dict[str, Any]]) -> bool:
         """Store the config's rules, once: afterwards the stored rules are the truth."""
         with session_scope(self.engine) as session:
-            if stored.seeded(session=session):
+            if not stored.claim_seeding(session=session):  # one replica of many seeds
                 return False
             self._replace(session, docs, actor=SEED_ACTOR, action="seeded")
-            stored.mark_seeded(session=session)
             return True
 
     def differs_from(self, docs: Sequence[dict[str, Any]]) -> bool:
@@ -272,6 +271,7 @@ class RuleAdmin:
     def import_docs(self, docs: Sequence[dict[str, Any]], *, actor: str) -> ImportReport:
         """Make the stored rules exactly ``docs`` (validated first: all or nothing)."""
         with session_scope(self.engine) as session:
+            stored.lock(session=session)  # not while a starting replica seeds
             departments = {d.slug for d in stored.departments(session=session)}
             for doc in docs:
                 found = self._problems(session, doc, (), departments=departments)

@@ -82,7 +82,9 @@ class FilesApi(WebApi):
             shared.append({"id": entry["id"], "name": entry["name"], "title": entry["title"]})
         channel = args.get("channel_id")
         if channel:
-            message = self._bot_message({"text": args.get("initial_comment") or ""})
+            message = self._bot_message(
+                {"text": args.get("initial_comment") or ""}, "files.completeUploadExternal"
+            )
             message["files"] = shared
             if args.get("thread_ts"):
                 message["thread_ts"] = args["thread_ts"]

@@ -5,7 +5,9 @@ modals, writes messages, runs slash commands and delivers raw events, each time 
 trigger_id and response_url Slack would, signing the body with the app's signing secret and
 POSTing it to the bot. Payload shapes come from ``slack_payloads``; this module adds what needs
 the workspace (the message clicked, the view submitted, who the user is) and applies the bot's
-answer where Slack would (a submission's ``response_action``).
+answer where Slack would (a submission's ``response_action``). What the bot answers is checked
+as Slack checks it (``block_kit``): a refused ``response_action`` leaves the modal as it was,
+and it and a slash command answer with refused blocks are kept in ``rejections``.
 
 It is a mixin over ``Workspace`` (see that module for why): a click reads the same messages and
 issues triggers into the same state that ``views.open`` later checks. ``FakeSlack`` provides the
@@ -25,6 +27,7 @@ import httpx
 from slack_sdk.signature import SignatureVerifier
 
 from bot.sandbox import slack_payloads as sp
+from bot.sandbox.block_kit import Problem, errors_problems, message_problems, view_problems
 from bot.sandbox.wire import JSON, USER_AGENT, HttpResult
 from bot.sandbox.workspace import Workspace
 
@@ -179,10 +182,11 @@ class SlackRequests(Workspace):
             answer = {}  # a non-JSON ack: Slack treats it like an empty one
         answer = answer if isinstance(answer, dict) else {}
         action = answer.get("response_action")
-        if action in ("update", "push") and not isinstance(answer.get("view"), dict):
-            action = "errors"  # Slack rejects such an answer and leaves the modal as it was
-        if result.status == 200 and action != "errors":
-            with self._lock:
+        problems = _submission_problems(action, answer, view) if result.status == 200 else []
+        with self._lock:
+            if problems:  # Slack shows the person an error and leaves the modal as it was
+                self._refuse("view_submission", "invalid_arguments", problems)
+            elif result.status == 200 and action != "errors":
                 self._after_submission(user_id, view_id, action, answer)
         return result
 
@@ -283,4 +287,23 @@ class SlackRequests(Workspace):
             trigger_id=trigger,
         )
         body = urlencode(form).encode()
-        return self._send_signed(url, body, "application/x-www-form-urlencoded", dict(form))
+        result = self._send_signed(url, body, "application/x-www-form-urlencoded", dict(form))
+        try:
+            answer = result.json() if result.status == 200 and result.body.strip() else {}
+        except ValueError:
+            answer = {}  # plain text: shown as it is
+        if isinstance(answer, dict) and "blocks" in answer:
+            problems = message_problems(answer["blocks"])
+            if problems:  # Slack shows the person "failed with the error invalid_blocks"
+                with self._lock:
+                    self._refuse("slash_command", "invalid_blocks", problems)
+        return result
+
+
+def _submission_problems(action: Any, answer: JSON, submitted: JSON) -> list[Problem]:
+    """What Slack would refuse in the bot's answer to a submission (nothing for a plain ack)."""
+    if action in ("update", "push"):
+        return view_problems(answer.get("view"), "modal")
+    if action == "errors":
+        return errors_problems(answer.get("errors"), submitted)
+    return []

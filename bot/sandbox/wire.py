@@ -68,8 +68,24 @@ class Fault:
     body: str | None
 
 
+@dataclass(frozen=True)
+class Rejection:
+    """Block Kit the fake refused as Slack would, and where it came from (a Web API method,
+    ``response_url``, a submission's ``response_action`` or a slash command's answer)."""
+
+    source: str
+    error: str
+    messages: tuple[str, ...]
+    at: float
+
+
 class ApiError(Exception):
-    """Raised by a method handler to produce Slack's ``{"ok": false, "error": ...}``."""
+    """Raised by a method handler to produce Slack's ``{"ok": false, "error": ...}``;
+    ``details`` joins the answer (``errors``, ``response_metadata``)."""
+
+    def __init__(self, error: str, details: JSON | None = None) -> None:
+        super().__init__(error)
+        self.details: JSON = details or {}
 
 
 def flag(value: Any) -> bool:

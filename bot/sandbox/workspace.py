@@ -15,13 +15,27 @@ accessor the tests use.
 from __future__ import annotations
 
 import copy
+import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable
 from typing import Any
 
 from bot.sandbox import slack_payloads as sp
-from bot.sandbox.wire import JSON, ApiCall, Fault, ResponseCall, dm_channel, top_level
+from bot.sandbox.block_kit import Problem, refusal
+from bot.sandbox.wire import (
+    JSON,
+    ApiCall,
+    ApiError,
+    Fault,
+    Rejection,
+    ResponseCall,
+    dm_channel,
+    top_level,
+)
+
+log = logging.getLogger(__name__)
 
 
 class Workspace:
@@ -68,6 +82,7 @@ class Workspace:
             self._triggers: dict[str, tuple[str, float]] = {}
             self._faults: dict[str, deque[Fault]] = {}
             self._delays: dict[str, float] = {}
+            self._rejections: list[Rejection] = []
             self._last_ts = 0
 
     # ----------------------------------------------------------------- setup & faults
@@ -158,6 +173,12 @@ class Workspace:
             return copy.deepcopy(self._find(channel, ts))
 
     @property
+    def rejections(self) -> list[Rejection]:
+        """Block Kit refused as Slack would refuse it (see ``block_kit``), oldest first."""
+        with self._lock:
+            return list(self._rejections)
+
+    @property
     def ephemerals(self) -> list[JSON]:
         with self._lock:
             return copy.deepcopy(self._ephemerals)
@@ -189,6 +210,17 @@ class Workspace:
             return copy.deepcopy(self._views[view_id]) if view_id else None
 
     # ----------------------------------------------------------------- data model (lock held)
+    def _refuse(self, source: str, error: str, problems: Iterable[Problem]) -> ApiError:
+        """Record refused Block Kit and return the ``ApiError`` that answers it as Slack does.
+
+        Logged too, so whoever runs the sandbox sees what Slack would have said.
+        """
+        details = refusal(error, problems)
+        messages = tuple(details["response_metadata"]["messages"])
+        self._rejections.append(Rejection(source, error, messages, time.time()))
+        log.warning("Slack would refuse this Block Kit (%s): %s", source, "; ".join(messages))
+        return ApiError(error, details)
+
     def _next_ts(self) -> str:
         """Wall-clock based (bots compute ``oldest`` from now) yet strictly increasing."""
         micros = max(int(time.time() * 1_000_000), self._last_ts + 1)

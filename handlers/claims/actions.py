@@ -17,7 +17,7 @@ from bot.claims.service import Claims, MentionBrief, Outcome
 from bot.core.slack_ids import ActionId
 from handlers.claims import modals
 from handlers.claims.services import services_of
-from handlers.payload import channel_id, mention_id, request_key, user_id
+from handlers.payload import channel_id, mention_id, request_key, trigger_id, user_id
 
 
 class Decision(Protocol):
@@ -70,16 +70,13 @@ def on_open_original(ack: Ack) -> None:
 
 
 def _decide(ack: Ack, body: dict[str, Any], action: dict[str, Any], decide: Decision) -> None:
-    target = mention_id(action.get("value"))
-    if target is None:
+    target, user, channel = mention_id(action.get("value")), user_id(body), channel_id(body)
+    # A click always says which card, who and where (a refusal is told there): without all
+    # three it is not a click Slack sent, and it changes nothing.
+    if target is None or not user or not channel:
         ack()
         return
-    decide(
-        mention_id=target,
-        user_id=user_id(body),
-        request_key=request_key(body),
-        channel_id=channel_id(body),
-    )
+    decide(mention_id=target, user_id=user, request_key=request_key(body), channel_id=channel)
     ack()
 
 
@@ -92,11 +89,11 @@ def _open_modal(
     build: Callable[[MentionBrief], dict[str, Any]],
 ) -> None:
     ack()
-    target = mention_id(action.get("value"))
-    brief = claims.brief(target) if target is not None else None
+    target, trigger = mention_id(action.get("value")), trigger_id(body)
+    brief = claims.brief(target) if target is not None and trigger else None
     if brief is None:
         return
-    client.views_open(trigger_id=body["trigger_id"], view=build(brief))
+    client.views_open(trigger_id=trigger, view=build(brief))
 
 
 LISTENERS: tuple[tuple[ActionId, Callable[..., None]], ...] = (

@@ -8,22 +8,19 @@ from typing import Any
 from slack_bolt import App, BoltContext
 
 from handlers.claims.services import services_of
-from handlers.payload import request_key
+from handlers.payload import message_ts, request_key, slack_id
 
 
 def on_message(body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
-    thread_ts = event.get("thread_ts")
-    user = event.get("user")
+    thread_ts = message_ts(event.get("thread_ts"))
+    user, channel = slack_id(event.get("user")), slack_id(event.get("channel"))
     # Only a person's reply inside a thread; not the bot's own notes, edits or joins.
-    if not thread_ts or not user or event.get("bot_id") or event.get("subtype"):
+    if not thread_ts or not user or not channel or event.get("bot_id") or event.get("subtype"):
         return
     if thread_ts == event.get("ts"):
         return
     services_of(context).claims.claim_by_reply(
-        channel_id=str(event.get("channel")),
-        thread_ts=str(thread_ts),
-        user_id=str(user),
-        request_key=request_key(body),
+        channel_id=channel, thread_ts=thread_ts, user_id=user, request_key=request_key(body)
     )
 
 

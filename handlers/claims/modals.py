@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from bot.claims.service import DISMISS_REASONS, MentionBrief
-from bot.core.blocks import Block, plain, section
+from bot.core.blocks import Block, option, plain, section
 from bot.core.mrkdwn import one_line, safe
 from bot.core.slack_ids import BlockId, CallbackId, InputId
+from handlers.payload import dig, string
 
 PREVIEW = 600
 
@@ -39,17 +40,19 @@ def _note(label: str, *, optional: bool = True) -> Block:
 
 
 def _modal(
-    callback: CallbackId, title: str, submit: str, brief: MentionBrief, blocks: list[Block]
+    callback: CallbackId, title: str, submit: str | None, brief: MentionBrief, blocks: list[Block]
 ) -> dict[str, Any]:
-    return {
+    modal: dict[str, Any] = {
         "type": "modal",
         "callback_id": callback.value,
         "private_metadata": str(brief.id),
         "title": plain(title),
-        "submit": plain(submit),
         "close": plain("Cancel"),
         "blocks": [_preview(brief), *blocks],
     }
+    if submit:
+        modal["submit"] = plain(submit)
+    return modal
 
 
 def answer_modal(brief: MentionBrief) -> dict[str, Any]:
@@ -67,10 +70,7 @@ def answer_modal(brief: MentionBrief) -> dict[str, Any]:
     }
     blocks: list[Block] = [reply]
     if brief.reply_platform:
-        option = {
-            "text": plain(f"Also send it to the citizen on {brief.reply_platform}"),
-            "value": "yes",
-        }
+        send = option(f"Also send it to the citizen on {brief.reply_platform}", "yes")
         blocks.append(
             {
                 "type": "input",
@@ -80,8 +80,8 @@ def answer_modal(brief: MentionBrief) -> dict[str, Any]:
                 "element": {
                     "type": "checkboxes",
                     "action_id": InputId.REPLY_ON.value,
-                    "options": [option],
-                    "initial_options": [option],
+                    "options": [send],
+                    "initial_options": [send],
                 },
             }
         )
@@ -89,11 +89,10 @@ def answer_modal(brief: MentionBrief) -> dict[str, Any]:
 
 
 def hand_over_modal(brief: MentionBrief, departments: list[tuple[str, str]]) -> dict[str, Any]:
-    options = [
-        {"text": plain(name[:75]), "value": slug}
-        for slug, name in departments
-        if slug != brief.department
-    ][:100]
+    options = [option(name, slug) for slug, name in departments if slug != brief.department]
+    if not options:  # Slack refuses a menu without options: say so, with nothing to submit
+        nowhere = section("There is no other department to hand this over to.")
+        return _modal(CallbackId.HAND_OVER, "Hand over", None, brief, [nowhere])
     select = {
         "type": "input",
         "block_id": BlockId.DEPARTMENT.value,
@@ -102,7 +101,7 @@ def hand_over_modal(brief: MentionBrief, departments: list[tuple[str, str]]) -> 
             "type": "static_select",
             "action_id": InputId.DEPARTMENT.value,
             "placeholder": plain("Choose a department"),
-            "options": options,
+            "options": options[:100],
         },
     }
     blocks = [select, _note("A note for them")]
@@ -128,11 +127,13 @@ def dismiss_modal(brief: MentionBrief) -> dict[str, Any]:
 
 
 def value_of(view: dict[str, Any], block: BlockId, action: InputId) -> str:
-    """The submitted value of one input, whatever its element type."""
-    state = ((view.get("state") or {}).get("values") or {}).get(block.value, {})
-    element = state.get(action.value) or {}
+    """The submitted value of one input, whatever its element type; ``""`` when the state
+    has no such input or holds something no Slack element sends."""
+    element = dig(view, "state", "values", block.value, action.value)
     if "selected_option" in element:
-        return str((element.get("selected_option") or {}).get("value") or "")
+        return string(dig(element, "selected_option").get("value"))
     if "selected_options" in element:  # checkboxes: the values, comma-joined
-        return ",".join(str(o.get("value")) for o in element.get("selected_options") or [])
-    return str(element.get("value") or "")
+        options = element.get("selected_options")
+        chosen = options if isinstance(options, list) else []
+        return ",".join(string(o.get("value")) for o in chosen if isinstance(o, dict))
+    return string(element.get("value"))

@@ -1,5 +1,10 @@
 """The claim modals' submissions: committed before the ack; a refusal shows in the modal
-itself (``response_action: errors`` on the block it is about)."""
+itself (``response_action: errors`` on the block it is about).
+
+What a submission says is checked before the claims service is asked: an answer must have a
+text, a note and an answer must fit the modal's own limits. A submission that Slack's modal
+could not have sent (no state, no user) is refused the same way, and changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot.claims.service import Claims, Outcome
+from bot.claims.service import NOTE_LIMIT, Claims, Outcome
 from bot.core.slack_ids import BlockId, CallbackId, InputId
 from handlers.claims.modals import value_of
 from handlers.claims.services import services_of
@@ -16,20 +21,38 @@ from handlers.payload import mention_id, request_key, user_id
 
 # One submission, once its mention is known: (claims, mention, user, view, request key).
 Act = Callable[[Claims, int, str, dict[str, Any], str], Outcome]
+# What is wrong with a submission's fields, as {block id: message}; empty when nothing is.
+Check = Callable[[dict[str, Any]], dict[str, str]]
+ANSWER_LIMIT = 3000  # the answer input's max_length (handlers.claims.modals)
 
 
 def on_answer(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
-    _submitted(ack, body, view, context, BlockId.ANSWER_TEXT, _answer)
+    _submitted(ack, body, view, context, BlockId.ANSWER_TEXT, _answer, _answer_problems)
 
 
 def on_hand_over(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext
 ) -> None:
-    _submitted(ack, body, view, context, BlockId.DEPARTMENT, _hand_over)
+    _submitted(ack, body, view, context, BlockId.DEPARTMENT, _hand_over, _note_problems)
 
 
 def on_dismiss(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
-    _submitted(ack, body, view, context, BlockId.REASON, _dismiss)
+    _submitted(ack, body, view, context, BlockId.REASON, _dismiss, _note_problems)
+
+
+def _answer_problems(view: dict[str, Any]) -> dict[str, str]:
+    text = value_of(view, BlockId.ANSWER_TEXT, InputId.ANSWER_TEXT).strip()
+    if not text:
+        return {BlockId.ANSWER_TEXT.value: "Write the answer you gave the citizen."}
+    if len(text) > ANSWER_LIMIT:
+        return {BlockId.ANSWER_TEXT.value: f"Keep it under {ANSWER_LIMIT:,} characters."}
+    return {}
+
+
+def _note_problems(view: dict[str, Any]) -> dict[str, str]:
+    if len(value_of(view, BlockId.NOTE, InputId.NOTE).strip()) > NOTE_LIMIT:
+        return {BlockId.NOTE.value: f"Keep the note under {NOTE_LIMIT:,} characters."}
+    return {}
 
 
 def _answer(claims: Claims, target: int, user: str, view: dict[str, Any], key: str) -> Outcome:
@@ -69,12 +92,17 @@ def _submitted(
     context: BoltContext,
     error_block: BlockId,
     act: Act,
+    check: Check,
 ) -> None:
-    target = mention_id(view.get("private_metadata"))
-    if target is None:
+    target, user = mention_id(view.get("private_metadata")), user_id(body)
+    if target is None or not user:
         ack(response_action="errors", errors={error_block.value: "Unknown mention."})
         return
-    outcome = act(services_of(context).claims, target, user_id(body), view, request_key(body))
+    problems = check(view)
+    if problems:
+        ack(response_action="errors", errors=problems)
+        return
+    outcome = act(services_of(context).claims, target, user, view, request_key(body))
     if outcome.ok:
         ack()
     else:

@@ -16,10 +16,22 @@ from slack_sdk import WebClient
 
 from bot.core.slack_ids import ActionId
 from bot.rules.admin import Change, RuleAdmin
-from handlers.payload import request_key, user_id
+from bot.rules.docs import NAME_MAX
+from handlers.payload import (
+    dig,
+    mention_id,
+    number,
+    request_key,
+    string,
+    trigger_id,
+    user_id,
+    view_id,
+)
 from handlers.rules import dialogs, screens
 from handlers.rules.history import history_modal
 from handlers.rules.services import services_of
+
+TERM_LIMIT = 200  # a suggested keyword: a word or a short phrase
 
 
 def on_menu(
@@ -27,23 +39,19 @@ def on_menu(
 ) -> None:
     """A rule's overflow menu: edit and retire open a modal; the rest change the rule."""
     admin = services_of(context).rule_admin
-    chosen = str((action.get("selected_option") or {}).get("value") or "")
-    verb, _, raw_id = chosen.partition(":")
-    rule_id = int(raw_id) if raw_id.isdigit() else None
-    user = user_id(body)
+    verb, _, raw_id = string(dig(action, "selected_option").get("value")).partition(":")
+    rule_id, user, trigger = mention_id(raw_id), user_id(body), trigger_id(body)
     view = body.get("view")
-    if rule_id is None:
+    if rule_id is None or not user:
         ack()
         return
-    if verb == "edit":
-        ack()
-        client.views_push(trigger_id=body["trigger_id"], view=screens.form(admin, rule_id))
-        return
-    if verb == "retire":
+    if verb in ("edit", "retire"):
         ack()
         line = admin.rule(rule_id)
-        if line is not None:
-            client.views_push(trigger_id=body["trigger_id"], view=dialogs.retire_modal(line))
+        if line is None or not trigger:
+            return
+        shown = screens.form(admin, rule_id) if verb == "edit" else dialogs.retire_modal(line)
+        client.views_push(trigger_id=trigger, view=shown)
         return
     key = request_key(body)
     if verb in ("up", "down"):
@@ -76,18 +84,22 @@ def on_page(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
     ack()
-    page = int(str(action.get("value") or "0")) if str(action.get("value")).isdigit() else 0
-    view = body.get("view") or {}
-    admin = services_of(context).rule_admin
-    client.views_update(view_id=view.get("id"), view=screens.listing(admin, page=page))
+    # Only from the rules modal, the one view with pages: a click elsewhere updates nothing.
+    shown = view_id(body.get("view"))
+    if not shown:
+        return
+    page = number(action.get("value"), high=10_000) or 0
+    client.views_update(
+        view_id=shown, view=screens.listing(services_of(context).rule_admin, page=page)
+    )
 
 
 def on_open(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     """The App Home's "Manage rules"."""
     ack()
     admin = services_of(context).rule_admin
-    if admin.may_manage(user_id(body)):
-        client.views_open(trigger_id=body["trigger_id"], view=screens.listing(admin))
+    if trigger_id(body) and admin.may_manage(user_id(body)):
+        client.views_open(trigger_id=trigger_id(body), view=screens.listing(admin))
 
 
 def on_suggestion_add(
@@ -96,11 +108,14 @@ def on_suggestion_add(
     """Add a suggested keyword to a rule, then publish the Home that showed the suggestion
     again (through the services' ``home``, a :class:`~handlers.rules.services.HomeView`)."""
     services = services_of(context)
-    raw_id, _, term = str(action.get("value") or "").partition("|")
-    user = user_id(body)
-    if raw_id.isdigit() and term:
+    raw_id, _, term = string(action.get("value")).partition("|")
+    rule_id, user = mention_id(raw_id), user_id(body)
+    if not user:
+        ack()
+        return
+    if rule_id is not None and term.strip() and len(term) <= TERM_LIMIT:
         services.rule_admin.add_keyword(
-            user=user, rule_id=int(raw_id), term=term, request_key=request_key(body)
+            user=user, rule_id=rule_id, term=term, request_key=request_key(body)
         )
     ack()
     client.views_publish(user_id=user, view=services.home.view(user))
@@ -111,12 +126,16 @@ def on_suggestion_new(
 ) -> None:
     """Open the rule form filled in from a suggestion that no rule covers yet."""
     ack()
-    department, _, term = str(action.get("value") or "").partition("|")
+    department, _, term = string(action.get("value")).partition("|")
     admin = services_of(context).rule_admin
-    if not admin.may_manage(user_id(body)):
+    if not trigger_id(body) or not term.strip() or not admin.may_manage(user_id(body)):
         return
-    prefill = {"name": f"{department} {term}", "department": department, "keywords": [term]}
-    client.views_open(trigger_id=body["trigger_id"], view=screens.form(admin, None, prefill))
+    prefill = {
+        "name": f"{department} {term}"[:NAME_MAX],
+        "department": department,
+        "keywords": [term],
+    }
+    client.views_open(trigger_id=trigger_id(body), view=screens.form(admin, None, prefill))
 
 
 def _push(
@@ -128,9 +147,9 @@ def _push(
 ) -> None:
     ack()
     admin = services_of(context).rule_admin
-    if not admin.may_manage(user_id(body)):
+    if not trigger_id(body) or not admin.may_manage(user_id(body)):
         return
-    client.views_push(trigger_id=body["trigger_id"], view=build(admin))
+    client.views_push(trigger_id=trigger_id(body), view=build(admin))
 
 
 LISTENERS: tuple[tuple[ActionId, Callable[..., None]], ...] = (
@@ -139,6 +158,7 @@ LISTENERS: tuple[tuple[ActionId, Callable[..., None]], ...] = (
     (ActionId.RULES_TEST, on_test),
     (ActionId.RULES_HISTORY, on_history),
     (ActionId.RULES_PAGE, on_page),
+    (ActionId.RULES_PAGE_NEXT, on_page),
     (ActionId.RULES_OPEN, on_open),
     (ActionId.SUGGESTION_ADD, on_suggestion_add),
     (ActionId.SUGGESTION_NEW, on_suggestion_new),

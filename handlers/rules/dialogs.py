@@ -6,10 +6,11 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from bot.core.blocks import Block, plain, section
+from bot.core.blocks import VIEW_TITLE_LIMIT, Block, plain, section
 from bot.core.mrkdwn import safe
 from bot.core.slack_ids import CallbackId
 from bot.rules.admin import RuleLine
+from handlers.payload import dig, string
 from handlers.rules.form import block_of, input_block, text_input
 
 TEST_FIELD = "test_text"
@@ -56,14 +57,13 @@ def test_modal(text: str = "", result: str = "") -> dict[str, Any]:
 
 
 def test_text(view: Mapping[str, Any]) -> str:
-    values: Mapping[str, Any] = (view.get("state") or {}).get("values") or {}
-    return str(((values.get(block_of(TEST_FIELD)) or {}).get(TEST_FIELD) or {}).get("value") or "")
+    return string(dig(view, "state", "values", block_of(TEST_FIELD), TEST_FIELD).get("value"))
 
 
 def notice_modal(title: str, text: str) -> dict[str, Any]:
     return {
         "type": "modal",
-        "title": plain(title),
+        "title": plain(title, VIEW_TITLE_LIMIT),
         "close": plain("Back"),
         "blocks": [section(text)],
     }

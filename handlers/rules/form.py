@@ -9,12 +9,14 @@ document, so a refusal names the field it is about and the modal shows it there.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from bot.core.blocks import Block, context, plain
+from bot.core.blocks import OPTION_VALUE_LIMIT, Block, context, option, plain
 from bot.core.slack_ids import CallbackId
 from bot.rules.admin import RuleLine
+from handlers.payload import dig, string
 from handlers.rules.history import RecordedChange, describe_line
 from handlers.rules.metadata import metadata_id, read
 
@@ -39,6 +41,9 @@ FIELDS: tuple[tuple[str, str, str], ...] = (
     ("sources", "Sources", "Leave empty for every source."),
 )
 MULTILINE = {"regex"}
+MENU_OPTIONS = 100  # Slack's most for one select menu
+PRIORITY_MAX = 1_000_000  # far past any real ordering; the database column is a 32-bit int
+_PRIORITY = re.compile(r"-?[0-9]{1,7}")
 
 
 def block_of(field: str) -> str:
@@ -56,7 +61,7 @@ def rule_form(
 ) -> dict[str, Any]:
     """The add/edit form; ``line`` None adds a rule (``prefill`` may suggest its fields)."""
     doc: Mapping[str, Any] = line.doc if line else (prefill or {})
-    options = [{"text": plain(name[:75]), "value": slug} for slug, name in departments][:100]
+    options = [option(name, slug) for slug, name in departments][:100]
 
     def initial(options_: list[dict[str, Any]], value: Any) -> dict[str, Any]:
         found = [o for o in options_ if o["value"] == value]
@@ -88,11 +93,9 @@ def rule_form(
     ]
     for key, label, hint in FIELDS:
         values = list(doc.get(key, []))
-        if key == "sources" or (key == "areas" and areas):
-            choices = SOURCES if key == "sources" else tuple(areas)
-            element_options = [
-                {"text": plain(c), "value": c} for c in dict.fromkeys([*choices, *values])
-            ][:100]
+        choices = list(dict.fromkeys([*(SOURCES if key == "sources" else areas), *values]))
+        if key == "sources" or (key == "areas" and areas and _fits_a_menu(choices)):
+            element_options = [option(c, c) for c in choices]
             element: dict[str, Any] = {
                 "type": "multi_static_select",
                 "action_id": key,
@@ -140,6 +143,12 @@ def rule_form(
     }
 
 
+def _fits_a_menu(choices: Sequence[str]) -> bool:
+    """Whether a menu can offer every choice (else the field is written, comma-separated):
+    a menu that left one out would drop it from the rule on the next save."""
+    return len(choices) <= MENU_OPTIONS and all(len(c) <= OPTION_VALUE_LIMIT for c in choices)
+
+
 def input_block(
     key: str, label: str, element: dict[str, Any], *, hint: str = "", optional: bool = False
 ) -> Block:
@@ -169,24 +178,48 @@ def text_input(
     return element
 
 
+def _element(view: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    return dig(view, "state", "values", block_of(key), key)
+
+
+def _text(view: Mapping[str, Any], key: str) -> str:
+    return string(_element(view, key).get("value")).strip()
+
+
+def _priority(text: str) -> int | None:
+    if not _PRIORITY.fullmatch(text) or abs(int(text)) > PRIORITY_MAX:
+        return None
+    return int(text)
+
+
+def form_problems(view: Mapping[str, Any]) -> dict[str, str]:
+    """What no valid form could have sent, by block id; the rule admin checks the rest."""
+    priority = _text(view, "priority")
+    if priority and _priority(priority) is None:
+        return {
+            block_of("priority"): f"Give a whole number from {-PRIORITY_MAX:,} to {PRIORITY_MAX:,}."
+        }
+    return {}
+
+
 def form_doc(view: Mapping[str, Any]) -> dict[str, Any]:
     """The rule a submitted form describes (checked by the service, not here)."""
-    values: Mapping[str, Any] = (view.get("state") or {}).get("values") or {}
 
     def element(key: str) -> Mapping[str, Any]:
-        return (values.get(block_of(key)) or {}).get(key) or {}
+        return _element(view, key)
 
     def text(key: str) -> str:
-        return str(element(key).get("value") or "").strip()
+        return _text(view, key)
 
     doc: dict[str, Any] = {"name": text("name")}
-    doc["department"] = str((element("department").get("selected_option") or {}).get("value") or "")
-    priority = text("priority")
-    doc["priority"] = int(priority) if priority.lstrip("-").isdigit() else 100
+    doc["department"] = string(dig(element("department"), "selected_option").get("value"))
+    priority = _priority(text("priority"))
+    doc["priority"] = 100 if priority is None else priority
     for key, _, _ in FIELDS:
         chosen = element(key).get("selected_options")
         if chosen is not None:
-            items = [str(o.get("value")) for o in chosen]
+            options = chosen if isinstance(chosen, list) else []
+            items = [string(o.get("value")) for o in options if isinstance(o, dict)]
         elif key in MULTILINE:
             items = [line.strip() for line in text(key).splitlines()]
         else:
@@ -196,7 +229,7 @@ def form_doc(view: Mapping[str, Any]) -> dict[str, Any]:
             items = [i.lstrip("#") for i in items]
         if items:
             doc[key] = items
-    cc = str((element("cc").get("selected_option") or {}).get("value") or "-")
+    cc = string(dig(element("cc"), "selected_option").get("value")) or "-"
     if cc != "-":
         doc["cc"] = cc
     if not element("enabled").get("selected_options"):

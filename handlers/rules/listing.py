@@ -80,7 +80,7 @@ def rules_modal(
         if page > 0:
             pager.append(button("◀ Previous", ActionId.RULES_PAGE, str(page - 1)))
         if page < pages - 1:
-            pager.append(button("Next ▶", ActionId.RULES_PAGE, str(page + 1)))
+            pager.append(button("Next ▶", ActionId.RULES_PAGE_NEXT, str(page + 1)))
         blocks.append(context(f"Page {page + 1} of {pages}"))
         blocks.append(actions(pager))
     return {

@@ -17,7 +17,7 @@ from bot.rules.admin import Change
 from handlers.payload import request_key, user_id
 from handlers.rules import dialogs, screens
 from handlers.rules.command import route_answer
-from handlers.rules.form import block_of, form_doc, form_target
+from handlers.rules.form import block_of, form_doc, form_problems, form_target
 from handlers.rules.metadata import metadata_id
 from handlers.rules.services import services_of
 
@@ -27,8 +27,14 @@ def on_form(
 ) -> None:
     admin = services_of(context).rule_admin
     rule_id, token = form_target(view)
+    user, problems = user_id(body), form_problems(view)
+    if not user:
+        problems = problems or {block_of("name"): "Slack did not say who you are."}
+    if problems:
+        ack(response_action="errors", errors=problems)
+        return
     change = admin.save(
-        user=user_id(body),
+        user=user,
         doc=form_doc(view),
         rule_id=rule_id,
         token=token,
@@ -50,10 +56,10 @@ def on_retire(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
     admin = services_of(context).rule_admin
-    rule_id = metadata_id(view)
+    rule_id, user = metadata_id(view), user_id(body)
     change = (
-        admin.retire(user=user_id(body), rule_id=rule_id, request_key=request_key(body))
-        if rule_id is not None
+        admin.retire(user=user, rule_id=rule_id, request_key=request_key(body))
+        if rule_id is not None and user
         else Change(False, "Unknown rule.")
     )
     if not change.ok:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, cast, delete, update
+from sqlalchemy import Integer, String, cast, delete, text, update
 from sqlmodel import Session, col, select
 
 from storage.insert import insert_ignore
@@ -20,6 +20,7 @@ from storage.models import Department, Meta, Rule, RuleChange
 
 RULES_VERSION = "rules_version"
 RULES_SEEDED = "rules_seeded"
+CONFIG_LOCK = 0x456E_6761_6765_0002  # a PostgreSQL advisory lock key: "Enga" "ge", 2
 
 
 def departments(*, session: Session) -> list[Department]:
@@ -53,8 +54,26 @@ def bump_version(*, session: Session) -> int:
     return version(session=session)
 
 
+def lock(*, session: Session) -> None:
+    """Hold the config lock until the transaction ends: writers of the config's departments
+    and rules take turns, and what this transaction reads next is what the last one committed.
+
+    Replicas started together on a new database all find no departments and no rules; without
+    this they would all insert them, and all but one crash on the unique keys. PostgreSQL: a
+    transaction-scoped advisory lock. SQLite: a write as the transaction's first statement
+    takes the database's write lock (the driver reads outside a transaction until then).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CONFIG_LOCK})
+    else:
+        session.execute(
+            update(Meta).where(col(Meta.key) == RULES_SEEDED).values(value=col(Meta.value))
+        )
+
+
 def sync_departments(*, session: Session, departments: Sequence[dict[str, Any]]) -> bool:
     """Make the stored departments equal to the config's; ``True`` if anything changed."""
+    lock(session=session)
     changed = False
     wanted = {d["slug"]: d for d in departments}
     for existing in session.exec(select(Department)):
@@ -77,8 +96,15 @@ def sync_departments(*, session: Session, departments: Sequence[dict[str, Any]])
     return changed
 
 
-def seeded(*, session: Session) -> bool:
-    return session.get(Meta, RULES_SEEDED) is not None
+def claim_seeding(*, session: Session) -> bool:
+    """``True`` once ever: the rules were never seeded, and now count as seeded by this
+    transaction (which stores them before it commits). Under the config lock, so of replicas
+    starting together exactly one seeds."""
+    lock(session=session)
+    if session.get(Meta, RULES_SEEDED, populate_existing=True) is not None:
+        return False
+    mark_seeded(session=session)
+    return True
 
 
 def mark_seeded(*, session: Session) -> None:

@@ -57,6 +57,17 @@ def test_mistakes_name_the_key(change: tuple[str, str], expected: str) -> None:
     assert expected in message
 
 
+def test_delivery_gives_up_after_a_duration_and_ignores_max_attempts() -> None:
+    delivery = "  channel_interval: 0\n"
+    config = parse_config(CONFIG.replace(delivery, delivery + "  give_up_after: 1h30m\n"))
+    assert config.delivery.give_up_after == 90
+    assert parse_config(CONFIG).delivery.give_up_after == 360  # 6 hours
+    old = parse_config(CONFIG.replace(delivery, delivery + "  max_attempts: 8\n"))
+    assert old.delivery.max_attempts == 8  # still loads; `engage config check` says it is unused
+    with pytest.raises(ConfigError, match=r"delivery.give_up_after: 'soon' is not a duration"):
+        parse_config(CONFIG.replace(delivery, delivery + "  give_up_after: soon\n"))
+
+
 def test_adapter_settings_are_checked() -> None:
     bad = CONFIG + "adapters:\n  - type: rss\n    name: news\n    url: ftp://x\n"
     with pytest.raises(ConfigError, match=r"adapters\[0\]\.url: .*http"):

@@ -1,29 +1,32 @@
 """The middle tier: a real Bolt app with the handlers registered, fed signed requests directly.
 
 No HTTP server and no bot process: :meth:`Dispatcher.send` signs a body the way Slack does
-(``SignatureVerifier.generate_signature``) and hands it to ``app.dispatch(BoltRequest(...))``,
-which runs Bolt's whole pipeline (request verification, the services middleware, listener
-matching, the ack) and returns the :class:`BoltResponse` Slack would get. The app's
-``WebClient`` points at the fake Slack on loopback, so what a listener sends (``views.open``,
-``views.publish``...) lands there, where a test can read it.
+(``SignatureVerifier.generate_signature``) and hands it to the gate the web server puts in
+front of Bolt (:class:`~bot.app.slack_gate.SlackGate`: signature, strict parse, envelope
+shape), which dispatches it into Bolt's whole pipeline (request verification, the services
+middleware, listener matching, the ack) and returns the :class:`BoltResponse` Slack would get.
+The app's ``WebClient`` points at the fake Slack on loopback, so what a listener sends
+(``views.open``, ``views.publish``...) lands there, where a test can read it.
 
 Payloads come from :mod:`bot.sandbox.slack_payloads`, the shapes the fake Slack sends too.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt import App, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.signature import SignatureVerifier
 
 import handlers
+from bot.app.slack_gate import SlackGate, on_listener_error
 from bot.sandbox import slack_payloads as sp
 
 JSON = dict[str, Any]
@@ -42,6 +45,7 @@ def build_app(services: handlers.Services, *, api_url: str, token: str, signing_
         process_before_response=True,
     )
     handlers.register(app, services)
+    app.error(on_listener_error)
     return app
 
 
@@ -102,12 +106,27 @@ class Dispatcher:
         ts = str(int(time.time()) if timestamp is None else timestamp)
         verifier = SignatureVerifier(secret or self.signing_secret)
         signature = verifier.generate_signature(timestamp=ts, body=body) or ""
-        headers: dict[str, str | Sequence[str]] = {
+        headers = {
             "content-type": content_type,
             "x-slack-request-timestamp": ts,
             "x-slack-signature": signature,
         }
-        return self.app.dispatch(BoltRequest(body=body, headers=headers))
+        return self.send_raw(body.encode(), headers)
+
+    def send_raw(self, body: bytes, headers: dict[str, str]) -> BoltResponse:
+        """``body`` with exactly these (lower-case) headers, through the gate."""
+        return SlackGate(self.app, signing_secret=self.signing_secret).handle(body, headers)
+
+    def signed(self, body: bytes, content_type: str = "application/json") -> dict[str, str]:
+        """The headers Slack would send with ``body``, signed now."""
+        ts = str(int(time.time()))
+        base = f"v0:{ts}:".encode() + body
+        digest = hmac.new(self.signing_secret.encode(), base, hashlib.sha256).hexdigest()
+        return {
+            "content-type": content_type,
+            "x-slack-request-timestamp": ts,
+            "x-slack-signature": f"v0={digest}",
+        }
 
     def interaction(self, payload: JSON, **kw: Any) -> BoltResponse:
         """Interactions travel form-encoded as ``payload=<json>``."""

@@ -174,6 +174,20 @@ def test_the_decision(case: Case) -> None:
     assert d.cc is None
 
 
+def test_an_adapters_extra_cannot_claim_what_screening_decides() -> None:
+    """The care label, a priority badge, a linked card: set by ingest alone (issue 12)."""
+    forged = {
+        "care": 7,
+        "suggested_department": "parks",
+        "priority_author": "mayor",
+        "priority_label": "Mayor",
+        LINKED_INTO: 3,
+        "subreddit": "boston",
+    }
+    item = IncomingMention(source="reddit", external_id="r-1", text="Pothole", extra=forged)
+    assert _decide(Case(), item).row["extra"] == {"subreddit": "boston"}
+
+
 def test_the_row_is_the_item_as_stored() -> None:
     item = IncomingMention(
         source="reddit",

@@ -163,7 +163,7 @@ def test_snooze_pushes_the_next_reminder(make_bot: Callable[..., Engage], slack:
         user_id=STAFF[0],
         channel=PW,
         ts=reminder["ts"],
-        action_id=ActionId.SNOOZE,
+        action_id=ActionId.SNOOZE_HOUR,
         value=f"{mention}:1h",
     )
     wait_until(lambda: events_of(bot, "snoozed"))

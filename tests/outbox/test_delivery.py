@@ -53,6 +53,7 @@ def test_server_errors_are_retried_without_a_double_post(
     slack.fail_next("chat.postMessage", status=500, body="<html>oops</html>")
     slack.fail_next("chat.postMessage", error="internal_error", apply=True)  # posted anyway
     bot = make_bot()
+    bot.delivery.first_backoff = 0.05
     post_webhook(bot.url, {"text": "pothole"})
     wait_until(lambda: _outbox(bot.engine)[0].status == "done", timeout=15)
     assert len(slack.messages(PW)) == 1

@@ -269,7 +269,12 @@ def test_unknown_method_and_auth_errors(fake: FakeSlack) -> None:
 
 
 def test_views_open_update_and_publish(client: WebClient, fake: FakeSlack) -> None:
-    modal = {"type": "modal", "callback_id": "reply", "title": {"type": "plain_text", "text": "R"}}
+    modal = {
+        "type": "modal",
+        "callback_id": "reply",
+        "title": {"type": "plain_text", "text": "R"},
+        "blocks": [{"type": "divider"}],
+    }
     opened = client.views_open(trigger_id="trig-unit", view=modal)["view"]
     assert opened["id"].startswith("V") and opened["state"] == {"values": {}}
     assert fake.views[opened["id"]]["callback_id"] == "reply"
@@ -339,19 +344,24 @@ def test_submit_view_builds_state_and_keeps_modal_on_errors(
     ts = client.chat_postMessage(channel=CHANNEL, text="card", blocks=_card_blocks())["ts"]
     fake.click(bot.url, user_id="U1", channel=CHANNEL, ts=ts, action_id="claim")
     trigger = bot.received[0].payload()["trigger_id"]
+    label = {"type": "plain_text", "text": "Answer"}
     view = {
         "type": "modal",
         "callback_id": "reply",
         "private_metadata": "case-42",
+        "title": {"type": "plain_text", "text": "Reply"},
+        "submit": {"type": "plain_text", "text": "Send"},
         "blocks": [
             {
                 "type": "input",
                 "block_id": "answer",
+                "label": label,
                 "element": {"type": "plain_text_input", "action_id": "text"},
             },
             {
                 "type": "input",
                 "block_id": "tone",
+                "label": label,
                 "element": _card_blocks()[1]["elements"][1] | {"action_id": "pick"},
             },
         ],

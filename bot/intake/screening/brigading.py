@@ -76,6 +76,9 @@ class Brigading:
         return Decision(fingerprint, care=care)
 
 
+MUTED_AUTHOR_LIMIT = 255  # the stored author's length (storage.models.Muted)
+
+
 def set_muted(
     session: Session, *, author: str, by: str, on: bool, allowed: bool, now: datetime
 ) -> str:
@@ -85,6 +88,8 @@ def set_muted(
     author = author.strip()
     if not author:
         return "Say whom, as their author name appears on the card: `/engage mute @handle`."
+    if len(author) > MUTED_AUTHOR_LIMIT:
+        return f"No author name is that long (at most {MUTED_AUTHOR_LIMIT} characters)."
     if on:
         done = folding.mute(session=session, author=author, by=by, now=now)
         return (

@@ -5,6 +5,9 @@ handle), from many accounts. SimHash maps texts whose 5-character shingles mostl
 fingerprints a few bits apart, so "the same post" is a Hamming distance, cheap to compare
 against the handful of recent cards in a department. Texts are folded (case, accents) and
 stripped of handles and links first: those are exactly what brigades vary.
+
+Only the first :data:`LIMIT` characters count: campaigns post short texts, and hashing every
+shingle of a 250,000-character webhook text (the body limit) cost seconds per mention.
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ from bot.core.text import fold, tokenize
 
 BITS = 64
 SHINGLE = 5  # characters: a changed word changes a few shingles, not a third of them
+LIMIT = 8000  # characters of the text that are fingerprinted
 _NOISE = re.compile(r"https?://\S+|@[\w.@-]+")
 
 
 def simhash(text: str) -> int:
     """The fingerprint of ``text`` as a signed 64-bit integer (what databases store)."""
-    plain = " ".join(tokenize(fold(_NOISE.sub(" ", text))))
+    plain = " ".join(tokenize(fold(_NOISE.sub(" ", text[: LIMIT * 2]))))[:LIMIT]
     grams = [plain[i : i + SHINGLE] for i in range(max(1, len(plain) - SHINGLE + 1))]
     weights = [0] * BITS
     for gram in grams:

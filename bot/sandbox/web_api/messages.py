@@ -3,7 +3,8 @@ Web API, and what a POST to a ``response_url`` does to them.
 
 ``MessagesApi`` holds Slack's rules for these methods: which channel ids exist (any ``C``/``G``/
 ``D`` id, and a user id meaning the bot's direct messages with that person), how ``text``,
-``blocks`` and ``metadata`` are validated and stored, that only the bot's own messages may be
+``blocks`` (refused as Slack refuses them: ``bot.sandbox.block_kit``) and ``metadata`` are
+validated and stored, that only the bot's own messages may be
 changed, and how ``history`` and ``replies`` page, window and hide metadata unless
 ``include_all_metadata`` asks for it (which is what the outbox's look-before-posting relies on).
 ``response_url`` effects are here because they are message semantics: replace or delete the
@@ -19,6 +20,7 @@ import copy
 from typing import Any
 
 from bot.sandbox import slack_payloads as sp
+from bot.sandbox.block_kit import message_problems
 from bot.sandbox.wire import (
     JSON,
     ApiError,
@@ -62,27 +64,31 @@ class MessagesApi(Workspace):
             shown.pop("metadata", None)
         return shown
 
-    @staticmethod
-    def _set_content(msg: JSON, args: JSON) -> None:
-        """Apply text/blocks/metadata from an API call, validating like Slack does."""
+    def _set_content(self, msg: JSON, args: JSON, source: str) -> None:
+        """Apply text/blocks/metadata from an API call (``source``), validating like Slack
+        does: everything is checked before anything changes, so a refused update leaves the
+        message as it was."""
+        blocks = json_arg(args["blocks"], "invalid_blocks") if "blocks" in args else None
+        if "blocks" in args:
+            blocks = blocks or []
+            problems = message_problems(blocks)
+            if problems:
+                raise self._refuse(source, "invalid_blocks", problems)
+        meta = json_arg(args.get("metadata"), "invalid_metadata_format")
+        if meta and (not isinstance(meta, dict) or not meta.get("event_type")):
+            raise ApiError("invalid_metadata_format")
         if "text" in args:
             msg["text"] = str(args["text"] or "")
-        if "blocks" in args:
-            blocks = json_arg(args["blocks"], "invalid_blocks") or []
-            if not isinstance(blocks, list) or not all(isinstance(b, dict) for b in blocks):
-                raise ApiError("invalid_blocks")
+        if isinstance(blocks, list):
             msg.pop("blocks", None)
             msg |= {"blocks": sp.assign_block_ids(blocks)} if blocks else {}
-        meta = json_arg(args.get("metadata"), "invalid_metadata_format")
         if meta:
-            if not isinstance(meta, dict) or not meta.get("event_type"):
-                raise ApiError("invalid_metadata_format")
             msg["metadata"] = {k: meta.get(k, {}) for k in ("event_type", "event_payload")}
 
-    def _bot_message(self, args: JSON) -> JSON:
+    def _bot_message(self, args: JSON, source: str) -> JSON:
         msg: JSON = {"type": "message", "user": self.bot_user_id, "bot_id": self.bot_id}
         msg |= {"app_id": self.api_app_id, "team": self.team_id, "text": "", "ts": self._next_ts()}
-        self._set_content(msg, args)
+        self._set_content(msg, args, source)
         if args.get("thread_ts"):
             msg["thread_ts"] = str(args["thread_ts"])
             if flag(args.get("reply_broadcast")):
@@ -108,7 +114,7 @@ class MessagesApi(Workspace):
         channel = self._channel(args)
         if not args.get("text") and not json_arg(args.get("blocks"), "invalid_blocks"):
             raise ApiError("no_text")
-        msg = self._bot_message(args)
+        msg = self._bot_message(args, "chat.postMessage")
         self._store(channel, msg)
         return {"ok": True, "channel": channel, "ts": msg["ts"], "message": copy.deepcopy(msg)}
 
@@ -117,7 +123,7 @@ class MessagesApi(Workspace):
         msg = self._require(channel, args.get("ts"))
         if msg.get("bot_id") != self.bot_id:
             raise ApiError("cant_update_message")
-        self._set_content(msg, args)
+        self._set_content(msg, args, "chat.update")
         msg["edited"] = {"user": self.bot_user_id, "ts": self._next_ts()}
         shown = copy.deepcopy(msg)
         return {
@@ -143,7 +149,7 @@ class MessagesApi(Workspace):
         if not user or (members and user not in members):
             raise ApiError("user_not_in_channel")
         msg: JSON = {"channel": channel, "user": user, "ts": self._next_ts(), "text": ""}
-        self._set_content(msg, args)
+        self._set_content(msg, args, "chat.postEphemeral")
         msg |= {"thread_ts": args["thread_ts"]} if args.get("thread_ts") else {}
         self._ephemerals.append(msg)
         return {"ok": True, "message_ts": msg["ts"]}
@@ -209,11 +215,13 @@ class MessagesApi(Workspace):
             self._messages[channel].remove(original)
         elif flag(payload.get("replace_original")) and original is not None:
             content = {"text": payload.get("text", ""), "blocks": payload.get("blocks") or []}
-            self._set_content(original, content)  # the whole message is replaced
+            self._set_content(original, content, "response_url")  # the whole message
             original["edited"] = {"user": self.bot_user_id, "ts": self._next_ts()}
         elif payload.get("response_type") == "in_channel":
-            self._store(channel, self._bot_message(payload))
+            self._store(channel, self._bot_message(payload, "response_url"))
         else:
             ephemeral: JSON = {"channel": channel, "user": ctx["user"], "ts": self._next_ts()}
-            self._set_content(ephemeral, {"text": payload.get("text", "")} | payload)
+            self._set_content(
+                ephemeral, {"text": payload.get("text", "")} | payload, "response_url"
+            )
             self._ephemerals.append(ephemeral)

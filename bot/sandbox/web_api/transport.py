@@ -89,7 +89,7 @@ class WebApi(MessagesApi, ViewsApi, DirectoryApi):
                 with self._lock:
                     result = handler(args)
             except ApiError as exc:
-                result = {"ok": False, "error": str(exc)}
+                result = {"ok": False, "error": str(exc)} | exc.details
             except (KeyError, TypeError, ValueError, AttributeError):
                 result = {"ok": False, "error": "invalid_arguments"}  # malformed input
             reply = self._fault_reply(fault) if fault is not None else self._json(200, result)

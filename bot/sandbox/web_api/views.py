@@ -4,6 +4,8 @@
 that is not older than Slack's 3 seconds (a trigger this fake did not issue, as in a unit test,
 is accepted), a modal stack holds at most three views, ``views.update`` finds a view by id or
 ``external_id`` and refuses a stale ``hash``, and ``views.publish`` sets a person's App Home.
+Every view is checked as Slack checks it (``bot.sandbox.block_kit``): a modal for the first
+three, a Home tab for ``views.publish``; a refused one is answered ``invalid_arguments``.
 
 A mixin over ``Workspace`` like the rest of the Web API (see ``bot.sandbox.web_api``): handlers
 run with the workspace lock held and signal Slack errors by raising ``ApiError``.
@@ -14,6 +16,7 @@ from __future__ import annotations
 import copy
 import time
 
+from bot.sandbox.block_kit import view_problems
 from bot.sandbox.wire import JSON, ApiError, json_arg
 from bot.sandbox.workspace import Workspace
 
@@ -33,16 +36,18 @@ class ViewsApi(Workspace):
             raise ApiError("expired_trigger_id")
         return issued[0]
 
-    @staticmethod
-    def _view_spec(args: JSON) -> JSON:
+    def _view_spec(self, args: JSON, method: str) -> JSON:
         view = json_arg(args.get("view"))
         if not isinstance(view, dict) or not view.get("type"):
             raise ApiError("invalid_arguments")
+        problems = view_problems(view, "home" if method == "views.publish" else "modal")
+        if problems:
+            raise self._refuse(method, "invalid_arguments", problems)
         return view
 
     def _views_open(self, args: JSON) -> JSON:
         user = self._trigger_user(args)
-        view = self._new_view(self._view_spec(args))
+        view = self._new_view(self._view_spec(args, "views.open"))
         self._view_users[view["id"]] = user
         if user is not None:
             self._stacks[user] = [view["id"]]
@@ -54,7 +59,7 @@ class ViewsApi(Workspace):
         if len(stack) >= 3:
             raise ApiError("push_limit_reached")
         previous, root = (stack[-1], stack[0]) if stack else (None, None)
-        view = self._new_view(self._view_spec(args), previous=previous, root=root)
+        view = self._new_view(self._view_spec(args, "views.push"), previous=previous, root=root)
         self._view_users[view["id"]] = user
         stack.append(view["id"])
         return {"ok": True, "view": copy.deepcopy(view)}
@@ -74,7 +79,7 @@ class ViewsApi(Workspace):
         if args.get("hash") and args["hash"] != current["hash"]:
             raise ApiError("hash_conflict")
         view = self._new_view(
-            self._view_spec(args),
+            self._view_spec(args, "views.update"),
             view_id=current["id"],
             previous=current["previous_view_id"],
             root=current["root_view_id"],
@@ -83,9 +88,9 @@ class ViewsApi(Workspace):
 
     def _views_publish(self, args: JSON) -> JSON:
         user = str(args.get("user_id") or "")
-        spec = self._view_spec(args)
-        if not user or spec.get("type") != "home":
+        if not user:
             raise ApiError("invalid_arguments")
+        spec = self._view_spec(args, "views.publish")
         current = self._views.get(self._homes.get(user, ""))
         if current and args.get("hash") and args["hash"] != current["hash"]:
             raise ApiError("hash_conflict")

@@ -1,0 +1,170 @@
+"""The gate in front of Bolt on ``POST /slack/events``: only signed, well-formed requests reach
+the listeners, and a listener that fails anyway answers 200 with one log line.
+
+Bolt parses a body when it builds its ``BoltRequest``, before its middleware checks the
+signature, and its parsing trusts the shapes it reads: unsigned garbage (not JSON, not UTF-8, a
+JSON list, 5,000 levels deep, an ``event`` that is a string) raised inside Bolt and answered
+500 with a traceback. So :meth:`SlackGate.handle` checks the raw bytes first, in this order,
+and refuses with one log line and no traceback:
+
+1. Slack's signature (``v0``, a timestamp within five minutes), on the bytes as received:
+   otherwise **401**. Nothing about an unsigned body is parsed (except Slack's ``ssl_check``,
+   which Bolt answers unsigned too and which changes nothing).
+2. UTF-8, then JSON or a form as Slack sends them (and as Bolt will read them), read with
+   :mod:`bot.intake.strict_json`: bounded nesting and numbers, no ``NaN``, and no NUL or lone
+   surrogate in any string (PostgreSQL cannot store the one, nothing can encode the other):
+   otherwise **400**.
+3. The shape of the envelope where Bolt's matchers and context builders index into it
+   (:mod:`bot.app.slack_shape`): otherwise **400**.
+
+What a listener then reads of a payload is :mod:`handlers.payload`'s to check; a listener
+refuses bad input itself (ack, change nothing). :func:`on_listener_error`, installed with
+``app.error``, is the last resort for what still fails, in HTTP and in Socket Mode alike
+(Socket Mode payloads come over Slack's own authenticated socket and skip the gate).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import re
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from slack_bolt import App, BoltRequest, BoltResponse
+from sqlalchemy.exc import OperationalError
+
+from bot.app import slack_shape
+from bot.intake import strict_json
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1024 * 1024  # Slack's largest payloads (a full modal's state) are far smaller
+MAX_AGE = 5 * 60  # seconds: Slack's advice against replayed requests
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status: int
+    reason: str
+
+
+class SlackGate:
+    def __init__(
+        self, app: App, *, signing_secret: str, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.app = app
+        self.secret = signing_secret.encode()
+        self.clock = clock
+
+    def handle(self, body: bytes, headers: Mapping[str, str]) -> BoltResponse:
+        """Bolt's answer to a request that passes the gate, or the gate's refusal."""
+        admitted = self.admit(body, headers)
+        if isinstance(admitted, Refusal):
+            log.info(
+                "slack request refused",
+                extra={"status": admitted.status, "reason": admitted.reason},
+            )
+            return BoltResponse(
+                status=admitted.status,
+                body=json.dumps({"ok": False, "error": admitted.reason}),
+                headers={"content-type": "application/json"},
+            )
+        return self.app.dispatch(admitted)
+
+    def admit(self, body: bytes, headers: Mapping[str, str]) -> BoltRequest | Refusal:
+        """The request Bolt may dispatch, or why not. ``headers`` are lower-case."""
+        if len(body) > MAX_BODY:
+            return Refusal(413, f"body over {MAX_BODY} bytes")
+        unsigned = self._unsigned(body, headers)
+        if unsigned is not None:
+            if _is_ssl_check(body):
+                return _request(body.decode("ascii", "replace"), headers) or unsigned
+            return unsigned
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return Refusal(400, f"body is not UTF-8 (bad byte at {exc.start})")
+        try:
+            payload = _payload(text, headers.get("content-type", ""))
+        except strict_json.JSONError as exc:
+            return Refusal(400, f"payload is not valid JSON: {exc}")
+        if not isinstance(payload, dict):
+            return Refusal(400, "payload must be a JSON object")
+        problem = strict_json.first_problem(payload) or slack_shape.first_problem(payload)
+        if problem is not None:
+            where, what = problem
+            return Refusal(400, f"payload field '{where or '(top)'}' {what}")
+        return _request(text, headers) or Refusal(400, "payload not understood")
+
+    def _unsigned(self, body: bytes, headers: Mapping[str, str]) -> Refusal | None:
+        """Why the request is not Slack's, or None when it is signed with our secret."""
+        timestamp = headers.get("x-slack-request-timestamp", "").strip()
+        signature = headers.get("x-slack-signature", "").strip()
+        # Shapes first: compare_digest raises on non-ASCII text, int() on non-digits.
+        if not _TIMESTAMP.fullmatch(timestamp):
+            return Refusal(401, "missing or malformed X-Slack-Request-Timestamp")
+        if not _SIGNATURE.fullmatch(signature):
+            return Refusal(401, "missing or malformed X-Slack-Signature")
+        if abs(self.clock() - int(timestamp)) > MAX_AGE:
+            return Refusal(401, "X-Slack-Request-Timestamp is more than five minutes off")
+        base = b"v0:" + timestamp.encode("ascii") + b":" + body
+        expected = "v0=" + hmac.new(self.secret, base, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected.encode("ascii"), signature.encode("ascii")):
+            return Refusal(401, "signature does not match (check SLACK_SIGNING_SECRET)")
+        return None
+
+
+def on_listener_error(
+    error: Exception, body: Any, response: BoltResponse | None
+) -> BoltResponse | None:
+    """``app.error``: one log line (the error and where it was raised), then 200.
+
+    A listener refuses bad input without raising; what still raises is a bug or Slack refusing
+    a call (an expired trigger), and a 500 helps nobody: Slack shows the user an error and
+    retries events that would fail again. A database that cannot be reached is the exception:
+    503, so Slack redelivers the event later and the user sees the click did not work.
+    """
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
+    kind = body.get("type") if isinstance(body, dict) else None
+    log.error(
+        "slack listener failed: %s: %s",
+        type(error).__name__,
+        str(error)[:300],
+        extra={"where": where, "type": kind if isinstance(kind, str) else None},
+    )
+    if response is None:  # acked already (not in this app's mode): nothing left to answer
+        return None
+    return BoltResponse(status=503 if isinstance(error, OperationalError) else 200, body="")
+
+
+def _payload(text: str, content_type: str) -> Any:
+    """The body as Bolt will read it (``slack_bolt.request.internals.parse_body``), strictly."""
+    if not text:
+        return {}
+    if content_type.split(";")[0].strip() == "application/json" or text.startswith("{"):
+        return strict_json.loads(text)
+    if "payload" in text:
+        payload = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
+        return {} if payload is None else strict_json.loads(payload)
+    return dict(parse_qsl(text, keep_blank_values=True))
+
+
+def _is_ssl_check(body: bytes) -> bool:
+    return dict(parse_qsl(body.decode("ascii", "replace"))).get("ssl_check") == "1"
+
+
+def _request(text: str, headers: Mapping[str, str]) -> BoltRequest | None:
+    try:
+        return BoltRequest(body=text, headers=dict(headers))
+    except Exception:  # the checks above should leave nothing; still, never a 500 from here
+        return None
