@@ -12,7 +12,7 @@ from slack_sdk import WebClient
 from bot.core.slack_ids import ActionId
 from bot.home.service import Home
 from handlers.context import SERVICES
-from handlers.payload import mention_id, string, user_id
+from handlers.payload import mention_id, slack_id, string, user_id
 
 
 @runtime_checkable
@@ -27,9 +27,9 @@ def services_of(context: BoltContext) -> HomeServices:
 
 
 def on_home_opened(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-    if event.get("tab", "home") != "home":
+    user = slack_id(event.get("user"))
+    if event.get("tab", "home") != "home" or not user:
         return
-    user = str(event.get("user") or "")
     client.views_publish(user_id=user, view=services_of(context).home.view(user))
 
 

@@ -107,6 +107,10 @@ def slack() -> Iterator[FakeSlack]:
     fake.start()
     yield fake
     fake.stop()
+    # Whatever a test did, the bot sent nothing Slack would refuse (the bot may swallow the
+    # error, as a modal refresh does, so the fake's record is what tells).
+    refused = [f"{r.source}: {'; '.join(r.messages)}" for r in fake.rejections]
+    assert refused == [], "Slack would refuse Block Kit the bot sent"
 
 
 def store_config(engine: Engine, config: EngageConfig) -> None:

@@ -56,6 +56,8 @@ def test_outbox_lists_and_retries_failed_deliveries(
     assert capsys.readouterr().out == "1 put back in the queue: 1\n"
     assert main(["outbox", "retry", "1"]) == 1  # not failed any more
     assert capsys.readouterr().err == "engage: no failed delivery 1 (see `engage outbox`)\n"
+    assert main(["outbox", "retry", str(2**40)]) == 1  # no row has such an id
+    capsys.readouterr()
     assert main(["outbox", "retry", "--all"]) == 0
     assert capsys.readouterr().out == "1 put back in the queue: 2\n"
     assert _statuses(db) == ["pending", "pending", "failed"]

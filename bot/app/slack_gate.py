@@ -1,5 +1,6 @@
 """The gate in front of Bolt on ``POST /slack/events``: only signed, well-formed requests reach
-the listeners, and a listener that fails anyway answers 200 with one log line.
+the listeners, and a listener that fails anyway answers 200 (503 when the database is down)
+with one log line.
 
 Bolt parses a body when it builds its ``BoltRequest``, before its middleware checks the
 signature, and its parsing trusts the shapes it reads: unsigned garbage (not JSON, not UTF-8, a
@@ -15,7 +16,10 @@ and refuses with one log line and no traceback:
    surrogate in any string (PostgreSQL cannot store the one, nothing can encode the other):
    otherwise **400**.
 3. The shape of the envelope where Bolt's matchers and context builders index into it
-   (:mod:`bot.app.slack_shape`): otherwise **400**.
+   (:mod:`bot.app.slack_shape`): otherwise **400**. Bolt then reads the body again, and what
+   it reads must equal what was checked.
+
+A body over 1 MiB is a **413** before any of this (Slack's largest payloads are far smaller).
 
 What a listener then reads of a payload is :mod:`handlers.payload`'s to check; a listener
 refuses bad input itself (ack, change nothing). :func:`on_listener_error`, installed with
@@ -33,7 +37,6 @@ import re
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -51,12 +54,6 @@ _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 
 
-@dataclass(frozen=True)
-class Refusal:
-    status: int
-    reason: str
-
-
 class SlackGate:
     def __init__(
         self, app: App, *, signing_secret: str, clock: Callable[[], float] = time.time
@@ -66,61 +63,70 @@ class SlackGate:
         self.clock = clock
 
     def handle(self, body: bytes, headers: Mapping[str, str]) -> BoltResponse:
-        """Bolt's answer to a request that passes the gate, or the gate's refusal."""
+        """Bolt's answer to a request that passes the gate, or the gate's own answer."""
         admitted = self.admit(body, headers)
-        if isinstance(admitted, Refusal):
-            log.info(
-                "slack request refused",
-                extra={"status": admitted.status, "reason": admitted.reason},
-            )
-            return BoltResponse(
-                status=admitted.status,
-                body=json.dumps({"ok": False, "error": admitted.reason}),
-                headers={"content-type": "application/json"},
-            )
-        return self.app.dispatch(admitted)
+        return admitted if isinstance(admitted, BoltResponse) else self.app.dispatch(admitted)
 
-    def admit(self, body: bytes, headers: Mapping[str, str]) -> BoltRequest | Refusal:
-        """The request Bolt may dispatch, or why not. ``headers`` are lower-case."""
+    def admit(self, body: bytes, headers: Mapping[str, str]) -> BoltRequest | BoltResponse:
+        """The request Bolt may dispatch, or the answer that refuses it (logged in one line).
+
+        ``headers`` have lower-case names, as Bolt keeps them.
+        """
         if len(body) > MAX_BODY:
-            return Refusal(413, f"body over {MAX_BODY} bytes")
+            return refuse(413, f"body over {MAX_BODY} bytes")
         unsigned = self._unsigned(body, headers)
         if unsigned is not None:
-            if _is_ssl_check(body):
-                return _request(body.decode("ascii", "replace"), headers) or unsigned
-            return unsigned
+            if _is_ssl_check(body):  # Bolt answers it before verifying; it changes nothing
+                return BoltResponse(status=200, body="")
+            return refuse(401, unsigned)
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError as exc:
-            return Refusal(400, f"body is not UTF-8 (bad byte at {exc.start})")
+            return refuse(400, f"body is not UTF-8 (bad byte at {exc.start})")
         try:
             payload = _payload(text, headers.get("content-type", ""))
         except strict_json.JSONError as exc:
-            return Refusal(400, f"payload is not valid JSON: {exc}")
+            return refuse(400, f"payload is not valid JSON: {exc}")
         if not isinstance(payload, dict):
-            return Refusal(400, "payload must be a JSON object")
+            return refuse(400, "payload must be a JSON object")
         problem = strict_json.first_problem(payload) or slack_shape.first_problem(payload)
         if problem is not None:
             where, what = problem
-            return Refusal(400, f"payload field '{where or '(top)'}' {what}")
-        return _request(text, headers) or Refusal(400, "payload not understood")
+            return refuse(400, f"payload field '{where or '(top)'}' {what}")
+        request = _request(text, headers)
+        # Bolt reads the body itself: what it dispatches must be exactly what was checked.
+        if request is None or request.body != payload:
+            return refuse(400, "payload not understood")
+        return request
 
-    def _unsigned(self, body: bytes, headers: Mapping[str, str]) -> Refusal | None:
+    def _unsigned(self, body: bytes, headers: Mapping[str, str]) -> str | None:
         """Why the request is not Slack's, or None when it is signed with our secret."""
+        if not self.secret:  # an empty key is one anybody can sign with
+            return "SLACK_SIGNING_SECRET is not set: no request can be verified"
         timestamp = headers.get("x-slack-request-timestamp", "").strip()
         signature = headers.get("x-slack-signature", "").strip()
         # Shapes first: compare_digest raises on non-ASCII text, int() on non-digits.
         if not _TIMESTAMP.fullmatch(timestamp):
-            return Refusal(401, "missing or malformed X-Slack-Request-Timestamp")
+            return "missing or malformed X-Slack-Request-Timestamp"
         if not _SIGNATURE.fullmatch(signature):
-            return Refusal(401, "missing or malformed X-Slack-Signature")
+            return "missing or malformed X-Slack-Signature"
         if abs(self.clock() - int(timestamp)) > MAX_AGE:
-            return Refusal(401, "X-Slack-Request-Timestamp is more than five minutes off")
+            return "X-Slack-Request-Timestamp is more than five minutes off"
         base = b"v0:" + timestamp.encode("ascii") + b":" + body
         expected = "v0=" + hmac.new(self.secret, base, hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected.encode("ascii"), signature.encode("ascii")):
-            return Refusal(401, "signature does not match (check SLACK_SIGNING_SECRET)")
+            return "signature does not match (check SLACK_SIGNING_SECRET)"
         return None
+
+
+def refuse(status: int, reason: str) -> BoltResponse:
+    """The gate's answer to a request it will not hand to Bolt: JSON, and one log line."""
+    log.info("slack request refused", extra={"status": status, "reason": reason})
+    return BoltResponse(
+        status=status,
+        body=json.dumps({"ok": False, "error": reason}),
+        headers={"content-type": "application/json"},
+    )
 
 
 def on_listener_error(
@@ -151,7 +157,7 @@ def _payload(text: str, content_type: str) -> Any:
     """The body as Bolt will read it (``slack_bolt.request.internals.parse_body``), strictly."""
     if not text:
         return {}
-    if content_type.split(";")[0].strip() == "application/json" or text.startswith("{"):
+    if content_type.split(";")[0] == "application/json" or text.startswith("{"):
         return strict_json.loads(text)
     if "payload" in text:
         payload = dict(parse_qsl(text, keep_blank_values=True)).get("payload")

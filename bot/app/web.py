@@ -14,7 +14,6 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from slack_bolt import BoltResponse
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from sqlalchemy.exc import OperationalError
 
@@ -77,16 +76,9 @@ class WebApp:
     ) -> Iterable[bytes]:
         body = _body(environ, slack_gate.MAX_BODY)
         if isinstance(body, tuple):
-            status, error = body
-            log.info("slack request refused", extra={"status": status, "reason": error})
-            return _json(start, status, {"ok": False, "error": error})
-        headers = {
-            key[5:].lower().replace("_", "-"): value
-            for key, value in environ.items()
-            if key.startswith("HTTP_") and isinstance(value, str)
-        }
-        headers["content-type"] = str(environ.get("CONTENT_TYPE") or "")
-        answer: BoltResponse = gate.handle(body, headers)
+            answer = slack_gate.refuse(*body)
+        else:
+            answer = gate.handle(body, _headers(environ))
         response = WsgiHttpResponse(answer.status, answer.headers, answer.body)
         start(response.status, response.get_headers())
         return response.get_body()
@@ -126,6 +118,17 @@ class WebApp:
             "department": result.department,
             "rule": result.rule,
         }
+
+
+def _headers(environ: dict[str, Any]) -> dict[str, str]:
+    """The request's headers as Bolt keeps them: lower-case names, ``content-type`` included."""
+    headers = {
+        key[5:].lower().replace("_", "-"): value
+        for key, value in environ.items()
+        if key.startswith("HTTP_") and isinstance(value, str)
+    }
+    headers["content-type"] = str(environ.get("CONTENT_TYPE") or "")
+    return headers
 
 
 def _body(environ: dict[str, Any], limit: int) -> bytes | tuple[int, str]:

@@ -25,6 +25,9 @@ def _http_url(value: str) -> str:
 class AdapterBase(Model):
     name: str = Field(min_length=1, max_length=128)
     every: int = Field(default=300, ge=30, description="seconds between polls")
+    # How long a replica that dies mid-poll keeps the others from polling this adapter. A
+    # running poll renews it (every third of it), so it may be much shorter than a poll.
+    lease: int = Field(default=20, ge=2, le=600, description="seconds; see bot/intake/polling")
 
 
 class RssAdapterConfig(AdapterBase):

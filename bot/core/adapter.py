@@ -93,11 +93,16 @@ class ReplyResult:
 
 
 class ReplyError(Exception):
-    """The platform refused or could not take the reply; ``retryable`` if trying again may work."""
+    """The platform refused or could not take the reply; ``retryable`` if trying again may work.
 
-    def __init__(self, message: str, *, retryable: bool = False) -> None:
+    ``ambiguous``: the request may have reached the platform (a timeout, a 5xx, a connection
+    lost after sending), so the reply may be published already: look before trying again.
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False, ambiguous: bool = False) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.ambiguous = ambiguous
 
 
 @runtime_checkable
@@ -105,3 +110,24 @@ class Replier(Protocol):
     source: str
 
     def reply(self, target: ReplyTarget, text: str) -> ReplyResult: ...
+
+
+@runtime_checkable
+class ReplyFinder(Replier, Protocol):
+    """A replier that can find a reply it may already have published, so that it never
+    publishes one twice.
+
+    Social platforms take posts without an idempotency key (Mastodon's ``Idempotency-Key`` is
+    the exception), so a reply whose request ended ambiguously may be live. Before trying
+    again, the outbox (:mod:`bot.outbox.replies`) calls ``find_reply``: the city account's own
+    recent replies to the same parent, with the same text. A hit is adopted as the reply, the
+    way delivery adopts a Slack message found by the outbox id in its metadata; ``None`` means
+    it is not there (post it); a ``ReplyError`` means the platform could not be asked now.
+
+    It is its own protocol, not a method every ``Replier`` must have, because only platforms
+    without idempotency need it and only those whose API lists the account's replies can offer
+    it: Mastodon needs nothing more, and a sent email cannot be looked up over SMTP. Such
+    repliers keep working unchanged, and keep their own rules for retrying.
+    """
+
+    def find_reply(self, target: ReplyTarget, text: str) -> ReplyResult | None: ...

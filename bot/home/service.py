@@ -99,7 +99,8 @@ class Home:
             return []
         if which == "all":
             return self.deliveries.retry()
-        return self.deliveries.retry(int(which)) if which.isdigit() else []
+        # "²" is a digit to isdigit() but no number to int().
+        return self.deliveries.retry(int(which)) if which.isascii() and which.isdigit() else []
 
     def _line(self, session: Any, m: Mention, now: datetime) -> dict[str, Any]:
         card = cards.active(session=session, mention_id=m.id or 0)

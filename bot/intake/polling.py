@@ -1,8 +1,15 @@
 """Runs polling adapters: lease, fetch, then store the mentions and the new cursor together.
 
-One replica polls an adapter at a time (a lease row in storage). A failed fetch keeps the old
-cursor and waits longer each time (exponential backoff with jitter, or the source's own
-``Retry-After``); one adapter failing never stops the others, since each runs as its own job.
+One replica polls an adapter at a time: it takes the adapter's lease row in storage, for a short
+``lease`` (20 s by default, per adapter), and renews it from a heartbeat thread every third of
+that while the fetch runs, since a fetch may take longer than the lease. The outcome is written
+only if the lease is still this replica's, and gives it back. A replica that dies mid-poll (a
+crash, ``kill -9``) renews nothing, so its lease runs out within ``lease`` seconds and another
+replica, or the restarted bot with its new owner id, polls at its next tick (every 5 s).
+
+A failed fetch keeps the old cursor and waits longer each time (exponential backoff with jitter,
+or the source's own ``Retry-After``); one adapter failing never stops the others, since each
+runs as its own job.
 """
 
 from __future__ import annotations
@@ -11,7 +18,8 @@ import logging
 import random
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
@@ -27,6 +35,7 @@ from storage.intake import adapter_states as states
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 3600.0
+LEASE = 20.0  # seconds a poll holds its adapter between heartbeats; see the module docstring
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,11 @@ class Scheduled:
     adapter: PollingAdapter
     every: float  # seconds between successful polls
     stream: bool = False  # the adapter also has stream(on_mentions, stop): run it too
+    lease: float = LEASE
+
+
+class _LeaseLost(Exception):
+    """Another replica holds the adapter now: this poll's outcome is not ours to write."""
 
 
 class StreamingAdapter(Protocol):
@@ -53,17 +67,20 @@ class Poller:
         clock: Clock,
         wake: Callable[[], None] = lambda: None,
         owner: str | None = None,
+        heartbeat: float | None = None,
     ) -> None:
         self.engine = engine
         self.wake = wake
         self.ingestor = ingestor
         self.clock = clock
         self.owner = owner or uuid.uuid4().hex
+        self.heartbeat = heartbeat  # seconds between lease renewals; None: a third of the lease
 
     def run(self, item: Scheduled, *, force: bool = False) -> int | None:
         """Poll one adapter if it is due; return how many new mentions it stored.
 
-        ``None`` means it did not poll: not due yet, or another replica holds the lease.
+        ``None`` means it did not poll, or not for long: not due yet, another replica holds
+        the lease, or took it over while this poll ran (and nothing of this one was kept).
         """
         adapter = item.adapter
         now = self.clock.now()
@@ -73,34 +90,42 @@ class Poller:
             assert state is not None
             if not force and state.next_run_at is not None and state.next_run_at > now:
                 return None
-            lease = max(120.0, item.every * 2)
             if not states.acquire(
-                session=session, name=adapter.name, owner=self.owner, now=now, seconds=lease
+                session=session, name=adapter.name, owner=self.owner, now=now, seconds=item.lease
             ):
-                return 0
+                return None
             cursor = dict(state.cursor) if state.cursor else None
             failures = state.consecutive_failures
         try:
-            result = adapter.fetch(cursor)
+            with self._heartbeat(adapter.name, item.lease):
+                result = adapter.fetch(cursor)
         except Exception as exc:
             retry_after = exc.retry_after if isinstance(exc, AdapterError) else None
             delay = retry_after or min(MAX_BACKOFF, item.every * 2**failures)
             delay *= random.uniform(1.0, 1.25)
             self._failed(adapter.name, f"{type(exc).__name__}: {exc}", delay)
             return 0
-        with session_scope(self.engine) as session:
-            stored = self.ingestor.ingest(
-                session=session, items=result.mentions, adapter=adapter.name
-            )
-            states.record_success(
-                session=session,
-                name=adapter.name,
-                cursor=result.cursor,
-                items=len(result.mentions),
-                item_errors=len(result.errors),
-                now=self.clock.now(),
-                next_run_at=self.clock.now() + timedelta(seconds=item.every),
-            )
+        try:
+            with session_scope(self.engine) as session:
+                stored = self.ingestor.ingest(
+                    session=session, items=result.mentions, adapter=adapter.name
+                )
+                if not states.record_success(
+                    session=session,
+                    name=adapter.name,
+                    owner=self.owner,
+                    cursor=result.cursor,
+                    items=len(result.mentions),
+                    item_errors=len(result.errors),
+                    now=self.clock.now(),
+                    next_run_at=self.clock.now() + timedelta(seconds=item.every),
+                ):
+                    raise _LeaseLost
+        except _LeaseLost:
+            # Rolled back: the new holder polls from the stored cursor, which these mentions
+            # are after, so it stores them (once) itself.
+            log.warning("adapter lease lost during the poll", extra={"adapter": adapter.name})
+            return None
         for error in result.errors:
             log.warning(
                 "adapter skipped an item",
@@ -115,6 +140,37 @@ class Poller:
             extra={"adapter": adapter.name, "new": new, "skipped": len(result.errors)},
         )
         return new
+
+    @contextmanager
+    def _heartbeat(self, name: str, lease: float) -> Iterator[None]:
+        """Renew the lease from a thread of its own while the body runs."""
+        stop = threading.Event()
+        every = self.heartbeat if self.heartbeat is not None else lease / 3
+
+        def beat() -> None:
+            while not stop.wait(every):
+                try:
+                    with session_scope(self.engine) as session:
+                        held = states.renew(
+                            session=session,
+                            name=name,
+                            owner=self.owner,
+                            now=self.clock.now(),
+                            seconds=lease,
+                        )
+                except Exception:  # the database may be back by the next beat
+                    log.warning("adapter lease not renewed", exc_info=True, extra={"adapter": name})
+                    continue
+                if not held:
+                    return
+
+        thread = threading.Thread(target=beat, name=f"lease-{name}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join()
 
     def streamed(self, adapter: str, items: list[IncomingMention]) -> None:
         """Store what a stream hands over; the polling cursor stays the gap-filler."""
@@ -140,8 +196,8 @@ class Poller:
             states.record_failure(
                 session=session,
                 name=name,
+                owner=self.owner,
                 error=error,
                 now=now,
                 next_run_at=now + timedelta(seconds=delay),
             )
-            states.release(session=session, name=name, owner=self.owner)

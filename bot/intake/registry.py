@@ -45,6 +45,7 @@ def build(config: EngageConfig, env: Env) -> Sources:
             _adapter(entry, env),
             entry.every,
             stream=isinstance(entry, MastodonAdapterConfig) and entry.stream,
+            lease=entry.lease,
         )
         for entry in config.adapters
     ]

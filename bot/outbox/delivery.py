@@ -55,6 +55,8 @@ log = logging.getLogger(__name__)
 
 # Posts that carry their outbox id in metadata and are looked for after an uncertain attempt.
 POSTS = (OutboxKind.POST_CARD.value, OutboxKind.THREAD_REPLY.value)
+# ... and replies to citizens, which their adapter looks for (see bot/outbox/replies.py).
+LOOKED_FOR = (*POSTS, OutboxKind.PLATFORM_REPLY.value)
 # Everything that goes through chat.postMessage is paced per channel.
 PACED = (*POSTS, OutboxKind.MESSAGE.value)
 
@@ -168,7 +170,7 @@ class Delivery:
                     session=session, row_id=job.id, now=now, seconds=self.lease_seconds
                 ):
                     return 0.0
-                if job.kind in POSTS:
+                if job.kind in LOOKED_FOR:
                     # If we die during the call, whoever retries must look before posting.
                     outbox.mark_needs_check(session=session, row_id=job.id)
                 return job
@@ -229,10 +231,11 @@ class Delivery:
             except LookupError as exc:
                 raise GiveUp(str(exc)) from None
         try:
-            result = self.replies.send(replier, target, job.payload["text"])
+            text = job.payload["text"]
+            result = self.replies.send(replier, target, text, look_first=job.needs_check)
         except ReplyError as exc:
             if exc.retryable:
-                raise Retry(str(exc)) from exc
+                raise Retry(str(exc), ambiguous=exc.ambiguous) from exc
             raise GiveUp(str(exc)) from exc
         return {"external_id": result.external_id, "url": result.url}
 
@@ -315,7 +318,7 @@ class Delivery:
                 row_id=job.id,
                 at=now + timedelta(seconds=delay),
                 error=str(retry),
-                needs_check=job.kind in POSTS and (retry.ambiguous or job.needs_check),
+                needs_check=job.kind in LOOKED_FOR and (retry.ambiguous or job.needs_check),
                 failed_at=now if retry.is_failure else None,
             )
         self.wake()

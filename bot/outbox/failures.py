@@ -114,6 +114,8 @@ class FailedDeliveries:
 
     def retry(self, row_id: int | None = None) -> list[int]:
         """Put one failed row (``None``: every one) back in the queue; the ids put back."""
+        if row_id is not None and not 0 < row_id < 2**31:  # no row has it (PostgreSQL: an error)
+            return []
         with session_scope(self.engine) as session:
             rows = outbox.retry_failed(
                 session=session, now=self.clock.now(), kinds=RETRYABLE, row_id=row_id

@@ -5,26 +5,37 @@ platform that is down delays the reply without losing it. The outcome is an even
 (``replied`` with the reply's link, or ``reply_failed`` with the reason) and a note in the
 card's thread; a failed reply keeps its text and offers a retry button.
 
-A reply that timed out may have been published anyway; platforms offer no idempotency key for
-posts, so a retry after an *ambiguous* failure can publish twice. Adapters therefore raise
-``ReplyError(retryable=True)`` only when they know nothing was sent.
+A reply that timed out may have been published anyway, and most platforms offer no idempotency
+key for posts, so a plain retry after an *ambiguous* failure (a timeout, a 5xx, a connection
+lost after sending: ``ReplyError(ambiguous=True)``, or a crash mid-call) could publish twice.
+The outbox row remembers that its last attempt was uncertain (``needs_check``, as for Slack
+posts), and :meth:`Replies.send` then asks the adapter first whether the reply is on the
+platform already (:class:`~bot.core.adapter.ReplyFinder`: the city account's recent replies to
+the same post, with the same text) and adopts it instead of posting again. The seam sits here,
+between the outbox and the adapters, because the outbox knows an attempt was uncertain and only
+the adapter knows how its platform lists the account's replies; neither needs the other's part.
+A replier that cannot look keeps its own rule: it says ``retryable`` only when it knows nothing
+was sent.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
 
-from bot.core.adapter import Replier, ReplyResult, ReplyTarget
+from bot.core.adapter import Replier, ReplyFinder, ReplyResult, ReplyTarget
 from bot.core.blocks import actions, button, section
 from bot.core.mrkdwn import escape, safe
 from bot.core.slack_ids import ActionId
 from bot.core.sources import source_label
 from storage import cards, events, mentions, outbox
 from storage.models import EventKind, OutboxKind
+
+log = logging.getLogger(__name__)
 
 
 class Replies:
@@ -53,7 +64,19 @@ class Replies:
         )
 
     @staticmethod
-    def send(replier: Replier, target: ReplyTarget, text: str) -> ReplyResult:
+    def send(
+        replier: Replier, target: ReplyTarget, text: str, *, look_first: bool = False
+    ) -> ReplyResult:
+        """Send ``text`` as the reply; after an uncertain attempt (``look_first``), adopt the
+        reply found on the platform instead, where the replier can look."""
+        if look_first and isinstance(replier, ReplyFinder):
+            found = replier.find_reply(target, text)
+            if found is not None:
+                log.info(
+                    "reply found on the platform after an uncertain attempt; not sent again",
+                    extra={"source": target.source, "reply": found.external_id},
+                )
+                return found
         return replier.reply(target, text)
 
     def record_success(

@@ -12,6 +12,8 @@ This module is the public face: ``FakeSlack`` assembles the parts and owns their
 
 - ``workspace``: the state, its lock, setup, faults and the accessors tests assert on;
 - ``web_api``: the Web API methods and response URLs (bot -> Slack);
+- ``block_kit``: Block Kit as Slack checks it, so what Slack would refuse is refused here too
+  (``invalid_blocks``, ``invalid_arguments``) and kept in ``rejections``;
 - ``slack_requests``: the signed clicks, submissions, events and commands (Slack -> bot);
 - ``http_server``: the loopback HTTP server that routes requests to ``web_api``;
 - ``wire``: the value types (``ApiCall``, ``HttpResult``...) and Slack format rules they share.
@@ -34,7 +36,7 @@ import httpx
 from bot.sandbox.files_api import FilesApi
 from bot.sandbox.http_server import FakeSlackServer
 from bot.sandbox.slack_requests import SlackRequests
-from bot.sandbox.wire import JSON, USER_AGENT, ApiCall, HttpResult, ResponseCall
+from bot.sandbox.wire import JSON, USER_AGENT, ApiCall, HttpResult, Rejection, ResponseCall
 
 __all__ = [
     "JSON",
@@ -42,6 +44,7 @@ __all__ = [
     "ApiCall",
     "FakeSlack",
     "HttpResult",
+    "Rejection",
     "ResponseCall",
     "wait_until",
 ]

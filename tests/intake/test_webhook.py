@@ -11,15 +11,16 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.core.adapter import IncomingMention
 from bot.intake import strict_json, webhook
 from bot.intake.webhook import WebhookError, parse, sign, verify
+from tests.properties import bounded
 
 SECRET = "s3cret"
-BOUNDED = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+BOUNDED = bounded(150)
 
 
 def refused(body: bytes | dict[str, Any]) -> WebhookError:

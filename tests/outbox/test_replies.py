@@ -2,6 +2,7 @@
 
 The platform is a small HTTP service on loopback and the replier a minimal adapter that posts
 to it: what is under test is the bot's side (modal option, outbox, events, thread notes, retry).
+The last test uses the real Facebook adapter, whose retry after a lost answer looks first.
 """
 
 from __future__ import annotations
@@ -9,20 +10,27 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import closing
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot.app.compose import Engage
+from bot.config.file import parse_config
 from bot.core.adapter import IncomingMention, ReplyError, ReplyResult, ReplyTarget
 from bot.core.slack_ids import ActionId, BlockId, InputId
+from bot.intake.adapters.facebook.adapter import FacebookAdapter
 from bot.sandbox.fake_slack import FakeSlack, wait_until
 from storage.db import session_scope
-from storage.models import Event
-from tests.factories import post_webhook
+from storage.models import Event, Outbox, OutboxKind
+from tests.conftest import CONFIG, settings_for
+from tests.factories import events_of, post_webhook
+from tests.loopback import LoopbackServer, Reply, Request, json_reply
 
 PW = "C0PUBWORKS"
 
@@ -174,3 +182,109 @@ def test_no_reply_option_where_the_source_cannot_reply(
     view = _answer(slack, bot, ts, reply=False)
     assert not any(b.get("block_id") == BlockId.REPLY_ON for b in view["blocks"])
     wait_until(lambda: "answered" in _kinds(bot))
+
+
+class FacebookPage(LoopbackServer):
+    """Graph for one comment thread: a comment posted to it is there from then on, but the
+    answer to the first post comes after the adapter has given up waiting."""
+
+    def __init__(self) -> None:
+        self.comments: list[dict[str, Any]] = []
+        super().__init__()
+
+    def respond(self, request: Request) -> Reply:
+        if request.method == "GET":
+            return json_reply({"data": self.comments})
+        comment_id = f"902_10{len(self.comments) + 1}"
+        self.comments.insert(
+            0,
+            {
+                "id": comment_id,
+                "message": request.form["message"],
+                "from": {"name": "City of Maplewood", "id": "108824017345866"},
+                "created_time": "2024-10-14T14:02:31+0000",
+            },
+        )
+        return json_reply({"id": comment_id}, delay=0.5 if len(self.comments) == 1 else 0)
+
+
+def test_a_reply_whose_answer_was_lost_is_published_once(
+    make_bot: Callable[..., Engage], slack: FakeSlack
+) -> None:
+    """The first attempt times out after Facebook took the comment; the retry finds it."""
+    with (
+        FacebookPage() as page,
+        closing(
+            FacebookAdapter(
+                name="city-fb",
+                page_id="108824017345866",
+                access_token="page-token",
+                base_url=page.url,
+                timeout=0.25,
+            )
+        ) as replier,
+    ):
+        bot = make_bot(repliers={"city-fb": replier})
+        bot.delivery.first_backoff = 0.05  # retry at once: the wait is not what is tested
+        item = IncomingMention(
+            source="facebook", external_id="902_5", text="A pothole on Jaeger St", author="Ruth"
+        )
+        with session_scope(bot.engine) as s:
+            bot.ingestor.ingest(session=s, items=[item], adapter="city-fb")
+        bot.delivery.wake()
+        ts = wait_until(lambda: slack.messages(PW))[0]["ts"]
+        _answer(slack, bot, ts, reply=True)
+        wait_until(lambda: "replied" in _kinds(bot))
+        posts = [r for r in page.requests if r.method == "POST"]
+        assert len(posts) == 1 and len(page.comments) == 1
+        assert [r.method for r in page.requests] == ["POST", "GET"]  # it looked, then adopted
+        (replied,) = events_of(bot, "replied")
+        assert replied.data["external_id"] == "902_101"
+
+
+def test_a_crash_during_a_reply_is_resolved_by_looking_first(
+    slack: FakeSlack, engine: Engine
+) -> None:
+    """The worker took the reply's row, Facebook took the comment, and the process died."""
+    with (
+        FacebookPage() as page,
+        closing(
+            FacebookAdapter(
+                name="city-fb", page_id="108824017345866", access_token="t", base_url=page.url
+            )
+        ) as replier,
+    ):
+        config = parse_config(CONFIG)
+        bot = Engage(
+            settings_for(slack), config, engine=engine, migrate=False, repliers={"city-fb": replier}
+        )
+        item = IncomingMention(source="facebook", external_id="902_5", text="Pothole", author="R")
+        with session_scope(engine) as s:
+            (stored,) = bot.ingestor.ingest(session=s, items=[item], adapter="city-fb")
+        mention_id = stored.mention_id
+        assert mention_id is not None
+        bot.delivery.drain(timeout=5)  # the card
+        assert bot.claims.answer(
+            mention_id=mention_id,
+            user_id="U0ALICE01",
+            text="A crew is on the way.",
+            request_key="answer-1",
+            send_reply=True,
+        ).ok
+        while (job := bot.delivery._take()) and not isinstance(job, float):
+            if job.kind == OutboxKind.PLATFORM_REPLY:
+                break
+            bot.delivery._done(job, bot.delivery._send(job))  # the card's update and notes
+        assert not isinstance(job, float) and job.kind == OutboxKind.PLATFORM_REPLY
+        page.comments.append(
+            {"id": "902_7", "message": "A crew is on the way.", "from": {"id": "108824017345866"}}
+        )
+        with session_scope(engine) as s:  # the dead worker's lease runs out
+            row = s.get(Outbox, job.id)
+            assert row is not None and row.needs_check  # marked before the call was made
+            row.leased_until = row.created_at - timedelta(seconds=1)
+            s.add(row)
+        bot.delivery.drain(timeout=5)
+        assert [r.method for r in page.requests] == ["GET"]  # looked, found, did not post
+        (replied,) = events_of(bot, "replied")
+        assert replied.data["external_id"] == "902_7"

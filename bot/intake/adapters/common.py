@@ -1,14 +1,19 @@
-"""Small helpers every adapter needs: HTML to plain text, Retry-After, HTTP status to error."""
+"""Small helpers every adapter needs: HTML to plain text, Retry-After, HTTP status to error,
+and recognising the city's own reply when an adapter looks for it after an uncertain post."""
 
 from __future__ import annotations
 
+import html
 import math
+import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 
 from bot.core.adapter import AdapterError
 
+_LINK = re.compile(r"https?://\S+")
+_LEADING_HANDLES = re.compile(r"^(?:@[\w.@-]+\s+)+")
 _BLOCK_TAGS = {"br", "p", "div", "li", "tr", "td", "h1", "h2", "h3", "blockquote", "hr"}
 
 
@@ -65,3 +70,20 @@ def check_status(status: int, reason: str, headers_retry_after: str | None, wher
         raise AdapterError(f"{where}: {label} (check the credentials and their access)")
     if status >= 400:
         raise AdapterError(f"{where}: {label}")
+
+
+def same_reply_text(found: object, sent: str) -> bool:
+    """Whether text found on a platform is the reply ``sent``, as platforms store and show it.
+
+    Entities are unescaped (X sends ``&amp;``), leading ``@handles`` dropped (a platform may
+    prefix the people answered), every link counts as the same link (X rewrites them to t.co)
+    and whitespace is collapsed. Anything else must match exactly.
+    """
+    if not isinstance(found, str):
+        return False
+
+    def plain(text: str) -> str:
+        text = _LEADING_HANDLES.sub("", html.unescape(text).strip())
+        return " ".join(_LINK.sub("<link>", text).split())
+
+    return plain(found) == plain(sent)

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from bot.sandbox.block_kit import message_problems
 from bot.sandbox.fake_slack import JSON, FakeSlack, HttpResult
 from bot.sandbox.ui.screen import CITIZEN_SOURCES, ApiFailure, Screen
 
@@ -107,6 +108,8 @@ class Actions:
         if result.status != 200:
             raise ApiFailure(502, f'{command} failed with the error "dispatch_failed"')
         answer = _json(result) or ({"text": result.body} if result.body.strip() else {})
+        if "blocks" in answer and message_problems(answer["blocks"]):  # as Slack shows it
+            raise ApiFailure(502, f'{command} failed with the error "invalid_blocks"')
         if answer.get("text") or answer.get("blocks"):  # the ack: shown only to the user
             shown: JSON = {"user": user, "channel": channel, "ts": f"{time.time():.6f}"}
             shown |= {"text": str(answer.get("text") or "")}

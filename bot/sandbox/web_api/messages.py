@@ -4,9 +4,9 @@ Web API, and what a POST to a ``response_url`` does to them.
 ``MessagesApi`` holds Slack's rules for these methods: which channel ids exist (any ``C``/``G``/
 ``D`` id, and a user id meaning the bot's direct messages with that person), how ``text``,
 ``blocks`` (refused as Slack refuses them: ``bot.sandbox.block_kit``) and ``metadata`` are
-validated and stored, that only the bot's own messages may be
-changed, and how ``history`` and ``replies`` page, window and hide metadata unless
-``include_all_metadata`` asks for it (which is what the outbox's look-before-posting relies on).
+validated and stored, that only the bot's own messages may be changed, and how ``history``
+and ``replies`` page, window and hide metadata unless ``include_all_metadata`` asks for it
+(which is what the outbox's look-before-posting relies on).
 ``response_url`` effects are here because they are message semantics: replace or delete the
 original, post in the channel, or answer ephemerally.
 

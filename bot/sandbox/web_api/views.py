@@ -4,8 +4,9 @@
 that is not older than Slack's 3 seconds (a trigger this fake did not issue, as in a unit test,
 is accepted), a modal stack holds at most three views, ``views.update`` finds a view by id or
 ``external_id`` and refuses a stale ``hash``, and ``views.publish`` sets a person's App Home.
-Every view is checked as Slack checks it (``bot.sandbox.block_kit``): a modal for the first
-three, a Home tab for ``views.publish``; a refused one is answered ``invalid_arguments``.
+Every view is checked as Slack checks it (``bot.sandbox.block_kit``): a modal for
+``views.open`` and ``views.push``, a Home tab for ``views.publish``, either for
+``views.update``; a refused one is answered ``invalid_arguments``.
 
 A mixin over ``Workspace`` like the rest of the Web API (see ``bot.sandbox.web_api``): handlers
 run with the workspace lock held and signal Slack errors by raising ``ApiError``.
@@ -40,7 +41,9 @@ class ViewsApi(Workspace):
         view = json_arg(args.get("view"))
         if not isinstance(view, dict) or not view.get("type"):
             raise ApiError("invalid_arguments")
-        problems = view_problems(view, "home" if method == "views.publish" else "modal")
+        # views.update takes either kind (a Home tab has an id too); open and push a modal.
+        kind = {"views.publish": "home", "views.update": None}.get(method, "modal")
+        problems = view_problems(view, kind)
         if problems:
             raise self._refuse(method, "invalid_arguments", problems)
         return view

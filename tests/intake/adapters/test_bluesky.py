@@ -30,6 +30,7 @@ from bot.intake.adapters.bluesky.parse import (
     parse_datetime,
     to_mention,
 )
+from bot.outbox.replies import Replies
 from tests.factories import closing_factory
 from tests.loopback import (
     JsonReply,
@@ -573,6 +574,7 @@ def test_reply_errors(
     with pytest.raises(ReplyError, match="city-bsky: reply") as raised:
         make(fake).reply(target_of(POSTS[0]), "Thanks")
     assert raised.value.retryable is retryable
+    assert raised.value.ambiguous is (answer.status >= 500)  # a 5xx may have posted it
 
 
 def test_reply_too_long_is_refused_before_sending(
@@ -589,6 +591,72 @@ def test_reply_refuses_other_sources(
     with pytest.raises(ReplyError, match="cannot answer a mastodon mention"):
         make(fake).reply(ReplyTarget("mastodon", "1", "@a", None, None, {}), "hi")
     assert fake.requests == []
+
+
+# -- a reply whose answer was lost ---------------------------------------------------------------
+
+LIST = "com.atproto.repo.listRecords"
+REPO = recorded("r_listrcd.yml")[0]  # 50 posts of an account's repository, newest first
+
+
+def repository(written: list[dict[str, Any]]) -> Handler:
+    """The city's repository as listRecords serves it: what createRecord wrote, then REPO."""
+    return lambda req: json_reply({"records": written + REPO["records"], "cursor": REPO["cursor"]})
+
+
+def test_a_reply_whose_answer_was_lost_is_found_not_posted_again(
+    fake: FakeBluesky, make: Callable[..., BlueskyAdapter]
+) -> None:
+    written: list[dict[str, Any]] = []
+
+    def create(req: Request) -> Reply:  # the PDS writes the post, but the answer comes too late
+        uri = f"at://{CITY_DID}/app.bsky.feed.post/3lreply{len(written)}xyz2a"
+        written.insert(0, {"uri": uri, "cid": "bafyreply", "value": req.json["record"]})
+        return json_reply({"uri": uri, "cid": "bafyreply"}, delay=0.5)
+
+    fake.routes[CREATE] = create
+    fake.routes[LIST] = repository(written)
+    adapter = make(fake, timeout=0.25)
+    target, text = target_of(POSTS[1]), "Thanks! A crew is on the way: https://example.org/r/1"
+    with pytest.raises(ReplyError, match="timed out") as raised:
+        adapter.reply(target, text)
+    assert raised.value.retryable and raised.value.ambiguous
+    result = Replies.send(adapter, target, text, look_first=True)  # the outbox's next attempt
+    assert result.external_id == written[0]["uri"] and len(fake.calls(CREATE)) == 1
+    assert result.url == "https://bsky.app/profile/bskyr.bsky.social/post/3lreply0xyz2a"
+    (lookup,) = fake.calls(LIST)
+    assert lookup.params == {
+        "repo": [CITY_DID],
+        "collection": ["app.bsky.feed.post"],
+        "limit": ["50"],
+    }
+
+
+def test_find_reply_needs_the_same_parent_and_the_same_text(
+    fake: FakeBluesky, make: Callable[..., BlueskyAdapter]
+) -> None:
+    fake.routes[LIST] = repository([])
+    adapter = make(fake)
+    ours = REPO["records"][0]  # a recorded reply, as if the city had posted it
+    parent = ours["value"]["reply"]["parent"]["uri"]
+    target = ReplyTarget("bluesky", parent, "@someone", None, None, {"uri": parent})
+    found = adapter.find_reply(target, ours["value"]["text"])
+    assert found is not None and found.external_id == ours["uri"]
+    assert adapter.find_reply(target, "Another answer") is None
+    assert adapter.find_reply(target_of(POSTS[1]), ours["value"]["text"]) is None
+
+
+def test_nothing_found_is_posted_and_a_refused_post_is_not_ambiguous(
+    fake: FakeBluesky, make: Callable[..., BlueskyAdapter]
+) -> None:
+    fake.routes[LIST] = repository([])
+    fake.routes[CREATE] = Script(xrpc_error(429, "RateLimitExceeded", "slow down"), CREATED)
+    adapter = make(fake)
+    with pytest.raises(ReplyError) as raised:
+        adapter.reply(target_of(POSTS[0]), "Thanks")
+    assert raised.value.retryable and not raised.value.ambiguous
+    result = Replies.send(adapter, target_of(POSTS[0]), "Thanks", look_first=True)
+    assert result.external_id.endswith("3lreply2xyz2a") and len(fake.calls(CREATE)) == 2
 
 
 # -- identifiers and parsing -------------------------------------------------------------------

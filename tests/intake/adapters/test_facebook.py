@@ -21,6 +21,7 @@ import pytest
 from bot.core.adapter import AdapterError, PollingAdapter, Replier, ReplyError, ReplyTarget
 from bot.intake.adapters.facebook.adapter import FacebookAdapter
 from bot.intake.adapters.facebook.parse import NO_TEXT
+from bot.outbox.replies import Replies
 from tests.factories import closing_factory
 from tests.loopback import JSON_TYPE, JsonReply, Reply, Request, ScriptedServer, refused_url
 
@@ -369,6 +370,42 @@ def test_reply_errors(
     with pytest.raises(ReplyError, match=match) as raised:
         make_adapter().reply(target(C5), "On it.")
     assert raised.value.retryable is retryable
+    assert raised.value.ambiguous is (retryable and "rate limited" not in str(raised.value))
+
+
+ANSWER = "Yes, Jaeger St is on Tuesday."
+OURS = comment(902, 1093000000000010)  # the Page's reply in comments_on_c5.json
+
+
+def test_a_reply_whose_answer_was_lost_is_found_not_posted_again(
+    fake: FakeGraph, make_adapter: Callable[..., FacebookAdapter]
+) -> None:
+    """Graph took the comment but answered after the client had given up."""
+    fake.script("POST", f"{V}/{C5}/comments", JsonReply(fixture("comment_created.json"), delay=0.5))
+    fake.script("GET", f"{V}/{C5}/comments", ok("comments_on_c5.json"))
+    adapter = make_adapter(timeout=0.25)
+    with pytest.raises(ReplyError, match="timed out") as raised:
+        adapter.reply(target(C5), ANSWER)
+    assert raised.value.retryable and raised.value.ambiguous
+    result = Replies.send(adapter, target(C5), ANSWER, look_first=True)  # the next attempt
+    assert result.external_id == OURS and len(fake.to(f"{V}/{C5}/comments")) == 2
+    assert result.url is not None and result.url.endswith("reply_comment_id=1093000000000010")
+    look = fake.requests[-1]
+    assert look.method == "GET" and look.query["filter"] == "toplevel"
+    assert look.query["order"] == "reverse_chronological" and "from" in look.query["fields"]
+
+
+def test_find_reply_needs_the_page_as_author_and_the_same_text(
+    fake: FakeGraph, make_adapter: Callable[..., FacebookAdapter]
+) -> None:
+    fake.script("GET", f"{V}/{C5}/comments", ok("comments_on_c5.json"))
+    adapter = make_adapter()
+    assert adapter.find_reply(target(C5), "Thank you!!") is None  # Ruth's, not the Page's
+    assert adapter.find_reply(target(C5), "Yes, Jaeger St is on Wednesday.") is None
+    fake.script("GET", f"{V}/{C5}/comments", ok("feed_empty.json"))
+    fake.script("POST", f"{V}/{C5}/comments", ok("comment_created.json"))
+    result = Replies.send(adapter, target(C5), ANSWER, look_first=True)
+    assert result.external_id == OURS and [r.method for r in fake.requests][-2:] == ["GET", "POST"]
 
 
 def test_settings_are_checked() -> None:

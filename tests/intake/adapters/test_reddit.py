@@ -30,8 +30,9 @@ from bot.core.adapter import (
 )
 from bot.intake.adapters.reddit.adapter import RedditAdapter
 from bot.intake.adapters.reddit.parse import TermMatcher, next_state, subreddit_name, to_mention
+from bot.outbox.replies import Replies
 from tests.factories import closing_factory
-from tests.loopback import Reply, Request, ScriptedServer, json_reply, refused_url
+from tests.loopback import Reply, Request, Script, ScriptedServer, json_reply, refused_url
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "reddit"
 TOKEN_PATH = "/api/v1/access_token"
@@ -579,13 +580,61 @@ def test_reply_failures(reddit: FakeReddit, make_adapter: Callable[..., RedditAd
         make_adapter().reply(target("t1_d1616q2"), "hello")
     assert not raised.value.retryable
     reddit.script("POST", "/api/comment/", cassette("service_unavailable.json")[1].answer)
-    with pytest.raises(ReplyError, match=r"HTTP 503.*it may be posted, check first") as raised:
+    with pytest.raises(ReplyError, match=r"HTTP 503.*it may be posted") as raised:
         make_adapter().reply(target("t1_d1616q2"), "hello")
-    assert not raised.value.retryable
+    assert raised.value.retryable and raised.value.ambiguous  # looked for before a retry
     with pytest.raises(ReplyError, match="username and password"):
         make_adapter(username=None, password=None).reply(target("t1_d1616q2"), "hello")
     with pytest.raises(ReplyError, match="only submissions"):
         make_adapter().reply(target("t5_2qh1i"), "hello")
+
+
+USER_COMMENTS = "/user/CityOfExample/comments"
+
+
+class Posted(Script[Reply]):
+    """``POST /api/comment/`` that creates the comment (the account's comments list it from
+    then on) but whose answer is ``answer``: a 503, as if the answer had been lost."""
+
+    def __init__(self, thing: dict[str, Any], comments: list[dict[str, Any]], answer: Reply):
+        super().__init__(answer)
+        self.thing, self.comments = thing, comments
+
+    def next(self) -> Reply:
+        self.comments.insert(0, self.thing)
+        return super().next()
+
+
+def test_a_reply_whose_answer_was_lost_is_found_not_posted_again(
+    reddit: FakeReddit, make_adapter: Callable[..., RedditAdapter]
+) -> None:
+    recorded = cassette("comment_reply.json")
+    created = recorded[1].json()["json"]["data"]["things"][0]  # "Comment reply" to t1_d1616q2
+    comments = reddit.timelines[USER_COMMENTS] = children("comments_stream.json")[:5]
+    lost = Posted(created, comments, cassette("service_unavailable.json")[1].answer)
+    reddit.scripts[("POST", "/api/comment/")] = lost
+    adapter = make_adapter()
+    with pytest.raises(ReplyError, match=r"HTTP 503.*it may be posted") as raised:
+        adapter.reply(target("t1_d1616q2"), "Comment reply")
+    assert raised.value.retryable and raised.value.ambiguous
+    result = Replies.send(adapter, target("t1_d1616q2"), "Comment reply", look_first=True)
+    assert result.external_id == "t1_d1680wu" and len(reddit.api("/api/comment/")) == 1
+    assert result.url == "https://www.reddit.com/comments/4b1tfm/_/d1680wu/"
+    (look,) = reddit.api(USER_COMMENTS)
+    assert look.method == "GET" and look.query == {"sort": "new", "limit": "25", "raw_json": "1"}
+    # The same text under another comment, or another text under this one, is not ours.
+    assert adapter.find_reply(target("t1_d1616zz"), "Comment reply") is None
+    assert adapter.find_reply(target("t1_d1616q2"), "Another reply") is None
+
+
+def test_nothing_found_is_posted(
+    reddit: FakeReddit, make_adapter: Callable[..., RedditAdapter]
+) -> None:
+    reddit.timelines[USER_COMMENTS] = children("comments_stream.json")[:5]
+    reddit.script("POST", "/api/comment/", cassette("comment_reply.json")[1].answer)
+    result = Replies.send(make_adapter(), target("t1_d1616q2"), "Comment reply", look_first=True)
+    assert result.external_id == "t1_d1680wu"
+    assert [r.path for r in reddit.api()] == [USER_COMMENTS, "/api/comment/"]
 
 
 # -- configuration and matching --------------------------------------------------------------

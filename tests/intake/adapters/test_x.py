@@ -16,6 +16,7 @@ import pytest
 
 from bot.core.adapter import AdapterError, PollingAdapter, Replier, ReplyError, ReplyTarget
 from bot.intake.adapters.x.adapter import XAdapter
+from bot.outbox.replies import Replies
 from tests.factories import closing_factory
 from tests.loopback import JSON_TYPE, JsonReply, Reply, Request, ScriptedServer, refused_url
 
@@ -360,6 +361,61 @@ def test_reply_errors(
     with pytest.raises(ReplyError) as raised:
         make_adapter().reply(target(), "On it.")
     assert raised.value.retryable is retryable
+    assert raised.value.ambiguous is (status == 503)  # X may have created it before failing
+
+
+CITY_TWEETS = f"/2/users/{CITY}/tweets"
+ANSWER = "Thanks Nina, a crew is on the way to Parsons & Whittier."
+OURS = "1845817498792886272"  # the city's reply to A5 in user_tweets_city.json
+
+
+def test_a_reply_whose_answer_was_lost_is_found_not_posted_again(
+    fake: FakeX, make_adapter: Callable[..., XAdapter]
+) -> None:
+    """X answered 503 after creating the reply; the account's timeline shows it."""
+    fake.script("POST", "/2/tweets", JsonReply(fixture("service_unavailable.json"), 503))
+    fake.script("GET", CITY_TWEETS, ok("user_tweets_city.json"))
+    adapter = make_adapter()
+    with pytest.raises(ReplyError) as raised:
+        adapter.reply(target(), ANSWER)
+    assert raised.value.retryable and raised.value.ambiguous
+    result = Replies.send(adapter, target(), ANSWER, look_first=True)  # the next attempt
+    assert result.external_id == OURS
+    assert result.url == f"https://x.com/MaplewoodCity/status/{OURS}"
+    assert len(fake.requests_to("/2/tweets")) == 1
+    (look,) = fake.requests_to(CITY_TWEETS)
+    assert look.query["since_id"] == A5 and look.query["exclude"] == "retweets"
+    assert "referenced_tweets" in look.query["tweet.fields"].split(",")
+
+
+def test_find_reply_needs_the_same_tweet_and_text_and_knows_its_account(
+    fake: FakeX, make_adapter: Callable[..., XAdapter]
+) -> None:
+    fake.script("GET", CITY_TWEETS, ok("user_tweets_city.json"))
+    fake.script("GET", "/2/users/me", JsonReply(json.dumps({"data": {"id": CITY}}).encode()))
+    adapter = make_adapter()
+    assert adapter.find_reply(target(), "Thanks Nina, we will look into it.") is None
+    sam = ReplyTarget("x", A2, "@sam_k", None, None, {"tweet_id": A2})
+    assert adapter.find_reply(sam, ANSWER) is None  # the reply to A2 says something else
+    search_only = make_adapter(
+        user_id=None,
+        queries=[QUERY],
+        consumer_key="ck",
+        consumer_secret="cs",
+        access_token="at",
+        access_token_secret="ats",
+    )
+    found = search_only.find_reply(target(), ANSWER)
+    assert found is not None and found.external_id == OURS
+    assert len(fake.requests_to("/2/users/me")) == 1
+
+
+def test_nothing_found_is_posted(fake: FakeX, make_adapter: Callable[..., XAdapter]) -> None:
+    fake.script("GET", CITY_TWEETS, ok("mentions_empty.json"))
+    fake.script("POST", "/2/tweets", ok("create_tweet_cassette.json", 201))
+    result = Replies.send(make_adapter(), target(), ANSWER, look_first=True)
+    assert result.external_id == "1456012973835788293"
+    assert [r.path for r in fake.requests] == [CITY_TWEETS, "/2/tweets"]
 
 
 def test_reply_refused(fake: FakeX, make_adapter: Callable[..., XAdapter]) -> None:

@@ -55,6 +55,7 @@ from bot.intake.adapters.bluesky.parse import (
     to_mention,
 )
 from bot.intake.adapters.bluesky.session import BlueskySession, Failure
+from bot.intake.adapters.common import same_reply_text
 
 try:  # link and hashtag facets, so URLs in a reply are clickable (no network involved)
     from atproto_client.utils.facet_detection import detect_facets
@@ -62,6 +63,8 @@ except ImportError:  # pragma: no cover - older SDKs: replies go out as plain te
     detect_facets = None
 
 REASONS = ("mention", "reply", "quote")
+POST_NSID = "app.bsky.feed.post"
+FIND_WITHIN = 50  # the account's latest posts looked through for a reply already published
 
 
 class BlueskyAdapter:
@@ -260,6 +263,7 @@ class BlueskyAdapter:
             raise ReplyError(f"bluesky {self.name}: reply: {exc}") from exc
         parent = strong_ref({"uri": uri, "cid": extra.get("cid")})
         root = strong_ref(extra.get("reply_root"))
+        sending = False
         try:
             if parent is None:  # no cid stored: ask the AppView for it (and for the thread root)
                 parent, root = self._lookup(uri)
@@ -268,6 +272,7 @@ class BlueskyAdapter:
                 parent=models.ComAtprotoRepoStrongRef.Main(**parent),
             )
             facets = detect_facets(text) if detect_facets else None
+            sending = True
             created = self.session.call(
                 "reply",
                 lambda: self.session.client.send_post(
@@ -279,16 +284,46 @@ class BlueskyAdapter:
                 ),
             )
         except Failure as exc:
-            raise ReplyError(str(exc), retryable=exc.retryable) from exc
+            ambiguous = sending and exc.ambiguous
+            raise ReplyError(str(exc), retryable=exc.retryable, ambiguous=ambiguous) from exc
         except Exception as exc:  # the SDK's models refuse the record (e.g. text too long)
             raise ReplyError(f"bluesky {self.name}: reply refused: {exc}"[:500]) from exc
-        try:  # the post exists now: never fail (and be retried) over its URL
-            rkey = parse_at_uri(str(created.uri)).rkey
+        return self._posted(str(created.uri))
+
+    def find_reply(self, target: ReplyTarget, text: str) -> ReplyResult | None:
+        """The city's reply to ``target`` with this text, if an earlier attempt published it.
+
+        Read from the account's own repository (``com.atproto.repo.listRecords``, newest
+        first) on its PDS, where ``createRecord`` wrote: a post that went through is listed
+        there at once, while the AppView's feeds (``getAuthorFeed``, ``getPostThread``) show
+        it only once indexed. The last ``FIND_WITHIN`` posts of the account are looked at.
+        """
+        uri = str((target.extra or {}).get("uri") or target.external_id)
+        params = models.ComAtprotoRepoListRecords.Params(
+            repo=self.session.did or self.handle, collection=POST_NSID, limit=FIND_WITHIN
+        )
+        try:
+            body = self.session.query("reply: look for it", "com.atproto.repo.listRecords", params)
+        except Failure as exc:
+            raise ReplyError(str(exc), retryable=exc.retryable) from exc
+        for record in body.get("records") or []:
+            value = record.get("value") if isinstance(record, Mapping) else None
+            if not isinstance(value, Mapping) or not isinstance(record.get("uri"), str):
+                continue
+            _, parent = reply_refs(value)
+            if parent and parent.get("uri") == uri and same_reply_text(value.get("text"), text):
+                return self._posted(record["uri"])
+        return None
+
+    def _posted(self, uri: str) -> ReplyResult:
+        """Where the city's post ``uri`` lives; never fails (the post exists) over its URL."""
+        try:
+            rkey = parse_at_uri(uri).rkey
         except ValueError:
             rkey = None
         author = self.session.account_handle or self.session.did
         url = post_web_url(author, rkey) if rkey and author else None
-        return ReplyResult(external_id=str(created.uri), url=url)
+        return ReplyResult(external_id=uri, url=url)
 
     def _lookup(self, uri: str) -> tuple[dict[str, str], dict[str, str] | None]:
         """The strong ref and thread root of a post whose cid was not stored."""

@@ -31,11 +31,27 @@ T = TypeVar("T")
 
 
 class Failure(AdapterError):
-    """An AdapterError that also says whether a reply may succeed if tried again."""
+    """An AdapterError that also says whether a reply may succeed if tried again, and whether
+    the request may have taken effect although it failed (``ambiguous``: it reached the server,
+    whose answer was lost or was an error; for a post, look before posting again)."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, retryable: bool) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        retryable: bool,
+        ambiguous: bool = False,
+    ) -> None:
         super().__init__(message, retry_after=retry_after)
         self.retryable = retryable
+        self.ambiguous = ambiguous
+
+
+def _sent(exc: BaseException) -> bool:
+    """Whether a failed request may have reached the server: anything but no connection."""
+    cause = exc.__cause__ or exc
+    return not isinstance(cause, httpx.ConnectError | httpx.ConnectTimeout)
 
 
 def _session_problem(exc: BaseException) -> bool:
@@ -120,12 +136,14 @@ class BlueskySession:
         if isinstance(exc, Failure):
             return exc
         if isinstance(exc, atexc.InvokeTimeoutError | httpx.TimeoutException):
-            return Failure(f"{where}: timed out after {self.timeout:g}s", retryable=True)
+            message = f"{where}: timed out after {self.timeout:g}s"
+            return Failure(message, retryable=True, ambiguous=_sent(exc))
         if isinstance(exc, atexc.RequestErrorBase) and exc.response is not None:
             return self._status_failure(exc.response, where)
         if isinstance(exc, atexc.NetworkError | httpx.HTTPError):
             cause = exc.__cause__ or exc
-            return Failure(f"{where}: cannot reach {self.base_url}: {cause!r}", retryable=True)
+            message = f"{where}: cannot reach {self.base_url}: {cause!r}"
+            return Failure(message, retryable=True, ambiguous=_sent(exc))
         if _session_problem(exc):
             return Failure(f"{where}: session token refused: {exc!r}", retryable=False)
         return Failure(f"{where}: unexpected answer: {exc!r}"[:500], retryable=False)
@@ -145,7 +163,10 @@ class BlueskySession:
         try:
             check_status(status, detail, headers.get("retry-after"), where)
         except AdapterError as exc:
-            return Failure(str(exc), retry_after=exc.retry_after, retryable=status >= 500)
+            failed = status >= 500  # the server may have done it before failing
+            return Failure(
+                str(exc), retry_after=exc.retry_after, retryable=failed, ambiguous=failed
+            )
         return Failure(f"{where}: unexpected HTTP {status} {detail}".strip(), retryable=False)
 
     def query(self, what: str, nsid: str, params: Any) -> Mapping[str, Any]:

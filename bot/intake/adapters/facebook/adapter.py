@@ -45,6 +45,7 @@ from bot.core.adapter import (
     ReplyResult,
     ReplyTarget,
 )
+from bot.intake.adapters.common import same_reply_text
 from bot.intake.adapters.facebook.graph import (
     DEFAULT_BASE_URL,
     GraphClient,
@@ -56,6 +57,8 @@ from bot.intake.adapters.facebook.parse import SOURCE, to_mention, when
 POST_FIELDS = "id,message,from,created_time,permalink_url"
 COMMENT_FIELDS = "id,message,from,created_time,permalink_url,parent"
 COMMENT_ORDER = {"filter": "stream", "order": "reverse_chronological"}  # replies too, newest first
+FIND_ORDER = {"filter": "toplevel", "order": "reverse_chronological"}  # the object's own comments
+FIND_WITHIN = 50  # an object's latest comments looked through for a reply already posted
 
 
 class FacebookAdapter:
@@ -218,16 +221,43 @@ class FacebookAdapter:
 
         Graph threads are two levels deep: a reply to a reply goes under its parent comment.
         """
-        object_id = str(target.extra.get("parent_id") or target.external_id)
+        object_id = _replied_object(target)
         try:
             body = self._graph.call("POST", f"/{object_id}/comments", {}, data={"message": text})
         except GraphError as exc:
-            raise ReplyError(str(exc), retryable=exc.retryable) from exc
+            raise ReplyError(str(exc), retryable=exc.retryable, ambiguous=exc.ambiguous) from exc
         new_id = body.get("id")
         if not isinstance(new_id, str) or not new_id:
             raise ReplyError(f"{self.name}: Facebook answered without a comment id: {body!r}")
         link = body.get("permalink_url")
         return ReplyResult(external_id=new_id, url=link if isinstance(link, str) else None)
+
+    def find_reply(self, target: ReplyTarget, text: str) -> ReplyResult | None:
+        """The Page's comment under the object :meth:`reply` comments on, with this text, if
+        an earlier attempt posted it: that object's own comments, newest first
+        (``filter=toplevel``, ``FIND_WITHIN`` of them), whose ``from`` is the Page."""
+        object_id = _replied_object(target)
+        query = {"fields": COMMENT_FIELDS, "limit": str(FIND_WITHIN), **FIND_ORDER}
+        try:
+            body = self._graph.call("GET", f"/{object_id}/comments", query)
+        except GraphError as exc:
+            raise ReplyError(str(exc), retryable=exc.retryable) from exc
+        data = body.get("data")
+        for raw in data if isinstance(data, list) else []:
+            item = raw if isinstance(raw, Mapping) else {}
+            author = item.get("from")
+            mine = isinstance(author, Mapping) and str(author.get("id")) == self.page_id
+            if mine and same_reply_text(item.get("message"), text) and item.get("id"):
+                link = item.get("permalink_url")
+                url = link if isinstance(link, str) else None
+                return ReplyResult(external_id=str(item["id"]), url=url)
+        return None
+
+
+def _replied_object(target: ReplyTarget) -> str:
+    """What a reply comments on: Graph threads are two levels deep, so a reply to a reply goes
+    under its parent comment."""
+    return str(target.extra.get("parent_id") or target.external_id)
 
 
 def _key(item: IncomingMention | ItemError) -> str:

@@ -35,13 +35,20 @@ AUTH_PARAMS = {"access_token", "appsecret_proof"}
 
 
 class GraphError(AdapterError):
-    """A failed Graph call; ``retryable`` if the same call may work later."""
+    """A failed Graph call; ``retryable`` if the same call may work later; ``ambiguous`` if it
+    may have taken effect anyway (it reached Graph, whose answer was lost or an error)."""
 
     def __init__(
-        self, message: str, *, retry_after: float | None = None, retryable: bool = False
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        retryable: bool = False,
+        ambiguous: bool = False,
     ) -> None:
         super().__init__(message, retry_after=retry_after)
         self.retryable = retryable
+        self.ambiguous = ambiguous
 
 
 def _regain_access(headers: httpx.Headers) -> float | None:
@@ -87,7 +94,7 @@ def _graph_error(where: str, error: Mapping[str, Any], response: httpx.Response)
     transient = code in TRANSIENT_CODES or bool(error.get("is_transient"))
     transient = transient or response.status_code >= 500
     kind = "temporary Graph error" if transient else "Graph error"
-    return GraphError(f"{where}: {kind}: {detail}", retryable=transient)
+    return GraphError(f"{where}: {kind}: {detail}", retryable=transient, ambiguous=transient)
 
 
 def _http_error(where: str, response: httpx.Response) -> GraphError:
@@ -97,9 +104,13 @@ def _http_error(where: str, response: httpx.Response) -> GraphError:
         check_status(status, response.reason_phrase, response.headers.get("Retry-After"), where)
     except AdapterError as exc:
         return GraphError(
-            str(exc), retry_after=exc.retry_after, retryable=status == 429 or status >= 500
+            str(exc),
+            retry_after=exc.retry_after,
+            retryable=status == 429 or status >= 500,
+            ambiguous=status >= 500,
         )
-    return GraphError(f"{where}: unexpected HTTP {status}", retryable=status >= 500)
+    failed = status >= 500
+    return GraphError(f"{where}: unexpected HTTP {status}", retryable=failed, ambiguous=failed)
 
 
 class GraphClient:
@@ -153,9 +164,12 @@ class GraphClient:
             )
         except httpx.TimeoutException as exc:
             message = f"{where}: timed out after {self.timeout:g}s ({exc!r})"
-            raise GraphError(message, retryable=True) from exc
+            sent = not isinstance(exc, httpx.ConnectTimeout)
+            raise GraphError(message, retryable=True, ambiguous=sent) from exc
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise GraphError(f"{where}: cannot reach Graph: {exc!r}", retryable=True) from exc
+            sent = not isinstance(exc, httpx.ConnectError | httpx.InvalidURL)
+            message = f"{where}: cannot reach Graph: {exc!r}"
+            raise GraphError(message, retryable=True, ambiguous=sent) from exc
         try:
             body = response.json()
         except ValueError:
@@ -165,7 +179,8 @@ class GraphClient:
         if not response.is_success:
             raise _http_error(where, response)
         if not isinstance(body, dict):
-            raise GraphError(f"{where}: not a JSON object: {response.text[:200]!r}", retryable=True)
+            message = f"{where}: not a JSON object: {response.text[:200]!r}"
+            raise GraphError(message, retryable=True, ambiguous=True)
         return body
 
 

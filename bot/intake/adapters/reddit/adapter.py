@@ -50,6 +50,7 @@ from bot.core.adapter import (
     ReplyResult,
     ReplyTarget,
 )
+from bot.intake.adapters.common import same_reply_text
 from bot.intake.adapters.reddit.client import (
     CREDENTIALS_HINT,
     HttpFailure,
@@ -74,6 +75,7 @@ from bot.intake.adapters.reddit.parse import (
 )
 
 _EPOCH = datetime.fromtimestamp(0, UTC)
+FIND_WITHIN = 25  # the account's newest comments looked through for a reply already posted
 
 
 class _StreamUnavailable(Exception):
@@ -300,9 +302,12 @@ class RedditAdapter:
                 ) from exc
             except HttpFailure as exc:
                 refused = exc.status in (401, 429)  # Reddit answered without posting
-                maybe = "" if refused or not exc.sent else "; it may be posted, check first"
-                retryable = exc.status == 429 or not exc.sent
-                raise ReplyError(f"{where}: {exc}{maybe}", retryable=retryable) from exc
+                maybe = exc.sent and not refused  # find_reply looks before the next attempt
+                note = "; it may be posted" if maybe else ""
+                retryable = exc.status == 429 or not exc.sent or maybe
+                raise ReplyError(
+                    f"{where}: {exc}{note}", retryable=retryable, ambiguous=maybe
+                ) from exc
             except prawcore.Forbidden as exc:
                 raise ReplyError(
                     f"{where}: HTTP 403: locked or archived, or the account is banned there"
@@ -319,3 +324,31 @@ class RedditAdapter:
         data = {k: v for k, v in vars(created).items() if not k.startswith("_")}
         data["subreddit"] = str(data.get("subreddit") or "")
         return ReplyResult(external_id=str(created.fullname), url=reply_permalink(data))
+
+    def find_reply(self, target: ReplyTarget, text: str) -> ReplyResult | None:
+        """The account's comment under ``target`` with this text, if an earlier attempt posted
+        it: its ``FIND_WITHIN`` newest comments (``/user/<name>/comments?sort=new``, one
+        request), matched by ``parent_id`` and body."""
+        fullname = str(target.extra.get("fullname") or target.external_id)
+        where = f"{self.name}: reddit: look for a reply to {fullname}"
+        if not self.username:
+            return None  # no account, so no reply was ever posted
+        if (wait := self._budget.wait()) is not None:
+            raise ReplyError(f"{where}: request budget used up for {wait:g}s", retryable=True)
+        params: dict[str, str | int] = {"sort": "new", "limit": FIND_WITHIN}
+        with self._lock:
+            try:
+                payload = self._reddit.request(
+                    method="GET", path=f"user/{self.username}/comments", params=params
+                )
+                children, _ = parse_listing(payload)
+            except (prawcore.PrawcoreException, HttpFailure, ValueError) as exc:
+                error = adapter_error(self.name, exc)
+                raise ReplyError(f"{where}: {error}", retryable=True) from exc
+        for child in children:
+            data = child.get("data") if isinstance(child, Mapping) else None
+            if not isinstance(data, Mapping) or data.get("parent_id") != fullname:
+                continue
+            if same_reply_text(data.get("body"), text) and is_fullname(data.get("name")):
+                return ReplyResult(external_id=str(data["name"]), url=reply_permalink(data))
+        return None

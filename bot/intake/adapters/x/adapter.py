@@ -43,6 +43,7 @@ from bot.core.adapter import (
     ReplyResult,
     ReplyTarget,
 )
+from bot.intake.adapters.common import same_reply_text
 from bot.intake.adapters.x.client import X_API_HOST, XClient
 from bot.intake.adapters.x.parse import SOURCE, int_id, obj, to_mention, tweet_url, users_of
 
@@ -58,6 +59,7 @@ TWEET_FIELDS = [
 USER_FIELDS = ["username", "name"]
 SNOWFLAKE_EPOCH_MS = 1288834974657
 SEARCH_WINDOW = 7 * 86400 - 600  # recent search reaches back 7 days; keep a margin
+FIND_WITHIN = 100  # the account's tweets since the mention, looked through for our reply
 
 
 class XAdapter:
@@ -109,6 +111,7 @@ class XAdapter:
         self.base_url, self.timeout = base_url.rstrip("/"), timeout
         self.page_size, self.max_pages = min(100, max(10, page_size)), max(1, max_pages)
         self.max_recent, self._clock = max_recent, clock
+        self._me: str | None = None  # the account's own id, when user_id is not given
         # Reads use the bearer token when there is one (app-only limits), else user context.
         self._read_user_auth = not bearer_token
         self._client = XClient(
@@ -255,13 +258,56 @@ class XAdapter:
             body = self._client.call(post, where)
         except AdapterError as exc:
             cause = exc.__cause__
-            retryable = isinstance(
-                cause,
-                (tweepy.TooManyRequests, tweepy.TwitterServerError, requests.RequestException),
+            # A 5xx or a lost answer may come after X created the tweet: find_reply looks.
+            ambiguous = isinstance(cause, tweepy.TwitterServerError) or (
+                isinstance(cause, requests.RequestException)
+                and not isinstance(cause, requests.ConnectTimeout)
             )
-            raise ReplyError(str(exc), retryable=retryable) from exc
+            retryable = ambiguous or isinstance(cause, tweepy.TooManyRequests)
+            raise ReplyError(str(exc), retryable=retryable, ambiguous=ambiguous) from exc
         data = body.get("data") if isinstance(body, dict) else None
         new_id = data.get("id") if isinstance(data, dict) else None
         if not isinstance(new_id, str) or not new_id:
             raise ReplyError(f"{where}: X answered without a tweet id: {str(body)[:200]}")
         return ReplyResult(external_id=new_id, url=tweet_url(self.account_username, new_id))
+
+    def find_reply(self, target: ReplyTarget, text: str) -> ReplyResult | None:
+        """The city account's reply to the mention's tweet with this text, if an earlier
+        attempt posted it: the account's own tweets since that tweet (``GET
+        /2/users/:id/tweets``, replies included, up to ``FIND_WITHIN``), matched by their
+        ``replied_to`` reference and their text. The timeline shows a tweet at once, where
+        recent search may index it only later."""
+        tweet_id = str(target.extra.get("tweet_id") or target.external_id)
+        where = f"{self.name}: X look for a reply to tweet {tweet_id}"
+        try:
+            own = self.user_id or self._own_id(where)
+            lookup = partial(
+                self._client.tweepy.get_users_tweets,
+                own,
+                since_id=tweet_id,
+                max_results=FIND_WITHIN,
+                exclude=["retweets"],
+                tweet_fields=["referenced_tweets", "in_reply_to_user_id", "created_at"],
+                user_auth=self._read_user_auth,
+            )
+            body = self._client.call(lookup, where)
+        except AdapterError as exc:
+            raise ReplyError(str(exc), retryable=True) from exc
+        for raw in obj(body).get("data") or []:
+            tweet = obj(raw)
+            refs = [obj(ref) for ref in tweet.get("referenced_tweets") or []]
+            answers = any(r.get("type") == "replied_to" and r.get("id") == tweet_id for r in refs)
+            if answers and same_reply_text(tweet.get("text"), text) and int_id(tweet.get("id")):
+                found = str(tweet["id"])
+                return ReplyResult(external_id=found, url=tweet_url(self.account_username, found))
+        return None
+
+    def _own_id(self, where: str) -> str:
+        """The account's id from ``GET /2/users/me`` (a search-only setup names none)."""
+        if self._me is None:
+            me = self._client.call(partial(self._client.tweepy.get_me, user_auth=True), where)
+            found = obj(obj(me).get("data")).get("id")
+            if not isinstance(found, str) or not found:
+                raise AdapterError(f"{where}: X did not say who the account is: {str(me)[:200]}")
+            self._me = found
+        return self._me
