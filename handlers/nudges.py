@@ -62,8 +62,8 @@ def on_still_on_it(
 ) -> None:
     found = mention_id(action.get("value"))
     if found is not None and user_id(body):
-        services_of(context).nudger.snooze(
-            mention_id=found, user_id=user_id(body), choice="1h", request_key=request_key(body)
+        services_of(context).nudger.still_on_it(
+            mention_id=found, user_id=user_id(body), request_key=request_key(body)
         )
     ack()
 

@@ -59,7 +59,22 @@ def _change(
     return int(version) if version is not None else None
 
 
-def claim(*, session: Session, mention_id: int, user_id: str, now: datetime) -> int | None:
+def _first(column: Any, value: Any) -> Any:
+    # The first claim and its office time are the citizen's wait: a later claim (after a
+    # release or a hand-over) keeps them. A value the caller could not measure (None) is left
+    # for the summary to measure.
+    return column if value is None else func.coalesce(column, value)
+
+
+def claim(
+    *,
+    session: Session,
+    mention_id: int,
+    user_id: str,
+    now: datetime,
+    claim_office_us: int | None = None,
+) -> int | None:
+    """Claim an unclaimed mention; ``claim_office_us`` is the office time since its arrival."""
     return _change(
         session,
         mention_id,
@@ -68,6 +83,8 @@ def claim(*, session: Session, mention_id: int, user_id: str, now: datetime) -> 
         status=MentionStatus.CLAIMED.value,
         claimed_by=user_id,
         claimed_at=now,
+        first_claimed_at=_first(col(Mention.first_claimed_at), now),
+        claim_office_us=_first(col(Mention.claim_office_us), claim_office_us),
     )
 
 
@@ -84,9 +101,20 @@ def release(*, session: Session, mention_id: int, user_id: str, now: datetime) -
 
 
 def answer(
-    *, session: Session, mention_id: int, user_id: str, text: str, now: datetime
+    *,
+    session: Session,
+    mention_id: int,
+    user_id: str,
+    text: str,
+    now: datetime,
+    claim_office_us: int | None = None,
+    answer_office_us: int | None = None,
 ) -> int | None:
-    """Mark answered from any open state; answering an unclaimed mention claims it too."""
+    """Mark answered from any open state; answering an unclaimed mention claims it too.
+
+    ``claim_office_us`` (kept if the mention was claimed before) and ``answer_office_us`` are
+    the office times from its arrival to its first claim and to now.
+    """
     return _change(
         session,
         mention_id,
@@ -95,9 +123,12 @@ def answer(
         status=MentionStatus.ANSWERED.value,
         claimed_by=func.coalesce(col(Mention.claimed_by), user_id),
         claimed_at=func.coalesce(col(Mention.claimed_at), now),
+        first_claimed_at=_first(col(Mention.first_claimed_at), now),
+        claim_office_us=_first(col(Mention.claim_office_us), claim_office_us),
         answered_by=user_id,
         answered_at=now,
         answer_text=text,
+        answer_office_us=answer_office_us,
     )
 
 

@@ -146,6 +146,14 @@ class Mention(SQLModel, table=True):
     answered_by: str | None = None
     answered_at: datetime | None = _utc(default=None)
     answer_text: str | None = None
+    # The citizen's waits, for summaries: the first claim ever (a release or a hand-over does not
+    # reset it), and the office time from arrival to that claim and to the answer, in
+    # microseconds, in the hours of the department that held the mention at that moment. Set
+    # once when it happens (None: not yet, or from before 0007 until a summary measures it), so
+    # a summary counts and ranks them in SQL instead of redoing office-time arithmetic per row.
+    first_claimed_at: datetime | None = _utc(default=None)
+    claim_office_us: int | None = Field(default=None, sa_type=BigInteger)
+    answer_office_us: int | None = Field(default=None, sa_type=BigInteger)
     dismissed_by: str | None = None
     dismissed_reason: str | None = None
     version: int = 0

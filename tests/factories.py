@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 import httpx
@@ -19,6 +20,16 @@ from bot.sandbox.fake_slack import FakeSlack, wait_until
 from storage.db import session_scope
 from storage.models import Event, Outbox
 from tests.conftest import WEBHOOK_SECRET
+
+
+class Clock:
+    """The bot's clock, moved by the test: SLAs, reminders and digests without sleeping."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
 
 
 def post_webhook(

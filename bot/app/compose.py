@@ -114,8 +114,14 @@ class Engage:
             give_up_after=timedelta(minutes=config.delivery.give_up_after),
             alert_channel=config.triage.channel,
         )
+        policies = nudge_policies(config)
         self.claims = Claims(
-            engine=self.engine, clock=self.clock, wake=self.delivery.wake, replies=self.replies
+            engine=self.engine,
+            clock=self.clock,
+            wake=self.delivery.wake,
+            replies=self.replies,
+            # The hours a claim's office time is measured in: its department's, else triage's.
+            office_hours=lambda slug: (policies.get(slug) or policies[None]).hours,
         )
         self.nudger = Nudger(
             engine=self.engine,

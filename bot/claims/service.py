@@ -13,6 +13,7 @@ what the modals show is :mod:`bot.claims.briefs`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -24,6 +25,7 @@ from bot.claims.outcomes import DUPLICATE, GONE, Outcome, closed, why_not_claim
 from bot.core import metrics
 from bot.core.clock import Clock
 from bot.core.mrkdwn import escape, safe
+from bot.core.office_time import OfficeHours
 from bot.outbox.replies import Replies
 from storage import cards, events, inbox, mentions, outbox
 from storage.db import session_scope
@@ -45,12 +47,19 @@ DISMISS_REASONS = {
 
 class Claims:
     def __init__(
-        self, *, engine: Engine, clock: Clock, wake: Callable[[], None], replies: Replies
+        self,
+        *,
+        engine: Engine,
+        clock: Clock,
+        wake: Callable[[], None],
+        replies: Replies,
+        office_hours: Callable[[str | None], OfficeHours] | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock
         self.wake = wake  # tells the delivery worker there is work
         self.replies = replies
+        self.office_hours = office_hours  # records the office time a claim/answer took
 
     # Reads for the modals.
     def brief(self, mention_id: int) -> MentionBrief | None:
@@ -106,7 +115,13 @@ class Claims:
             if send_reply and self.replies.platform(m.adapter) is None:
                 return Outcome(ok=False, message="Engage cannot reply on that platform.")
             if not mentions.answer(
-                session=session, mention_id=mention_id, user_id=user_id, text=text, now=now
+                session=session,
+                mention_id=mention_id,
+                user_id=user_id,
+                text=text,
+                now=now,
+                claim_office_us=self._office_us(m, m.first_claimed_at or now),
+                answer_office_us=self._office_us(m, now),
             ):
                 return Outcome(ok=False, message=closed(_fresh(session, m)))
             if m.claimed_by is None:
@@ -280,7 +295,13 @@ class Claims:
     ) -> Outcome:
         def act(session: Session, m: Mention) -> Outcome:
             now = self.clock.now()
-            if not mentions.claim(session=session, mention_id=mention_id, user_id=user_id, now=now):
+            if not mentions.claim(
+                session=session,
+                mention_id=mention_id,
+                user_id=user_id,
+                now=now,
+                claim_office_us=self._office_us(m, now),
+            ):
                 why = why_not_claim(_fresh(session, m), user_id)
                 if refuse_in is None:
                     return Outcome(ok=False, message=why)
@@ -300,6 +321,13 @@ class Claims:
         return self._run(mention_id, request_key, act)
 
     # Plumbing shared by the actions.
+    def _office_us(self, m: Mention, until: datetime) -> int | None:
+        """Office time from the mention's arrival to ``until``, in its department's hours."""
+        if self.office_hours is None:
+            return None
+        took = self.office_hours(m.department).between(m.received_at, until)
+        return took // timedelta(microseconds=1)
+
     def _run(
         self, mention_id: int, request_key: str, act: Callable[[Session, Mention], Outcome]
     ) -> Outcome:

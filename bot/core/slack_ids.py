@@ -55,6 +55,8 @@ class BlockId(StrEnum):
     NOTE = "engage.note"
     REASON = "engage.dismiss.reason"
     REPLY_ON = "engage.answer.reply_on"
+    # The claimer's check-in buttons for one mention: "<CHECK_IN>:<mention id>", one a mention.
+    CHECK_IN = "engage.check_in"
 
 
 class InputId(StrEnum):

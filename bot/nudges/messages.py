@@ -16,16 +16,17 @@ so the same message is never queued twice.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
 
-from bot.core.blocks import button, section
-from bot.core.mrkdwn import escape, one_line, safe
+from bot.core.blocks import Block, actions, button, section
+from bot.core.mrkdwn import SECTION_TEXT_LIMIT, escape, one_line, safe
 from bot.core.slack_directory import SlackDirectory
-from bot.core.slack_ids import ActionId
+from bot.core.slack_ids import ActionId, BlockId
 from bot.core.sources import source_label
 from bot.nudges.policy import Policy, Stage
 from storage import cards, outbox
@@ -40,6 +41,13 @@ class Sent:
     stage: Stage
     card_channel: str | None
     card_ts: str | None
+    named: str | None = None  # who the rotation named for it (the thread rung only)
+
+
+# Mentions listed in one grouped message; more go in the next. The claimer's check-in has a
+# heading, then a section and a row of buttons per mention: 1 + 2 x 24 = 49 of Slack's 50 blocks.
+PER_MESSAGE = 40
+CHECK_INS_PER_MESSAGE = 24
 
 
 class NudgeMessages:
@@ -54,12 +62,11 @@ class NudgeMessages:
         policy: Policy,
         stage: Stage,
         items: list[Sent],
-        target: str | None,
         now: datetime,
     ) -> None:
         """Tell the right people about one department's reminders of one stage.
 
-        ``target`` is the person rotation picked for a claim reminder, if any. The hand-back
+        Each item's ``named`` is the person rotation picked for it, if any. The hand-back
         stage (``answer_return``) is not handled here: it changes the claim first, then calls
         :meth:`handed_back`.
         """
@@ -72,9 +79,9 @@ class NudgeMessages:
             for claimer, mine in by_claimer.items():
                 self._dm_claimer(session, policy, claimer, mine, now)
         elif len(items) == 1:
-            self._in_thread(session, policy, stage, items[0], target, now)
+            self._in_thread(session, policy, stage, items[0], now)
         else:
-            self._grouped(session, policy, stage, items, target, now)
+            self._grouped(session, policy, stage, items, now)
 
     def handed_back(self, session: Session, item: Sent, claimer: str, now: datetime) -> None:
         """The claim went back to the channel: refresh the card and say so in its thread."""
@@ -111,7 +118,6 @@ class NudgeMessages:
         policy: Policy,
         stage: Stage,
         item: Sent,
-        target: str | None,
         now: datetime,
     ) -> None:
         m = item.mention
@@ -120,7 +126,7 @@ class NudgeMessages:
             left = _span(max(timedelta(), policy.claim - policy.hours.between(m.received_at, now)))
             text = f":hourglass_flowing_sand: Waiting for {waited}: please claim it within {left}."
         elif stage.name == "claim_thread":
-            who = f"<@{target}>, could you" if target else "Could someone"
+            who = f"<@{item.named}>, could you" if item.named else "Could someone"
             text = f":wave: {who} take this one? Unclaimed for {waited} of office time."
         elif stage.name == "claim_channel":
             text = (
@@ -143,72 +149,67 @@ class NudgeMessages:
         )
 
     def _grouped(
-        self,
-        session: Session,
-        policy: Policy,
-        stage: Stage,
-        items: list[Sent],
-        target: str | None,
-        now: datetime,
+        self, session: Session, policy: Policy, stage: Stage, items: list[Sent], now: datetime
     ) -> None:
-        who = f"<@{target}>, " if target else ""
         head = {
             "claim_warn": f":hourglass_flowing_sand: {len(items)} mentions are close to their "
             "claim deadline:",
-            "claim_thread": f":wave: {who}{len(items)} mentions are waiting for someone to "
-            "claim them:",
+            "claim_thread": f":wave: {len(items)} mentions are waiting for someone to claim them:",
             "claim_channel": f":rotating_light: {len(items)} mentions are still unclaimed:",
             "answer_warn": f":hourglass_flowing_sand: {len(items)} claimed mentions are due soon:",
         }[stage.name]
-        lines = [self._line(policy, i, now) for i in items[:40]]
-        more = f"\n…and {len(items) - 40} more." if len(items) > 40 else ""
-        ids = ",".join(str(i.mention.id) for i in items[:20])
-        _message(
-            session,
-            policy.channel,
-            f"group:{stage.name}:{ids}",
-            now,
-            head + "\n" + "\n".join(lines) + more,
-        )
+        for start, part in _parts(items, PER_MESSAGE):
+            lines = [
+                self._line(policy, i, now)
+                + (f" — <@{i.named}>, could you take this one?" if i.named else "")
+                for i in part
+            ]
+            top = head if start == 0 else f"{head} (continued)"
+            _message(session, policy.channel, f"group:{stage.name}:{_ids(part)}", now, top, lines)
 
     def _dm_claimer(
         self, session: Session, policy: Policy, claimer: str, items: list[Sent], now: datetime
     ) -> None:
-        for item in items:
-            m = item.mention
-            text = (
-                f":alarm_clock: The answer to this mention is overdue "
-                f"(claimed {_span(policy.hours.between(m.claimed_at or now, now))} of office "
-                f"time ago):\n{self._line(policy, item, now)}"
-            )
-            buttons = [
-                button("Still on it", ActionId.STILL_ON_IT, str(m.id), "primary"),
-                button("Hand back", ActionId.HAND_BACK, str(m.id)),
-                button("Need help", ActionId.NEED_HELP, str(m.id)),
-            ]
-            blocks = [section(text), {"type": "actions", "elements": buttons}]
-            _message(session, claimer, f"dm:{m.id}:answer_dm", now, text, blocks)
+        """One message listing the claimer's overdue answers, each with its own buttons."""
+        mine = list({i.mention.id: i for i in items}.values())  # one row of buttons a mention
+        head = (
+            ":alarm_clock: The answer to this mention is overdue:"
+            if len(mine) == 1
+            else f":alarm_clock: The answers to these {len(mine)} mentions are overdue:"
+        )
+        for start, part in _parts(mine, CHECK_INS_PER_MESSAGE):
+            top = head if start == 0 else f"{head} (continued)"
+            blocks = [section(top)]
+            lines = []
+            for item in part:
+                m = item.mention
+                claimed = _span(policy.hours.between(m.claimed_at or now, now))
+                line = f"{self._line(policy, item, now)}\nClaimed {claimed} of office time ago."
+                lines.append(line)
+                buttons = [
+                    button("Still on it", ActionId.STILL_ON_IT, str(m.id), "primary"),
+                    button("Hand back", ActionId.HAND_BACK, str(m.id)),
+                    button("Need help", ActionId.NEED_HELP, str(m.id)),
+                ]
+                # Slack wants block ids unique in a message; the mention's id makes them so.
+                blocks += [section(line), actions(buttons, block_id=f"{BlockId.CHECK_IN}:{m.id}")]
+            key = f"dm:{part[0].mention.id}:answer_dm"
+            _message(session, claimer, key, now, _fallback(top, lines), blocks=blocks)
 
     def _to_leads(
         self, session: Session, policy: Policy, stage: Stage, items: list[Sent], now: datetime
     ) -> None:
-        lines = "\n".join(self._line(policy, i, now) for i in items[:40])
         what = "unclaimed" if stage.ladder == "claim" else "claimed but not answered"
-        text = (
-            f":bell: {policy.name}: {len(items)} mention(s) {what}, well past the service "
-            f"level:\n{lines}"
-        )
-        ids = ",".join(str(i.mention.id) for i in items[:20])
-        for lead in policy.leads:
-            _message(session, lead, f"lead:{lead}:{stage.name}:{ids}", now, text)
-        if not policy.leads:
-            _message(
-                session,
-                policy.channel,
-                f"lead:-:{stage.name}:{ids}",
-                now,
-                text + "\n(No lead is configured for this department.)",
-            )
+        head = f":bell: {policy.name}: {len(items)} mention(s) {what}, well past the service level:"
+        for start, part in _parts(items, PER_MESSAGE):
+            lines = [self._line(policy, i, now) for i in part]
+            top = head if start == 0 else f"{head} (continued)"
+            ids = _ids(part)
+            for lead in policy.leads:
+                _message(session, lead, f"lead:{lead}:{stage.name}:{ids}", now, top, lines)
+            if not policy.leads:
+                lines.append("(No lead is configured for this department.)")
+                _message(session, policy.channel, f"lead:-:{stage.name}:{ids}", now, top, lines)
 
     def _line(self, policy: Policy, item: Sent, now: datetime) -> str:
         m = item.mention
@@ -264,18 +265,54 @@ def _message(
     channel: str,
     key: str,
     now: datetime,
-    text: str,
-    blocks: list[dict[str, Any]] | None = None,
+    head: str,
+    lines: Sequence[str] = (),
+    *,
+    blocks: list[Block] | None = None,
 ) -> None:
-    payload: dict[str, Any] = {"text": text, "blocks": blocks or [section(text)]}
+    """A message of ``head`` and ``lines``, the lines packed into as few sections as Slack's
+    3,000 characters allow (one section would cut a long list short); or ``blocks`` as given,
+    with ``head`` as the notification text."""
+    if blocks is None:
+        blocks = [section(head), *_sections(lines)]
+        head = _fallback(head, lines)
     outbox.enqueue(
         session=session,
         kind=OutboxKind.MESSAGE,
         idem_key=key[:255],
         channel_id=channel,
         now=now,
-        payload=payload,
+        payload={"text": head, "blocks": blocks},
     )
+
+
+def _sections(lines: Sequence[str]) -> list[Block]:
+    packed: list[str] = []
+    for line in lines:
+        if packed and len(packed[-1]) + 1 + len(line) <= SECTION_TEXT_LIMIT:
+            packed[-1] += "\n" + line
+        else:
+            packed.append(line)
+    return [section(text) for text in packed]
+
+
+def _fallback(head: str, lines: Sequence[str]) -> str:
+    """The notification text: the head and as many whole lines as fit in a section."""
+    text = head
+    for line in lines:
+        if len(text) + 1 + len(line) > SECTION_TEXT_LIMIT:
+            break
+        text += "\n" + line
+    return text
+
+
+def _parts(items: list[Sent], size: int) -> list[tuple[int, list[Sent]]]:
+    """``items`` in parts of ``size``, each with where it starts."""
+    return [(start, items[start : start + size]) for start in range(0, len(items), size)]
+
+
+def _ids(items: list[Sent]) -> str:
+    return ",".join(str(i.mention.id) for i in items[:20])
 
 
 def _span(value: timedelta) -> str:

@@ -28,12 +28,14 @@ class Stage:
     factor: float | None  # share of the SLA; None: the department's warn_at
     rung: str  # the EscalationConfig switch that enables it
     escalation: bool = False  # recorded as "escalated" rather than "nudged"
+    # Names one person, picked by rotation; only these count as a turn in the rotation.
+    rotates: bool = False
 
 
 LADDERS = {
     "claim": (
         Stage("claim_warn", "claim", None, "warn"),
-        Stage("claim_thread", "claim", 1.0, "thread"),
+        Stage("claim_thread", "claim", 1.0, "thread", rotates=True),
         Stage("claim_channel", "claim", 1.5, "channel"),
         Stage("claim_lead", "claim", 2.0, "lead", escalation=True),
     ),
@@ -45,6 +47,9 @@ LADDERS = {
     ),
 }
 STAGES = {s.name: s for ladder in LADDERS.values() for s in ladder}
+ROTATING = tuple(s.name for s in STAGES.values() if s.rotates)
+# What the claimer's answer to the check-in (any of its buttons) spares them: the claim going back.
+CHECKED_IN = "answer_return"
 
 
 @dataclass(frozen=True)

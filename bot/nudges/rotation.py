@@ -11,10 +11,12 @@ This module is deliberately pure: no storage, no Slack, no clock. The caller gat
 (members, their last engagement, away status, today's care count) and passes them in, which
 keeps the policy readable in one place and testable on small tables.
 
-Tie-breaking: people who engaged at the same moment (most often: all "never") are ordered by a
-stable hash of their user id salted with the previously picked user id, not alphabetically, so
-``U0AAAA`` is not first in every fresh department forever, yet the same inputs always give the
-same answer (blake2b, not ``hash()``, which changes between processes).
+Tie-breaking: people who engaged at the same moment are first ordered by ``turn`` (one sweep
+names several people at one ``now``, one per mention due: whoever was named first in it has
+waited longest); the rest (most often: all "never") by a stable hash of their user id salted
+with the previously picked user id, not alphabetically, so ``U0AAAA`` is not first in every
+fresh department forever, yet the same inputs always give the same answer (blake2b, not
+``hash()``, which changes between processes).
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ class Candidate:
     # Mentions labelled "handle with care" they took today.
     care_today: int = 0
     is_bot: bool = False
+    # Among people who engaged at the same moment, a higher turn engaged later (the order in
+    # which one sweep named them).
+    turn: int = 0
 
 
 @dataclass(frozen=True)
@@ -68,17 +73,19 @@ def _merge(candidates: Sequence[Candidate]) -> list[Candidate]:
     merged: dict[str, Candidate] = {}
     for cand in candidates:
         seen = merged.get(cand.user_id)
-        times = [
-            _aware(t)
-            for t in (cand.last_engaged_at, seen.last_engaged_at if seen else None)
-            if t is not None
+        latest = [
+            (_aware(c.last_engaged_at), c.turn)
+            for c in (cand, seen)
+            if c is not None and c.last_engaged_at is not None
         ]
+        at, turn = max(latest) if latest else (None, 0)
         merged[cand.user_id] = Candidate(
             user_id=cand.user_id,
-            last_engaged_at=max(times) if times else None,
+            last_engaged_at=at,
             away=cand.away or (seen is not None and seen.away),
             care_today=max(cand.care_today, seen.care_today if seen else 0),
             is_bot=cand.is_bot or (seen is not None and seen.is_bot),
+            turn=turn,
         )
     return list(merged.values())
 
@@ -139,6 +146,7 @@ def pick(
         key=lambda c: (
             c.last_engaged_at is not None,
             c.last_engaged_at or datetime.min.replace(tzinfo=UTC),
+            c.turn,
             _tie_rank(c.user_id, salt),
             c.user_id,
         ),
@@ -148,24 +156,43 @@ def pick(
     else:
         when = chosen.last_engaged_at.isoformat(timespec="minutes")
         why = f"engaged least recently (last {when})"
-    ties = [c for c in others if c is not chosen and c.last_engaged_at == chosen.last_engaged_at]
+    ties = [
+        c
+        for c in others
+        if c is not chosen and (c.last_engaged_at, c.turn) == (chosen.last_engaged_at, chosen.turn)
+    ]
     if ties:
         why += f"; tie with {_plural(len(ties), 'other', 'others')} broken by stable hash"
     return Pick(chosen.user_id, f"{why}{skipped_note}")
 
 
 class Rotation:
-    """A department's rotation kept in memory: for callers that pick many in a row, and the
-    model the fairness tests run against. Each pick counts as engagement at ``now``, so the
-    person just nudged goes to the back of the queue; a member returning from being away keeps
-    their old timestamp and so is picked once, soon, and then rejoins the rotation rather than
-    being handed the backlog.
+    """A department's rotation kept in memory, for callers that pick many in a row: the sweep,
+    naming one person per mention of a grouped reminder, and the fairness tests. Each pick
+    counts as engagement at ``now``, in a later turn than the picks before it, so the person
+    just nudged goes to the back of the queue even when several are named at one ``now``; a
+    member returning from being away keeps their old timestamp and so is picked once, soon,
+    and then rejoins the rotation rather than being handed the backlog.
+
+    ``engaged`` seeds what is known already: each member's last engagement and its turn (see
+    :attr:`Candidate.turn`); ``last_picked`` who was named last.
     """
 
-    def __init__(self, members: Sequence[str], *, care_limit: int = 2) -> None:
+    def __init__(
+        self,
+        members: Sequence[str],
+        *,
+        care_limit: int = 2,
+        engaged: Mapping[str, tuple[datetime, int]] | None = None,
+        last_picked: str | None = None,
+    ) -> None:
+        known = engaged or {}
         # dict keeps the members' order and drops duplicates.
-        self._last_engaged: dict[str, datetime | None] = dict.fromkeys(members)
-        self._last_picked: str | None = None
+        self._last_engaged: dict[str, tuple[datetime, int] | None] = {
+            member: known.get(member) for member in members
+        }
+        self._turn = max((turn for _, turn in known.values()), default=0)
+        self._last_picked = last_picked
         self._care_limit = care_limit
 
     @property
@@ -188,9 +215,10 @@ class Rotation:
             [
                 Candidate(
                     user_id=member,
-                    last_engaged_at=engaged,
+                    last_engaged_at=engaged[0] if engaged else None,
                     away=member in away,
                     care_today=counts.get(member, 0),
+                    turn=engaged[1] if engaged else 0,
                 )
                 for member, engaged in self._last_engaged.items()
             ],
@@ -199,6 +227,7 @@ class Rotation:
             care_limit=self._care_limit,
         )
         if result.user_id is not None:
-            self._last_engaged[result.user_id] = now
+            self._turn += 1
+            self._last_engaged[result.user_id] = (now, self._turn)
             self._last_picked = result.user_id
         return result

@@ -19,8 +19,13 @@ replicas sweeping at once. Outside office hours nothing is sent; what fell due i
 again when the office opens, and a department's reminders of one stage in one sweep go out as
 one grouped message rather than a burst.
 
-This module owns the ladder, the policies and the schedule (and who is picked by rotation);
-what each rung says, and to whom, is :mod:`bot.nudges.messages`.
+Rotation: the thread rung (the only one that names a person) names one per mention, the person
+who has waited longest at that point, so a grouped reminder names several in turn and each
+counts as one turn. The channel-wide rung names nobody and so takes nobody's turn.
+
+This module owns the schedule and who is named; what each rung says, and to whom, is
+:mod:`bot.nudges.messages`; what people do with a reminder (the buttons, away and back) is
+:mod:`bot.nudges.answers`.
 """
 
 from __future__ import annotations
@@ -29,19 +34,18 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from bot.core.clock import Clock
-from bot.core.office_time import OfficeHours
 from bot.core.slack_directory import SlackDirectory
+from bot.nudges.answers import Answers
 from bot.nudges.messages import NudgeMessages, Sent
-from bot.nudges.policy import LADDERS, STAGES, Policy, Stage
-from bot.nudges.rotation import Candidate, pick
-from storage import cards, events, inbox, mentions
+from bot.nudges.policy import LADDERS, ROTATING, STAGES, Policy, Stage
+from bot.nudges.rotation import Rotation
+from storage import cards, events, mentions
 from storage import nudges as rows
 from storage.db import session_scope
 from storage.models import Card, EventKind, Mention, MentionStatus
@@ -57,7 +61,7 @@ class _Batch:
     cards: dict[int, Card]  # the active card per mention
 
 
-class Nudger:
+class Nudger(Answers):
     def __init__(
         self,
         *,
@@ -196,13 +200,11 @@ class Nudger:
         self, session: Session, policy: Policy, stage: Stage, items: list[Sent], now: datetime
     ) -> None:
         kind = EventKind.ESCALATED if stage.escalation else EventKind.NUDGED
-        if stage.name in ("claim_thread", "claim_channel"):
-            target = self._rotate(session, policy, items[0].mention, now)
-        else:
-            target = None
+        if stage.rotates:
+            self._name(session, policy, items, now)
         for item in items:
             assert item.mention.id is not None
-            who = item.mention.claimed_by if stage.ladder == "answer" else target
+            who = item.mention.claimed_by if stage.ladder == "answer" else item.named
             if who:
                 rows.set_target(
                     session=session, mention_id=item.mention.id, stage=stage.name, target=who
@@ -218,7 +220,7 @@ class Nudger:
             for item in items:
                 self._hand_back(session, item, now)
         else:
-            self.messages.announce(session, policy, stage, items, target, now)
+            self.messages.announce(session, policy, stage, items, now)
 
     def _hand_back(self, session: Session, item: Sent, now: datetime) -> None:
         m = item.mention
@@ -238,7 +240,11 @@ class Nudger:
         self.messages.handed_back(session, item, claimer, now)
 
     # Rotation.
-    def _rotate(self, session: Session, policy: Policy, m: Mention, now: datetime) -> str | None:
+    def _name(self, session: Session, policy: Policy, items: list[Sent], now: datetime) -> None:
+        """Name one person per reminder, in the order their nudge rows were recorded (which is
+        the order the next sweep reads them back in), each one the person who has waited
+        longest at that point."""
+        department = items[0].mention.department
         bot = self.directory.bot_user()
         members = [
             u
@@ -246,100 +252,28 @@ class Nudger:
             if u != bot and not self.directory.is_bot(u)
         ]
         if not members:
-            return None
-        engaged = rows.last_engaged(session=session, users=members)
+            return
         gone = rows.away(session=session, users=members, now=now)
-        candidates = [
-            Candidate(u, engaged.get(u), away=u in gone or self.directory.is_away(u))
-            for u in members
-        ]
-        chosen = pick(
-            candidates,
-            last_picked=rows.last_target(session=session, department=m.department),
+        away = {u for u in members if u in gone or self.directory.is_away(u)}
+        rotation = Rotation(
+            members,
             care_limit=policy.care_limit,
+            engaged=rows.last_engaged(session=session, users=members, asked_in=ROTATING),
+            last_picked=rows.last_target(session=session, department=department, asked_in=ROTATING),
         )
-        log.info(
-            "rotation",
-            extra={"department": m.department, "picked": chosen.user_id, "reason": chosen.reason},
-        )
-        return chosen.user_id
-
-    # What people do with a reminder: True when done (or done already, for a retried request),
-    # False when the mention is gone or cannot change.
-    def snooze(self, *, mention_id: int, user_id: str, choice: str, request_key: str) -> bool:
-        now = self.clock.now()
-
-        def act(session: Session, m: Mention) -> bool:
-            hours = self.policy(m.department).hours
-            until = (
-                _tomorrow_morning(hours, now)
-                if choice == "tomorrow"
-                else hours.add(now, timedelta(hours=1))
+        for item in items:
+            chosen = rotation.next(now=now, away=away)
+            item.named = chosen.user_id
+            log.info(
+                "rotation",
+                extra={
+                    "department": department,
+                    "mention": item.mention.id,
+                    "picked": chosen.user_id,
+                    "reason": chosen.reason,
+                },
             )
-            if mentions.snooze(session=session, mention_id=mention_id, until=until) is None:
-                return False
-            events.record(
-                session=session,
-                mention_id=mention_id,
-                kind=EventKind.SNOOZED,
-                actor=user_id,
-                at=now,
-                data={"until": until.isoformat(), "choice": choice},
-            )
-            return True
-
-        return self._once(mention_id, request_key, now, act)
-
-    def need_help(self, *, mention_id: int, user_id: str, request_key: str) -> bool:
-        now = self.clock.now()
-
-        def act(session: Session, m: Mention) -> bool:
-            events.record(
-                session=session,
-                mention_id=mention_id,
-                kind=EventKind.NUDGED,
-                actor=user_id,
-                at=now,
-                data={"stage": "help"},
-            )
-            self.messages.help_wanted(session, m, user_id, request_key, now)
-            return True
-
-        return self._once(mention_id, request_key, now, act, then=self.wake)
-
-    def _once(
-        self,
-        mention_id: int,
-        request_key: str,
-        now: datetime,
-        act: Callable[[Session, Mention], bool],
-        then: Callable[[], None] | None = None,
-    ) -> bool:
-        return inbox.once_for_mention(
-            engine=self.engine,
-            key=request_key,
-            now=now,
-            mention_id=mention_id,
-            duplicate=True,
-            missing=False,
-            act=act,
-            then=then,
-        )
-
-    def set_away(self, *, user_id: str, until: datetime | None) -> None:
-        now = self.clock.now()
-        with session_scope(self.engine) as session:
-            if until is None:
-                rows.clear_away(session=session, user_id=user_id)
-            else:
-                rows.set_away(session=session, user_id=user_id, until=until, now=now)
 
 
 def _ladder(mention: Mention) -> str:
     return "answer" if mention.status == MentionStatus.CLAIMED else "claim"
-
-
-def _tomorrow_morning(hours: OfficeHours, now: datetime) -> datetime:
-    local = now.astimezone(ZoneInfo(hours.timezone))
-    midnight = datetime.combine(local.date() + timedelta(days=1), time(0), local.tzinfo)
-    return hours.next_open(midnight)

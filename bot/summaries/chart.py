@@ -1,117 +1,312 @@
-"""A small PNG chart for a department lead's summary: daily volume and daily answer time.
+"""The picture of a department lead's summary: one PNG that reads at a glance in Slack on a phone.
 
-Bars show how many mentions arrived each local day; a line on a second axis shows the median
-office time to answer of the answers given that day (gaps where nobody answered), so a lead can
-see at a glance whether a busy day slowed the team down.
+Three stacked panels, each telling one part of the story beside the period before:
+
+1. **Received**: mentions by day (up to two weeks), by week (up to four months) or by month,
+   with the period's outcome (answered, still open at the end) in the panel's heading.
+2. **Time to answer** (office hours, from arrival): one bar per period, dark up to the median
+   and light up to the 90th percentile, against the service level as a dashed line.
+3. **Who answered**: how many people answered, and the busiest one's share of the answers.
+
+Only what :class:`~bot.summaries.figures.Figures` holds is drawn, so the picture never says
+more than the text. The image is always :data:`WIDTH` x :data:`HEIGHT` pixels at twice the
+usual resolution, so Slack scales every summary's preview the same way and the large fonts stay
+legible at phone width. Colours come from the Okabe-Ito palette (safe for colour-blind readers)
+and every mark is also named in words, so colour is never the only cue. :func:`render_summary_chart`
+returns the words for screen readers with the picture (Slack's ``alt_txt``).
 
 Drawn with matplotlib's Agg renderer on a :class:`~matplotlib.figure.Figure` built directly,
 not through ``pyplot``: no display is needed, and no global figure registry is shared between
-the bot's threads (pyplot's state is not thread-safe). The image is always 900x450 pixels, so
-it looks the same in Slack whatever the period.
+the bot's threads (pyplot's state is not thread-safe). What there is to draw, and the words on
+it and in the alt text, come from :mod:`bot.summaries.chart_story`; this module only draws.
 """
 
 from __future__ import annotations
 
 import io
 import math
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
+from bot.summaries.chart_story import ChartView, alt_text, bucket_labels, buckets, outcome, people
 from bot.summaries.figures import Figures
+from bot.summaries.text import Comparison, format_duration
 
-__all__ = ["HEIGHT", "WIDTH", "render_chart"]
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.ticker import Formatter
 
-WIDTH = 900
-HEIGHT = 450
-_DPI = 100
-_BAR_COLOUR = "#4C78A8"
-_LINE_COLOUR = "#E45756"
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+__all__ = ["HEIGHT", "WIDTH", "Chart", "render_chart", "render_summary_chart"]
+
+WIDTH = 1000
+HEIGHT = 1200
+_DPI = 200  # twice the usual 100, so Slack has sharp pixels to scale down to a phone
+# Okabe-Ito: told apart with every common kind of colour blindness, and in grey print.
+_BLUE = "#0072B2"
+_SKY = "#56B4E9"
+_VERMILLION = "#D55E00"
+_GREY_DARK = "#7A7A7A"
+_GREY_LIGHT = "#CFCFCF"
+_MUTED = "#4D4D4D"
+_TEXT = 11
+_HEADING = 12.5
+_TITLE = 15
+_BAR = 0.36  # a row's bar height; rows are 1 apart, its label sits on top
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A summary's picture, and the same story in words for people who cannot see it."""
+
+    png: bytes
+    alt_text: str
+
+
+def render_summary_chart(
+    comparison: Comparison, *, department: str, service_level: timedelta | None = None
+) -> Chart:
+    """The summary's chart for ``department``, and its alt text.
+
+    ``service_level`` is the line the answer times are held against: the longest an answer may
+    take from arrival, in office hours (for a department, its claim plus answer service levels:
+    the latest answer that needs no reminder). None draws no line.
+    """
+    view = ChartView.of(comparison, department=department, service_level=service_level)
+    return Chart(png=_draw(view), alt_text=alt_text(view))
 
 
 def render_chart(figures: Figures, *, title: str) -> bytes:
-    """The PNG bytes of the daily chart for ``figures``, titled ``title``.
+    """The PNG of one period alone, titled ``title``, without a previous period or service level.
 
-    An empty period (no days, or no mentions) still gives a chart, with a note instead of bars,
-    so the caller never has to special-case it.
+    For callers that have only the figures; :func:`render_summary_chart` tells more.
     """
+    return _draw(ChartView(title=title, current=figures, now="this period"))
+
+
+def _draw(view: ChartView) -> bytes:
     # matplotlib costs ~30 MB and ~0.5 s to import: only a process that draws pays for it.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
 
-    fig = Figure(figsize=(WIDTH / _DPI, HEIGHT / _DPI), dpi=_DPI, layout="constrained")
+    # Constrained layout makes room for the headings and tick labels whatever their length.
+    layout = ConstrainedLayoutEngine(h_pad=0.06, hspace=0.06)
+    fig = Figure(figsize=(WIDTH / _DPI, HEIGHT / _DPI), dpi=_DPI, layout=layout)
     FigureCanvasAgg(fig)
-    volume = fig.add_subplot()
-    # A '$' pair would switch matplotlib to math mode and mangle a title like "$5 fares".
-    volume.set_title(title.replace("$", r"\$"), loc="left", fontsize=12)
-
-    days = [day for day, _, _ in figures.daily]
-    received = [count for _, count, _ in figures.daily]
-    median_hours = [_hours(median) for _, _, median in figures.daily]
-
-    volume.set_ylabel("Mentions received", color=_BAR_COLOUR)
-    volume.yaxis.set_major_locator(MaxNLocator(integer=True))
-    volume.spines[["top"]].set_visible(False)
-    # Days are placed at 0, 1, 2... and labelled by hand: a short period gets every day with its
-    # weekday (weeks matter to office work), a long one about ten evenly spaced dates.
-    x = list(range(len(days)))
-    if days:
-        volume.bar(x, received, width=0.8, color=_BAR_COLOUR)
-        step = 1 if len(days) <= 14 else math.ceil(len(days) / 10)
-        ticks = x[::step]
-        volume.set_xticks(ticks, [_day_label(days[i], weekday=step == 1) for i in ticks])
-        volume.set_xlim(-0.6, len(days) - 0.4)
-    volume.set_ylim(bottom=0, top=max([*received, 1]) * 1.15)
-
-    answer = volume.twinx()
-    answer.set_ylabel("Median time to answer (office hours)", color=_LINE_COLOUR)
-    answer.spines[["top"]].set_visible(False)
-    answered = [h for h in median_hours if not math.isnan(h)]
-    if answered:
-        # Markers show a day with answers between two without; thinner for long periods,
-        # where full-size ones would hide the bars.
-        short = len(days) <= 31
-        answer.plot(
-            x,
-            median_hours,
-            color=_LINE_COLOUR,
-            marker="o",
-            markersize=6 if short else 2,
-            linewidth=2 if short else 1,
-        )
-    answer.set_ylim(bottom=0, top=max([*answered, 1.0]) * 1.15)
-
-    if not any(received) and not answered:
-        volume.text(
-            0.5,
-            0.5,
-            "No mentions in this period",
-            transform=volume.transAxes,
-            ha="center",
-            va="center",
-            color="#666666",
-            fontsize=14,
-        )
-        for axis in (volume, answer):
-            axis.set_xticks([])
-            axis.set_yticks([])
-
+    fig.suptitle(
+        _plain(_title_lines(view.title)), x=0.015, ha="left", fontsize=_TITLE, fontweight="bold"
+    )
+    volume, answer, spread = fig.subplots(3, 1, height_ratios=[1.4, 1.1, 1])
+    _volume_panel(volume, view)
+    _answer_panel(answer, view)
+    _spread_panel(spread, view)
     out = io.BytesIO()
     # No "Software" metadata (the matplotlib version): the bytes depend only on the drawing.
     fig.savefig(out, format="png", dpi=_DPI, metadata={"Software": None})
     return out.getvalue()
 
 
-def _hours(value: timedelta | None) -> float:
-    """Hours as a float, NaN for a day without answers (matplotlib leaves a gap there)."""
-    return math.nan if value is None else value.total_seconds() / 3600
+# -- the panels -------------------------------------------------------------------------------
 
 
-def _day_label(day: date, *, weekday: bool) -> str:
-    # Built from numbers and fixed English names, not strftime, so the server's locale cannot
-    # change the picture.
-    month = _MONTHS[day.month - 1]
-    if weekday:
-        return f"{_WEEKDAYS[day.weekday()]}\n{month} {day.day}"
-    return f"{month} {day.day}"
+def _volume_panel(ax: Axes, view: ChartView) -> None:
+    cur = view.current
+    unit, bars = buckets(cur.daily)
+    compared = f" ({view.previous.received} before)" if view.previous else ""
+    note = f"{cur.answered} answered · {outcome(cur)} at the end"
+    _heading(ax, f"Received by {unit}: {cur.received}{compared}", note)
+    ax.spines[["top", "right", "left"]].set_visible(False)
+    x = list(range(len(bars)))
+    counts = [b.received for b in bars]
+    if not any(counts):
+        ax.text(
+            0.5,
+            0.5,
+            "No mentions in this period",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            color=_MUTED,
+            fontsize=_HEADING,
+        )
+        ax.set_yticks([])
+        if not bars:
+            ax.set_xticks([])
+            return
+    # A partial week or month at an edge is lighter, so its short bar is not read as a lull.
+    drawn = ax.bar(x, counts, width=0.75, color=[_SKY if b.partial else _BLUE for b in bars])
+    # A day or two alone would make a few very wide bars: room is kept as if there were five.
+    room = max(0.0, (5 - len(bars)) / 2)
+    ax.set_xlim(-0.6 - room, len(bars) - 0.4 + room)
+    ax.set_ylim(0, max([*counts, 1]) * 1.2)
+    labels = bucket_labels(unit, bars)
+    step = math.ceil(len(bars) / (9 if unit == "week" else 14))
+    ax.set_xticks(x[::step], labels[::step], fontsize=_TEXT)
+    ax.tick_params(axis="x", length=0)
+    if len(bars) <= 16:
+        # Counts written on the bars say more than an axis and need no gridlines to read.
+        size = _TEXT if len(bars) <= 10 else _TEXT - 1.5  # four digits fit a month's bar
+        ax.bar_label(drawn, [str(n) if n else "" for n in counts], fontsize=size, padding=2)
+        ax.set_yticks([])
+    else:
+        from matplotlib.ticker import MaxNLocator
+
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+        ax.tick_params(axis="y", labelsize=_TEXT, length=0)
+        ax.grid(axis="y", color=_GREY_LIGHT, linewidth=0.6)
+        ax.set_axisbelow(True)
+
+
+def _answer_panel(ax: Axes, view: ChartView) -> None:
+    late = f"{view.current.sla_breaches or 'none'} past a service level"
+    if view.previous is not None and view.previous.sla_breaches != view.current.sla_breaches:
+        late += f" ({view.previous.sla_breaches} before)"
+    _heading(ax, "Time to answer, in office hours", late, warn=view.current.sla_breaches > 0)
+    rows = view.rows(short=True)
+    sla = _hours(view.service_level)
+    longest = max([_hours(f.answer_p90) or 0.0 for _, f in rows] + [sla or 0.0]) or 1.0
+    ax.set_xlim(0, longest * 1.08)
+    _row_axes(ax, len(rows), bottom=-0.85)
+    for y, (label, figures) in zip(_row_ys(len(rows)), rows, strict=True):
+        median, p90 = _hours(figures.answer_median), _hours(figures.answer_p90)
+        dark, light = (_BLUE, _SKY) if figures is view.current else (_GREY_DARK, _GREY_LIGHT)
+        if median is None or p90 is None:
+            _row_label(ax, y, f"{label}: no answers")
+            continue
+        ax.barh(y, p90, height=_BAR, color=light)
+        ax.barh(y, median, height=_BAR, color=dark)
+        _row_label(
+            ax,
+            y,
+            f"{label}: median {format_duration(figures.answer_median or timedelta())}, "
+            f"90% within {format_duration(figures.answer_p90 or timedelta())}",
+        )
+    if sla is not None and view.service_level is not None:
+        ax.axvline(sla, color=_VERMILLION, linestyle=(0, (4, 2)), linewidth=2)
+        right = sla > ax.get_xlim()[1] * 0.6
+        ax.text(
+            sla,
+            -0.5,
+            f"service level {format_duration(view.service_level)} ",
+            ha="right" if right else "left",
+            va="center",
+            color=_VERMILLION,
+            fontsize=_TEXT,
+            fontweight="bold",
+        )
+    ax.xaxis.set_major_formatter(_hours_formatter())
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=4, steps=[1, 2, 3, 4, 6, 8, 10]))
+
+
+def _spread_panel(ax: Axes, view: ChartView) -> None:
+    _heading(ax, "Who answered", "dark: the busiest person's share of the answers")
+    rows = view.rows(short=True)
+    ax.set_xlim(0, 1)
+    _row_axes(ax, len(rows), bottom=-0.4)
+    ax.set_xticks([])
+    ax.spines["bottom"].set_visible(False)
+    for y, (label, figures) in zip(_row_ys(len(rows)), rows, strict=True):
+        share = figures.busiest_share
+        if not figures.answerers or share is None:
+            _row_label(ax, y, f"{label}: nobody answered")
+            continue
+        dark, light = (_BLUE, _SKY) if figures is view.current else (_GREY_DARK, _GREY_LIGHT)
+        ax.barh(y, 1, height=_BAR, color=light)
+        ax.barh(y, share, height=_BAR, color=dark)
+        # A thin slice has no room for its number: it goes just after it, on the light part.
+        inside = share >= 0.12
+        ax.text(
+            share / 2 if inside else share + 0.01,
+            y,
+            f"{round(share * 100)}%",
+            ha="center" if inside else "left",
+            va="center",
+            color="white" if inside else "black",
+            fontsize=_TEXT,
+            fontweight="bold",
+        )
+        _row_label(ax, y, f"{label}: {people(figures)}")
+
+
+# -- pieces -----------------------------------------------------------------------------------
+
+
+def _heading(ax: Axes, title: str, note: str, *, warn: bool = False) -> None:
+    """A bold heading with a quieter line under it, both left-aligned over the panel.
+
+    A note that calls for action (``warn``) is in the service level's colour and bold, so it
+    stands out by weight as well as by colour.
+    """
+    ax.set_title(_plain(title), loc="left", fontsize=_HEADING, fontweight="bold", pad=20)
+    ax.text(
+        0,
+        1.03,
+        _plain(note),
+        transform=ax.transAxes,
+        fontsize=_TEXT,
+        color=_VERMILLION if warn else _MUTED,
+        fontweight="bold" if warn else "normal",
+        in_layout=False,
+    )
+
+
+def _row_ys(count: int) -> list[float]:
+    return [float(count - 1 - i) for i in range(count)]
+
+
+def _row_axes(ax: Axes, count: int, *, bottom: float) -> None:
+    """Rows of bars named by text above each bar, not by tick labels that would eat width."""
+    ax.set_ylim(bottom, count - 0.1)
+    ax.set_yticks([])
+    ax.spines[["top", "right", "left"]].set_visible(False)
+    ax.tick_params(axis="x", labelsize=_TEXT, length=0)
+
+
+def _row_label(ax: Axes, y: float, text: str) -> None:
+    from matplotlib.transforms import blended_transform_factory
+
+    across = blended_transform_factory(ax.transAxes, ax.transData)
+    # On white, so that the service level's line passes behind the words, not through them.
+    ax.text(
+        0,
+        y + _BAR / 2 + 0.06,
+        _plain(text),
+        transform=across,
+        va="bottom",
+        fontsize=_TEXT,
+        zorder=3,
+        bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
+        in_layout=False,
+    )
+
+
+def _title_lines(title: str) -> str:
+    """The title on one line, or split after the department's name when too wide for a phone."""
+    if len(title) <= 34:
+        return title
+    return "\n".join(_cut(line, 36) for line in title.split(": ", 1))
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _hours(value: timedelta | None) -> float | None:
+    return None if value is None else value.total_seconds() / 3600
+
+
+def _hours_formatter() -> Formatter:
+    from matplotlib.ticker import FuncFormatter
+
+    def label(hours: float, _: int | None = None) -> str:
+        return format_duration(timedelta(hours=hours)) if hours else "0"
+
+    return FuncFormatter(label)
+
+
+def _plain(text: str) -> str:
+    # A '$' pair would switch matplotlib to math mode and mangle a name like "$5 fares".
+    return text.replace("$", r"\$")

@@ -28,6 +28,14 @@ Definitions, and why (period ``P = [start, end)``):
   in P; **time to answer** is office time from arrival to the answer, over answers given in P
   (so the daily medians split exactly the answers behind the period's median). An answer
   without a recorded claim counts as claimed when answered: answering implies taking it.
+* **Whose office hours**: each mention's own department's, city-wide too, so a city-wide median
+  is the median of the very times each department's summary shows. They are the hours of the
+  department that held the mention when it was claimed (or answered), measured then and stored
+  on the mention (``MentionFacts.claim_office``): a mention claimed in triage at night and then
+  handed over to Public Works keeps the wait triage's hours measured, since triage was the one
+  keeping the citizen waiting. An answer always comes from the department that holds the
+  mention, so answer times are in its hours. Service levels are judged by the department the
+  mention is with now (its ``Levels``): it is the one whose summary counts the breach.
 * **Percentiles are nearest-rank**: the p-th percentile of n sorted values is the value at rank
   ``ceil(p / 100 * n)`` (1-based). The median is the 50th percentile by the same rule, i.e. the
   lower middle value for an even count. Every figure is then a time that really happened, and
@@ -45,38 +53,40 @@ Definitions, and why (period ``P = [start, end)``):
   2 members (nothing to spread over) or no answers at all (nothing spread; the formula would
   divide by zero). Answers by people who are not members (someone who left the channel) count
   towards *answered*, *answerers* and *busiest share* but not towards the Gini.
-* **Recurring terms** count mentions (not occurrences) that contain a word, so one post repeating
-  a word ten times does not outweigh ten posts saying it once; only words found in at least two
-  mentions are kept. Words are compared folded (case and accents ignored), shown in their most
-  common spelling, and dropped when shorter than 3 letters, numeric, a link, a handle, or a
-  common en/fr/es/de word. Scripts written without spaces (Chinese, Japanese, Thai) give no
-  terms, since their tokens are single characters.
+* **Recurring terms** count mentions (not occurrences) that contain a word
+  (:mod:`bot.summaries.terms` says which words count).
+
+:func:`compute` is the definition, over facts in memory. The bot computes the same figures with
+the database doing the counting (:mod:`bot.summaries.tally`); both end in :func:`shape`, and
+``tests/summaries/test_tally.py`` holds them equal.
 """
 
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from typing import Protocol
 
 from bot.core.office_time import OfficeHours
-from bot.core.text import TOKEN_RE, fold
 from bot.summaries.periods import Period, parse_period, zone_info
+from bot.summaries.terms import top_terms
 from storage.models import OPEN_STATUSES, MentionStatus
 
 __all__ = [
+    "Counts",
     "Figures",
+    "Levels",
     "MentionFacts",
     "Period",
     "compute",
     "gini",
+    "overdue_during",
     "parse_period",
     "percentile",
+    "shape",
     "top_terms",
 ]
 
@@ -84,7 +94,18 @@ __all__ = [
 _OPEN = frozenset(OPEN_STATUSES)
 _DISMISSED = MentionStatus.DISMISSED
 _ONE_DAY = timedelta(days=1)
-_TOP_TERMS = 10
+PERCENTILES = (50, 90)  # the median and the 90th, of claim and answer times
+
+
+class Levels(Protocol):
+    """A department's office hours and service levels (a nudge ``Policy`` is one)."""
+
+    @property
+    def hours(self) -> OfficeHours: ...
+    @property
+    def claim(self) -> timedelta: ...
+    @property
+    def answer(self) -> timedelta: ...
 
 
 @dataclass(frozen=True)
@@ -107,6 +128,10 @@ class MentionFacts:
     answered_by: str | None
     handed_over: bool
     text: str
+    # Office time from arrival to the first claim and to the answer, as measured when they
+    # happened (see "Whose office hours"); None: measure it now, in the department's hours.
+    claim_office: timedelta | None = None
+    answer_office: timedelta | None = None
 
 
 @dataclass(frozen=True)

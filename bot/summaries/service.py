@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.config.comms import CommsTeam
 from bot.config.file import EngageConfig
 from bot.core.clock import Clock
 from bot.core.slack_directory import SlackDirectory
@@ -157,14 +158,23 @@ class Summaries:
         self.wake()
 
     def digest(self, department: str | None) -> None:
-        """The weekly digest: last week, to the leads (or the comms team for the city)."""
-        report = self.report(department=department, period="last week", lead_view=True)
+        """The weekly digest: last week, to the leads (or the comms team for the city).
+
+        The invitation list (who has not answered yet) is for leads and the comms team only:
+        with ``to: channel``, or with nobody to send it to, the digest is posted to the
+        channel without it, so it never names people in public.
+        """
         if department is None:
-            targets = list(self.config.comms_team.users) or [self.config.triage.channel]
+            to = self.config.comms_team.digest.to
+            readers = CommsTeam(self.config.comms_team, self.directory).members()
+            channel = self.config.triage.channel
         else:
             policy = self.policies[department]
-            targets = list(policy.leads) or [policy.channel]
+            to = next(d.digest.to for d in self.config.departments if d.slug == department)
+            readers, channel = list(policy.leads), policy.channel
+        privately = to == "leads" and bool(readers)
+        report = self.report(department=department, period="last week", lead_view=privately)
         week = report.period.start.strftime("%Y-%m-%d")
-        for target in targets:
+        for target in readers if privately else [channel]:
             self.post(report, channel=target, key=f"digest:{department or CITY}:{week}:{target}")
         log.info("weekly digest queued", extra={"department": department, "week": week})

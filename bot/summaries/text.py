@@ -2,7 +2,8 @@
 
 :func:`~bot.summaries.figures.compute` gives the numbers; this module decides how they are shown
 and compared (:class:`Comparison` and its deltas, :func:`format_duration`, :func:`render_text`
-as Slack mrkdwn), so wording and escaping can change without touching the arithmetic.
+as Slack mrkdwn, opening with the one-sentence :func:`headline`), so wording and escaping can
+change without touching the arithmetic.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from bot.core.sources import source_label
 from bot.summaries.figures import Figures
 from bot.summaries.periods import Period
 
-__all__ = ["Comparison", "format_duration", "render_text"]
+__all__ = ["Comparison", "format_duration", "headline", "render_text", "wall_clock_age"]
 
 _COUNTS = frozenset(
     {
@@ -109,6 +110,17 @@ def format_duration(value: timedelta, *, days: bool = False) -> str:
     return f"{hours} h {rest:02d} min" if rest else f"{hours} h"
 
 
+def wall_clock_age(value: timedelta) -> str:
+    """How long a citizen has waited, for a sentence: "5 h 20 min", "1 day", "6 days".
+
+    Calendar time (unlike office time) reads naturally in days; rounded down like the rest.
+    """
+    days = value.days
+    if days >= 1:
+        return "1 day" if days == 1 else f"{days} days"
+    return format_duration(value)
+
+
 def _show(value: timedelta | None, days: bool = False) -> str:
     return "—" if value is None else format_duration(value, days=days)
 
@@ -145,7 +157,7 @@ def render_text(comparison: Comparison, *, department: str, lead_view: bool) -> 
         heading += f" for {escape(comparison.period.label)}* (compared with {escape(before)})"
     else:
         heading += "* (compared with the period before)"
-    lines = [heading, ""]
+    lines = [heading, headline(comparison), ""]
 
     sources = ", ".join(f"{escape(source_label(s))} {n}" for s, n in cur.received_by_source.items())
     by_source = f" ({sources})" if sources else ""
@@ -195,3 +207,77 @@ def render_text(comparison: Comparison, *, department: str, lead_view: bool) -> 
             f"*No answer yet in this period:* {people}. A good moment to invite them to take one?"
         )
     return "\n".join(lines)
+
+
+def headline(comparison: Comparison) -> str:
+    """One sentence, as mrkdwn: what changed since the period before, and what needs attention.
+
+    Derived from the figures alone, so the same figures always give the same sentence. What
+    changed is told by the answers (what the team did), or by what came in when nothing was
+    answered. Something needs attention when mentions are still open *and* some went past a
+    service level; open mentions all within it are only reported, and late answers with nothing
+    left open are reported with their trend.
+    """
+    cur, prev = comparison.current, comparison.previous
+    before = _than(comparison)
+    if not cur.received and not cur.answered:
+        earlier = f"against {prev.received} {before}" if prev.received else f"none {before} either"
+        change = f"No mentions came in, {earlier}"
+    else:
+        # "of" only when it reads as a fraction: answers in a period may outnumber arrivals,
+        # since mentions from before it get answered too.
+        done = f"Answered {cur.answered}"
+        done += f" of {cur.received}" if cur.answered <= cur.received else f" ({cur.received} new)"
+        change = f"{done}, {_more_or_fewer(cur.answered - prev.answered, before)}"
+    return f"{change}; {_attention(cur, prev, before)}."
+
+
+def _more_or_fewer(difference: int, before: str) -> str:
+    if difference > 0:
+        return f"{difference} more than {before}"
+    if difference < 0:
+        return f"{-difference} fewer than {before}"
+    return f"as many as {before}"
+
+
+def _attention(cur: Figures, prev: Figures, before: str) -> str:
+    late, still_open = cur.sla_breaches, cur.still_open
+    oldest = (
+        f", the oldest waiting {wall_clock_age(cur.oldest_open_age)}"
+        if cur.oldest_open_age is not None
+        else ""
+    )
+    if late and still_open:
+        return (
+            f"{late} past a service level{_late_trend(late, prev.sla_breaches, before)}"
+            f" and {still_open} still open{oldest}: that needs attention"
+        )
+    if late:
+        return (
+            f"{late} went past a service level{_late_trend(late, prev.sla_breaches, before)},"
+            " and nothing is still open"
+        )
+    if still_open:
+        return f"{still_open} still open{oldest}, none past a service level yet"
+    if not cur.received and not cur.answered:
+        return "nothing is waiting"
+    how = "answered" if not (cur.no_action or cur.handed_over) else "handled"
+    return f"nothing needs attention: every mention was {how} within the service level"
+
+
+def _late_trend(late: int, earlier: int, before: str) -> str:
+    if earlier == late:
+        return ""
+    if not earlier:
+        return f" (none {before})"
+    return f" ({'up' if late > earlier else 'down'} from {earlier})"
+
+
+def _than(comparison: Comparison) -> str:
+    """The previous period's name as it reads after "than": "the week before", "on 2026-11-04"."""
+    if comparison.period is None:
+        return "in the period before"
+    label = escape(comparison.period.previous().label)
+    if label[:1].isdigit():
+        return f"{'in' if ' to ' in label else 'on'} {label}"
+    return f"in {label}" if label.startswith("the period") else label

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -237,8 +237,8 @@ def _reminders(bot: Engage, unclaimed: int, claimed: int) -> None:
             if stage.name == "answer_return":
                 continue  # not announced: the sweep hands the claim back (below)
             policy = bot.nudger.policy(mention.department)
-            messages.announce(session, policy, stage, [one], STAFF, now)
-            messages.announce(session, policy, stage, [one] * 45, None, now)
+            messages.announce(session, policy, stage, [replace(one, named=STAFF)], now)
+            messages.announce(session, policy, stage, [one] * 45, now)
         messages.handed_back(session, sent["answer_return"], STAFF, now)
         messages.help_wanted(session, sent["answer_dm"].mention, STAFF, "help-1", now)
     bot.delivery.wake()

@@ -28,6 +28,7 @@ def c(
     away: bool = False,
     care_today: int = 0,
     is_bot: bool = False,
+    turn: int = 0,
 ) -> Candidate:
     """A candidate who last engaged ``engaged`` minutes after T0 (None: never)."""
     return Candidate(
@@ -36,6 +37,7 @@ def c(
         away=away,
         care_today=care_today,
         is_bot=is_bot,
+        turn=turn,
     )
 
 
@@ -78,6 +80,19 @@ def test_equal_timestamps_tie_break_the_same_way() -> None:
     same = [c("UA", 10), c("UB", 10), c("UC", 10)]
     results = {pick(same, last_picked="UZ").user_id for _ in range(5)}
     assert len(results) == 1
+
+
+def test_same_moment_is_ordered_by_turn() -> None:
+    # One sweep named U1, then U2, at one moment (turns 1 and 2); U3 engaged earlier.
+    earlier = [c("U1", 5, turn=1), c("U2", 5, turn=2), c("U3", 0)]
+    assert pick(earlier, last_picked="U2").user_id == "U3"
+    # U3 since named too: U1 has waited longest, though U1 and U2 share a timestamp.
+    later = [c("U1", 5, turn=1), c("U2", 5, turn=2), c("U3", 9, turn=3)]
+    assert pick(later, last_picked="U3").user_id == "U1"
+    assert pick(list(reversed(later)), last_picked="U3").user_id == "U1"
+    # A duplicate keeps the later turn of the same moment.
+    twice = [c("U1", 5, turn=1), c("U1", 5, turn=4), c("U2", 5, turn=2)]
+    assert pick(twice, last_picked=None).user_id == "U2"
 
 
 # ------------------------------------------------------------------------------- last_picked
@@ -248,3 +263,20 @@ def test_rotation_care_counts_and_limit() -> None:
 def test_rotation_ignores_duplicate_members() -> None:
     picks = run(Rotation(["U1", "U2", "U1"]), 10)
     assert Counter(picks) == {"U1": 5, "U2": 5}
+
+
+def test_one_sweep_names_everyone_in_turn_then_starts_again() -> None:
+    # Twelve reminders due at one moment, four people: a grouped message names one person per
+    # mention, each in turn (it used to ping-pong between two once everyone had a turn).
+    rotation = Rotation(MEMBERS[:4])
+    picks = [rotation.next(now=at(0)).user_id for _ in range(12)]
+    assert len(set(picks[:4])) == 4
+    assert picks[4:8] == picks[8:] == picks[:4]
+
+
+def test_rotation_carries_on_from_what_is_stored() -> None:
+    # U1 and U2 were named in one sweep (U2 first: the lower turn), U3 engaged before that,
+    # U4 never: the next four go to whoever has waited longest, in that order.
+    engaged = {"U1": (at(10), 7), "U2": (at(10), 5), "U3": (at(3), 0)}
+    rotation = Rotation(["U1", "U2", "U3", "U4"], engaged=engaged, last_picked="U1")
+    assert [rotation.next(now=at(20)).user_id for _ in range(4)] == ["U4", "U3", "U2", "U1"]

@@ -21,7 +21,7 @@ from bot.core.slack_ids import ActionId
 from bot.sandbox.fake_slack import FakeSlack, wait_until
 from storage.db import session_scope
 from storage.models import Away, Event, Mention, Nudge
-from tests.factories import events_of, settled
+from tests.factories import Clock, events_of, settled
 
 NY = ZoneInfo("America/New_York")
 PW = "C0PUBWORKS"
@@ -41,14 +41,6 @@ rules:
 delivery: {{channel_interval: 0}}
 nudges: {{sweep_every: 3600}}
 """
-
-
-class Clock:
-    def __init__(self, at: datetime) -> None:
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
 
 
 def ny(day: int, hour: int, minute: int = 0, month: int = 11) -> datetime:

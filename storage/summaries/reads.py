@@ -1,7 +1,10 @@
-"""The reads behind a summary: a period's mentions with their timings, backlog and nudges.
+"""A period's mentions row by row, the backlog, nudges sent, and events (for the export).
 
 Each is one query bounded by the period through the indexes on ``received_at`` (per
-department or city-wide) and ``event(kind, at)``; nothing scans the whole history.
+department or city-wide), ``answered_at`` and ``event(kind, at)``; nothing scans the whole
+history. The predicates here (:func:`in_scope`, :func:`matters_to`, :func:`handed_over`) are
+also what :mod:`storage.summaries.totals` aggregates over, so a row-by-row read and a total
+always cover the same mentions.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from storage.models import OPEN_STATUSES, Event, EventKind, Mention
@@ -31,14 +35,38 @@ class MentionRow:
     answered_by: str | None
     handed_over: bool
     text: str
+    claim_office_us: int | None = None  # see Mention: measured when claimed, else None
+    answer_office_us: int | None = None
 
 
-def _in(department: str | None, everywhere: bool) -> Any:
+def in_scope(department: str | None, everywhere: bool) -> Any:
+    """One department's mentions (None: triage's), or with ``everywhere`` the whole city's."""
     if everywhere:
         return True
     if department is None:
         return col(Mention.department).is_(None)
     return col(Mention.department) == department
+
+
+def matters_to(start: datetime, end: datetime) -> ColumnElement[bool]:
+    """Mentions a period's figures need: what arrived in it, what was answered in it (older
+    ones too), and what is still open (the backlog at its end)."""
+    return and_(
+        col(Mention.received_at) < end,
+        or_(
+            col(Mention.received_at) >= start,
+            col(Mention.answered_at) >= start,
+            col(Mention.status).in_(OPEN_STATUSES),
+        ),
+    )
+
+
+def handed_over() -> ColumnElement[bool]:
+    """Whether the mention was ever handed over (the summaries' ``handed_over`` fact)."""
+    moved = aliased(Event)
+    return exists().where(
+        col(moved.mention_id) == col(Mention.id), col(moved.kind) == EventKind.HANDED_OVER.value
+    )
 
 
 def mentions_in(
@@ -50,28 +78,11 @@ def mentions_in(
     everywhere: bool = False,
 ) -> list[MentionRow]:
     """Mentions that matter to [start, end), with their first claim and any hand-over."""
-    # What a period's figures need: what arrived in it, what was answered in it (older ones
-    # too), and what is still open (the backlog at its end).
-    in_period = (
-        _in(department, everywhere),
-        col(Mention.received_at) < end,
-        or_(
-            col(Mention.received_at) >= start,
-            col(Mention.answered_at) >= start,
-            col(Mention.status).in_(OPEN_STATUSES),
-        ),
-    )
-    ids = select(Mention.id).where(*in_period)
-    claimed = (
-        select(col(Event.mention_id).label("mention_id"), func.min(Event.at).label("first"))
-        .where(col(Event.kind) == EventKind.CLAIMED.value, col(Event.mention_id).in_(ids))
-        .group_by(col(Event.mention_id))
-        .subquery()
-    )
-    moved = aliased(Event)
-    handed = exists().where(
-        col(moved.mention_id) == col(Mention.id), col(moved.kind) == EventKind.HANDED_OVER.value
-    )
+    return rows_where(session, in_scope(department, everywhere), matters_to(start, end))
+
+
+def rows_where(session: Session, *conditions: Any) -> list[MentionRow]:
+    """The mentions meeting ``conditions``, in order of arrival."""
     # Plain columns, not ORM objects: a city-wide month is tens of thousands of rows.
     query = (
         sa_select(
@@ -80,32 +91,34 @@ def mentions_in(
             col(Mention.department),
             col(Mention.received_at),
             col(Mention.status),
-            claimed.c.first,
+            col(Mention.first_claimed_at),
             col(Mention.answered_at),
             col(Mention.answered_by),
-            handed,
+            handed_over(),
             col(Mention.text),
+            col(Mention.claim_office_us),
+            col(Mention.answer_office_us),
         )
-        .outerjoin(claimed, claimed.c.mention_id == col(Mention.id))
-        .where(*in_period)
+        .where(*conditions)
         .order_by(col(Mention.received_at))
     )
-    rows = [
+    return [
         MentionRow(
             id=int(r[0]),
             source=r[1],
             department=r[2],
             received_at=r[3],
             status=r[4],
-            first_claimed_at=_aware(r[5]),
+            first_claimed_at=r[5],
             answered_at=r[6],
             answered_by=r[7],
             handed_over=bool(r[8]),
             text=r[9],
+            claim_office_us=r[10],
+            answer_office_us=r[11],
         )
         for r in session.execute(query)
     ]
-    return rows
 
 
 def backlog(
@@ -113,10 +126,10 @@ def backlog(
 ) -> tuple[int, datetime | None]:
     """Open mentions now and when the oldest of them arrived."""
     query = select(func.count(), func.min(Mention.received_at)).where(
-        _in(department, everywhere), col(Mention.status).in_(OPEN_STATUSES)
+        in_scope(department, everywhere), col(Mention.status).in_(OPEN_STATUSES)
     )
     count, oldest = session.exec(query).one()
-    return int(count), _aware(oldest)
+    return int(count), aware(oldest)
 
 
 def nudge_counts(
@@ -134,7 +147,7 @@ def nudge_counts(
         .where(
             col(Event.kind).in_([EventKind.NUDGED.value, EventKind.ESCALATED.value]),
             and_(col(Event.at) >= start, col(Event.at) < end),
-            _in(department, everywhere),
+            in_scope(department, everywhere),
         )
         .group_by(Event.kind)
     )
@@ -150,8 +163,9 @@ def events_in(*, session: Session, mention_ids: Collection[int]) -> list[Event]:
     return list(session.exec(query.order_by(col(Event.id))))
 
 
-def _aware(value: Any) -> datetime | None:
-    # Aggregates bypass the column type on SQLite: they come back naive, or as text.
+def aware(value: Any) -> datetime | None:
+    """An aggregate's datetime as aware UTC: aggregates bypass the column type on SQLite, so
+    they come back naive, or as text."""
     if value is None:
         return None
     when = datetime.fromisoformat(value) if isinstance(value, str) else value

@@ -1,0 +1,91 @@
+"""Office times a summary needs but nobody measured yet, and storing them once measured.
+
+A claim or an answer records its office time as it happens (:mod:`storage.mentions`). Mentions
+claimed or answered before migration 0007, or by a process that did not know the department's
+hours, have none; storage cannot measure them (the hours are in the config, not the database),
+so the summary asks for them here, measures them, and stores them: each mention is measured
+once, and afterwards its figures come from SQL like everyone else's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, func, or_, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
+
+from storage.models import Mention
+from storage.summaries.reads import in_scope, matters_to
+
+_BATCH = 5000
+
+
+@dataclass(frozen=True)
+class Unmeasured:
+    id: int
+    department: str | None
+    received_at: datetime
+    claimed_at: datetime | None  # the first claim, or the answer of a mention never claimed
+    answered_at: datetime | None
+
+
+def unmeasured(
+    *,
+    session: Session,
+    department: str | None,
+    everywhere: bool,
+    periods: Sequence[tuple[datetime, datetime]],
+) -> list[Unmeasured]:
+    """Mentions that matter to any of ``periods`` and were claimed or answered, but lack the
+    office time of that claim or answer."""
+    claimed = func.coalesce(col(Mention.first_claimed_at), col(Mention.answered_at))
+    missing = or_(
+        (claimed.is_not(None)) & col(Mention.claim_office_us).is_(None),
+        col(Mention.answered_at).is_not(None) & col(Mention.answer_office_us).is_(None),
+    )
+    query = (
+        sa_select(
+            col(Mention.id),
+            col(Mention.department),
+            col(Mention.received_at),
+            col(Mention.first_claimed_at),
+            col(Mention.answered_at),
+        )
+        .where(
+            in_scope(department, everywhere),
+            or_(*(matters_to(start, end) for start, end in periods)),
+            missing,
+        )
+        .order_by(col(Mention.id))
+    )
+    return [
+        Unmeasured(
+            id=int(r[0]),
+            department=r[1],
+            received_at=r[2],
+            claimed_at=r[3] if r[3] is not None else r[4],
+            answered_at=r[4],
+        )
+        for r in session.execute(query)
+    ]
+
+
+def record(*, session: Session, times: Sequence[tuple[int, int | None, int | None]]) -> None:
+    """Store ``(mention id, claim office µs, answer office µs)``; a time already stored (a claim
+    recorded meanwhile) is kept, so two processes measuring at once agree."""
+    stmt = (
+        update(Mention)
+        .where(col(Mention.id) == bindparam("mention"))
+        .values(
+            claim_office_us=func.coalesce(col(Mention.claim_office_us), bindparam("claim")),
+            answer_office_us=func.coalesce(col(Mention.answer_office_us), bindparam("answer")),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    # In id order, as read: two summaries storing the same rows lock them in the same order.
+    rows = [{"mention": i, "claim": c, "answer": a} for i, c, a in times]
+    for at in range(0, len(rows), _BATCH):
+        session.connection().execute(stmt, rows[at : at + _BATCH])
