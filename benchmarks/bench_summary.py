@@ -17,10 +17,12 @@ import argparse
 import random
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, text
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.engine import Engine
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -28,10 +30,12 @@ from slack_sdk import WebClient
 
 from benchmarks._harness import scratch_database
 from bot.config.file import parse_config
+from bot.core.office_time import OfficeHours
 from bot.core.slack_directory import SlackDirectory
 from bot.nudges.policy import policies
 from bot.sandbox.fake_slack import FakeSlack
 from bot.summaries.service import Summaries
+from storage.db import make_engine, upgrade
 from storage.models import Event, Mention
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -61,12 +65,28 @@ def config(departments: int) -> str:
     return "\n".join(lines)
 
 
-def fill(engine: object, count: int, departments: int) -> None:
+def fill(
+    engine: object,
+    count: int,
+    departments: int,
+    hours_of: Callable[[str | None], OfficeHours],
+    *,
+    scattered: bool = False,
+) -> None:
+    """A year of mentions with their events, as the bot leaves them.
+
+    Mentions are stored in order of arrival, as a running bot stores them, so a month's rows sit
+    together on disk; ``scattered`` stores them in random order instead (what this benchmark
+    did before issue 13), so that every month's rows are spread over the whole table. Each
+    claim and answer carries its office time, as the claims service records it.
+    """
     rng = random.Random(7)
+    arrivals = [NOW - timedelta(seconds=rng.uniform(0, 365 * 86400)) for _ in range(count)]
+    if not scattered:
+        arrivals.sort()
     mention_rows, event_rows = [], []
     started = time.perf_counter()
-    for n in range(1, count + 1):
-        received = NOW - timedelta(seconds=rng.uniform(0, 365 * 86400))
+    for n, received in enumerate(arrivals, start=1):
         fate = rng.random()
         claimed = received + timedelta(minutes=rng.uniform(5, 600)) if fate < 0.85 else None
         answered = (
@@ -82,6 +102,8 @@ def fill(engine: object, count: int, departments: int) -> None:
         if received < NOW - timedelta(days=60) and status in ("new", "claimed"):
             status = "dismissed"
         user = f"U{rng.randrange(12):08d}"
+        department = f"dept-{n % departments}"
+        hours = hours_of(department)
         mention_rows.append(
             {
                 "id": n,
@@ -92,13 +114,16 @@ def fill(engine: object, count: int, departments: int) -> None:
                 "extra": {},
                 "text": " ".join(rng.choices(WORDS, k=6)),
                 "received_at": received,
-                "department": f"dept-{n % departments}",
+                "department": department,
                 "status": status,
                 "version": 0,
                 "claimed_by": user if claimed else None,
                 "claimed_at": claimed,
+                "first_claimed_at": claimed,
+                "claim_office_us": _office_us(hours, received, claimed),
                 "answered_by": user if answered else None,
                 "answered_at": answered,
+                "answer_office_us": _office_us(hours, received, answered),
             }
         )
         event_rows.append({"mention_id": n, "kind": "received", "at": received, "data": {}})
@@ -116,6 +141,10 @@ def fill(engine: object, count: int, departments: int) -> None:
     print(f"filled {count:,} mentions and their events in {time.perf_counter() - started:.0f} s")
 
 
+def _office_us(hours: OfficeHours, start: datetime, end: datetime | None) -> int | None:
+    return None if end is None else hours.between(start, end) // timedelta(microseconds=1)
+
+
 def _flush(
     engine: object, mention_rows: list[dict[str, object]], event_rows: list[dict[str, object]]
 ) -> None:
@@ -128,33 +157,62 @@ def _flush(
     event_rows.clear()
 
 
+def kept_database(url: str, schema: str) -> tuple[Engine, bool]:
+    """A PostgreSQL schema that outlives the run, and whether an earlier run filled it."""
+    with make_engine(url).begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA IF NOT EXISTS {schema}"))
+    engine = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    upgrade(engine)
+    with engine.connect() as conn:
+        filled = conn.execute(select(func.count()).select_from(Mention)).scalar_one() > 0
+    if filled:
+        print(f"reusing the mentions kept in schema {schema}")
+    return engine, filled
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mentions", type=int, default=1_000_000)
     parser.add_argument("--departments", type=int, default=20)
     parser.add_argument(
+        "--scattered", action="store_true", help="store mentions in random order of arrival"
+    )
+    parser.add_argument("--keep", help="fill this PostgreSQL schema and keep it (or reuse it)")
+    parser.add_argument(
         "--database-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test"
     )
     args = parser.parse_args()
     postgres = args.database_url.startswith("postgres")
-    engine, cleanup = scratch_database(args.database_url)
+    if args.keep:
+        engine, filled = kept_database(args.database_url, args.keep)
+        cleanup: Callable[[], None] = engine.dispose
+    else:
+        (engine, cleanup), filled = scratch_database(args.database_url), False
     slack = FakeSlack().start()
     try:
-        fill(engine, args.mentions, args.departments)
-        if postgres:
-            with engine.begin() as conn:
-                conn.execute(text("ANALYZE"))
+        cfg = parse_config(config(args.departments))
+        rules = policies(cfg)
+        if not filled:
+            fill(
+                engine,
+                args.mentions,
+                args.departments,
+                lambda slug: (rules.get(slug) or rules[None]).hours,
+                scattered=args.scattered,
+            )
+            if postgres:
+                with engine.begin() as conn:
+                    conn.execute(text("ANALYZE"))
 
         class Clock:
             def now(self) -> datetime:
                 return NOW
 
-        cfg = parse_config(config(args.departments))
         summaries = Summaries(
             engine=engine,
             clock=Clock(),
             config=cfg,
-            policies=policies(cfg),
+            policies=rules,
             directory=SlackDirectory(WebClient(token=slack.bot_token, base_url=slack.api_url)),
             wake=lambda: None,
         )

@@ -123,6 +123,7 @@ class Mention(SQLModel, table=True):
         Index("ix_mention_department_received", "department", "received_at"),
         Index("ix_mention_received", "received_at"),
         Index("ix_mention_answered", "answered_at"),
+        Index("ix_mention_department_answered", "department", "answered_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

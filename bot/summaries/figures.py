@@ -29,13 +29,12 @@ Definitions, and why (period ``P = [start, end)``):
   (so the daily medians split exactly the answers behind the period's median). An answer
   without a recorded claim counts as claimed when answered: answering implies taking it.
 * **Whose office hours**: each mention's own department's, city-wide too, so a city-wide median
-  is the median of the very times each department's summary shows. They are the hours of the
-  department that held the mention when it was claimed (or answered), measured then and stored
-  on the mention (``MentionFacts.claim_office``): a mention claimed in triage at night and then
-  handed over to Public Works keeps the wait triage's hours measured, since triage was the one
-  keeping the citizen waiting. An answer always comes from the department that holds the
-  mention, so answer times are in its hours. Service levels are judged by the department the
-  mention is with now (its ``Levels``): it is the one whose summary counts the breach.
+  is the median of the very times the departments' summaries show. That is the department
+  holding the mention when it was claimed (or answered), measured then and stored on the
+  mention (``claim_office``): a mention claimed by triage at night, then handed over to Public
+  Works, keeps its wait in triage's hours, as triage kept the citizen waiting. Answers come
+  from the department holding the mention. Service levels are judged by the department that
+  has it now (its ``Levels``), the one whose summary counts the breach.
 * **Percentiles are nearest-rank**: the p-th percentile of n sorted values is the value at rank
   ``ceil(p / 100 * n)`` (1-based). The median is the 50th percentile by the same rule, i.e. the
   lower middle value for an even count. Every figure is then a time that really happened, and
@@ -170,60 +169,144 @@ def compute(
     nudges: int,
     escalations: int,
     members: Sequence[str],
+    departments: Mapping[str | None, Levels] | None = None,
 ) -> Figures:
-    """The figures of one department for ``period``.
+    """The figures of one department (or the city) for ``period``.
 
     ``mentions`` should hold every mention of the department that arrived before the end of the
     period and was not closed before its start, plus those handed over to another department
     during it; a superset is fine, since every figure filters by time. ``nudges`` and
     ``escalations`` are counted by the caller (events in the period). ``members`` are the
     channel's members: the Gini and the not-yet-answered list are about them.
+
+    ``hours`` give the local days and, with the service levels, judge each mention, unless
+    ``departments`` has the mention's own department (city-wide: each department's levels).
     """
     start, end = period.start, period.end
-    zone = zone_info(hours.timezone)
+    report = _Levels(hours, claim_sla, answer_sla)
+    chosen = departments or {}
+
+    def levels(m: MentionFacts) -> Levels:
+        return chosen.get(m.department) or report
 
     def within(at: datetime | None) -> bool:
         return at is not None and start <= at < end
 
+    def took(m: MentionFacts, measured: timedelta | None, until: datetime) -> timedelta:
+        return levels(m).hours.between(m.received_at, until) if measured is None else measured
+
     arrived = [m for m in mentions if within(m.received_at)]
-    by_source = Counter(m.source for m in arrived)
     answered = [m for m in mentions if within(m.answered_at)]
-    claimed = [m for m in mentions if within(_claimed_at(m))]
     open_at_end = [m for m in mentions if _open_at(m, end)]
-
-    claim_times = sorted(hours.between(m.received_at, _claimed(m)) for m in claimed)
-    timed_answers = [(m, hours.between(m.received_at, _answered(m))) for m in answered]
-    answer_times = sorted(took for _, took in timed_answers)
-
-    per_answerer = Counter(m.answered_by for m in answered if m.answered_by)
-    roster = list(dict.fromkeys(members))  # de-duplicated, in the caller's order
-
-    return Figures(
+    claimed = [m for m in mentions if within(_claimed_at(m))]
+    claim_times = sorted(took(m, m.claim_office, _claimed(m)) for m in claimed)
+    timed = [(m, took(m, m.answer_office, _answered(m))) for m in answered]
+    answer_times = sorted(t for _, t in timed)
+    zone = zone_info(hours.timezone)
+    by_day: dict[date, list[timedelta]] = {}
+    for m, t in timed:
+        by_day.setdefault(_answered(m).astimezone(zone).date(), []).append(t)
+    counts = Counts(
         received=len(arrived),
-        received_by_source=dict(sorted(by_source.items(), key=lambda kv: (-kv[1], kv[0]))),
+        by_source=Counter(m.source for m in arrived),
         answered=len(answered),
         no_action=sum(1 for m in arrived if m.status == _DISMISSED),
         handed_over=sum(1 for m in mentions if m.handed_over),
         still_open=len(open_at_end),
-        oldest_open_age=max((end - m.received_at for m in open_at_end), default=None),
-        claim_median=percentile(claim_times, 50),
-        claim_p90=percentile(claim_times, 90),
-        answer_median=percentile(answer_times, 50),
-        answer_p90=percentile(answer_times, 90),
-        sla_breaches=sum(
-            1
-            for m in mentions
-            if _overdue_during(m, period, hours=hours, claim_sla=claim_sla, answer_sla=answer_sla)
-        ),
+        oldest_open=min((m.received_at for m in open_at_end), default=None),
+        claim_times=[percentile(claim_times, p) for p in PERCENTILES],
+        answer_times=[percentile(answer_times, p) for p in PERCENTILES],
+        late=sum(1 for m in mentions if overdue_during(m, period, levels(m))),
+        per_answerer=Counter(m.answered_by for m in answered if m.answered_by),
+        received_by_day=Counter(m.received_at.astimezone(zone).date() for m in arrived),
+        answer_median_by_day={day: percentile(sorted(t), 50) for day, t in by_day.items()},
+    )
+    return shape(
+        counts,
+        period=period,
+        timezone=hours.timezone,
         nudges=nudges,
         escalations=escalations,
-        top_terms=top_terms(m.text for m in arrived),
+        members=members,
+        terms=top_terms(m.text for m in arrived),
+    )
+
+
+@dataclass(frozen=True)
+class Counts:
+    """A period's numbers before :func:`shape` turns them into :class:`Figures`: what
+    :func:`compute` finds in memory and :mod:`bot.summaries.tally` gets from the database."""
+
+    received: int
+    by_source: Mapping[str, int]
+    answered: int
+    no_action: int
+    handed_over: int
+    still_open: int
+    oldest_open: datetime | None  # arrival of the oldest mention still open at the end
+    claim_times: Sequence[timedelta | None]  # at each of PERCENTILES
+    answer_times: Sequence[timedelta | None]
+    late: int
+    per_answerer: Mapping[str, int]
+    received_by_day: Mapping[date, int]  # local days
+    answer_median_by_day: Mapping[date, timedelta | None]
+
+
+def shape(
+    counts: Counts,
+    *,
+    period: Period,
+    timezone: str,
+    nudges: int,
+    escalations: int,
+    members: Sequence[str],
+    terms: list[tuple[str, int]],
+) -> Figures:
+    """The figures, from the counts: people's shares, the day-by-day rows, the order shown."""
+    per_answerer = {who: n for who, n in counts.per_answerer.items() if n}
+    roster = list(dict.fromkeys(members))  # de-duplicated, in the caller's order
+    zone = zone_info(timezone)
+    first = period.start.astimezone(zone).date()
+    last = (period.end - timedelta(microseconds=1)).astimezone(zone).date()
+    daily: list[tuple[date, int, timedelta | None]] = []
+    day = first
+    while day <= last:  # every local day, empty ones included, so a chart has no holes
+        daily.append(
+            (day, counts.received_by_day.get(day, 0), counts.answer_median_by_day.get(day))
+        )
+        day += _ONE_DAY
+    claim_median, claim_p90 = counts.claim_times
+    answer_median, answer_p90 = counts.answer_times
+    oldest = counts.oldest_open
+    return Figures(
+        received=counts.received,
+        received_by_source=dict(sorted(counts.by_source.items(), key=lambda kv: (-kv[1], kv[0]))),
+        answered=counts.answered,
+        no_action=counts.no_action,
+        handed_over=counts.handed_over,
+        still_open=counts.still_open,
+        oldest_open_age=None if oldest is None else period.end - oldest,
+        claim_median=claim_median,
+        claim_p90=claim_p90,
+        answer_median=answer_median,
+        answer_p90=answer_p90,
+        sla_breaches=counts.late,
+        nudges=nudges,
+        escalations=escalations,
+        top_terms=terms,
         answerers=len(per_answerer),
-        busiest_share=(max(per_answerer.values()) / len(answered)) if per_answerer else None,
+        busiest_share=(max(per_answerer.values()) / counts.answered) if per_answerer else None,
         gini=gini([per_answerer.get(member, 0) for member in roster]),
         not_yet_answered=[member for member in roster if not per_answerer.get(member)],
-        daily=_daily(period, zone, arrived, timed_answers),
+        daily=daily,
     )
+
+
+@dataclass(frozen=True)
+class _Levels:
+    hours: OfficeHours
+    claim: timedelta
+    answer: timedelta
 
 
 # -- the arithmetic ---------------------------------------------------------------------------
@@ -290,14 +373,7 @@ def _open_at(m: MentionFacts, at: datetime) -> bool:
     return m.status in _OPEN
 
 
-def _overdue_during(
-    m: MentionFacts,
-    period: Period,
-    *,
-    hours: OfficeHours,
-    claim_sla: timedelta,
-    answer_sla: timedelta,
-) -> bool:
+def overdue_during(m: MentionFacts, period: Period, levels: Levels) -> bool:
     """Whether the mention was past its claim or answer deadline at some instant of the period.
 
     Each deadline gives an overdue interval ``[deadline, met)``, where ``met`` is when the claim
@@ -305,6 +381,7 @@ def _overdue_during(
     meets the period.
     """
     intervals: list[tuple[datetime, datetime | None]] = []
+    hours, claim_sla, answer_sla = levels.hours, levels.claim, levels.answer
     claimed = _claimed_at(m)
     claim_due = hours.add(m.received_at, claim_sla)
     if claimed is not None:
@@ -319,75 +396,3 @@ def _overdue_during(
     elif not _settled_elsewhere(m) and m.status in _OPEN:
         intervals.append((claim_due, None))
     return any(due < period.end and (met is None or met > period.start) for due, met in intervals)
-
-
-def _daily(
-    period: Period,
-    zone: ZoneInfo,
-    arrived: Iterable[MentionFacts],
-    timed_answers: Iterable[tuple[MentionFacts, timedelta]],
-) -> list[tuple[date, int, timedelta | None]]:
-    """One row per local day of the period, empty days included so a chart has no holes."""
-    first = period.start.astimezone(zone).date()
-    last = (period.end - timedelta(microseconds=1)).astimezone(zone).date()
-    received = Counter(m.received_at.astimezone(zone).date() for m in arrived)
-    times: dict[date, list[timedelta]] = {}
-    for m, took in timed_answers:
-        times.setdefault(_answered(m).astimezone(zone).date(), []).append(took)
-    rows: list[tuple[date, int, timedelta | None]] = []
-    day = first
-    while day <= last:
-        rows.append((day, received.get(day, 0), percentile(sorted(times.get(day, [])), 50)))
-        day += _ONE_DAY
-    return rows
-
-
-# -- recurring terms --------------------------------------------------------------------------
-
-# Small on purpose: the point is to drop the glue words that top every count, not to do
-# linguistics. Stored folded (lower case, no accents), since words are compared folded.
-_STOPWORDS_BY_LANGUAGE = {
-    "en": "about after again all also and any are because been before being but can could did"
-    " does doing don each for from get got had has have hello her here him his how into its"
-    " just like more most not now off only other our out over please should some still such"
-    " than thank thanks that the their them then there these they this those today too very"
-    " was were what when where which while who why will with would yes you your",
-    "fr": "alors aussi aux avec bonjour car ces cette chez comme dans des donc elle elles encore"
-    " est ete etre fait faire ils les leur leurs lui mais meme merci mes moi mon nos notre nous"
-    " ont par pas peu plus pour quand que qui rien sans ses son sont sous sur tes toi ton tous"
-    " tout toute tres une vos votre vous",
-    "es": "como con cuando del donde esa ese eso esta estan estar este esto estos fue gracias hay"
-    " hola las los mas mis muy nos nuestro para pero por porque que ser sin sobre son sus"
-    " tambien tiene todo todos una uno unos unas",
-    "de": "aber als auch auf aus bei bitte danke das dass dem den der des die dort ein eine einem"
-    " einen einer fur hallo hat haben hier ich ihr ist kann mit nach nicht noch oder schon sich"
-    " sie sind und uns von war was wenn werden wie wir wird zum zur",
-    "web": "amp com http https via www",
-}
-_STOPWORDS = frozenset(w for words in _STOPWORDS_BY_LANGUAGE.values() for w in words.split())
-_LINK_OR_HANDLE = re.compile(r"https?://\S+|www\.\S+|(?<!\w)@\w+")
-_MIN_TERM_LENGTH = 3
-
-
-def top_terms(texts: Iterable[str], limit: int = _TOP_TERMS) -> list[tuple[str, int]]:
-    """The words found in the most texts (at least two), most frequent first, ties by word."""
-    mentions_with: Counter[str] = Counter()
-    spellings: dict[str, Counter[str]] = {}
-    for text in texts:
-        seen: set[str] = set()
-        cleaned = _LINK_OR_HANDLE.sub(" ", unicodedata.normalize("NFC", text))
-        for word in TOKEN_RE.findall(cleaned):
-            key = fold(word)
-            if len(key) < _MIN_TERM_LENGTH or key.isdigit() or key in _STOPWORDS:
-                continue
-            spellings.setdefault(key, Counter())[word.lower()] += 1
-            seen.add(key)
-        mentions_with.update(seen)
-    ranked = sorted(
-        ((key, n) for key, n in mentions_with.items() if n >= 2), key=lambda kv: (-kv[1], kv[0])
-    )
-    return [(_most_common_spelling(spellings[key]), n) for key, n in ranked[:limit]]
-
-
-def _most_common_spelling(counts: Counter[str]) -> str:
-    return min(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0]

@@ -10,10 +10,10 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from bot.config.comms import CommsTeam
 from bot.config.file import EngageConfig
@@ -21,13 +21,8 @@ from bot.core.clock import Clock
 from bot.core.slack_directory import SlackDirectory
 from bot.nudges.policy import Policy
 from bot.summaries.chart import render_chart
-from bot.summaries.figures import (
-    Figures,
-    MentionFacts,
-    Period,
-    compute,
-    parse_period,
-)
+from bot.summaries.figures import Figures, Period, parse_period
+from bot.summaries.tally import tally
 from bot.summaries.text import Comparison, render_text
 from storage import outbox
 from storage import summaries as reads
@@ -86,49 +81,50 @@ class Summaries:
         label = policy.name if department else "The whole city"
         channel = policy.channel if department else self.config.triage.channel
         members = [m for m in self.directory.members(channel) if not self.directory.is_bot(m)]
-        with session_scope(self.engine) as session:
-            figures = [
-                self._figures(session, department, p, policy, members)
-                for p in (current, current.previous())
-            ]
-        comparison = Comparison(current=figures[0], previous=figures[1], period=current)
+        # The period before runs in a thread of its own, in its own session: its queries keep
+        # the database busy while this thread reads the current period's recurring words (the
+        # one part done in Python over every text). Nobody shows the previous period's words,
+        # so they are not read (its ``top_terms`` is empty).
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            before = pool.submit(
+                self._figures, department, current.previous(), policy, members, terms=False
+            )
+            figures = self._figures(department, current, policy, members, terms=True)
+            comparison = Comparison(current=figures, previous=before.result(), period=current)
         text = render_text(comparison, department=label, lead_view=lead_view)
         return Report(department, label, current, text, comparison)
 
     def _figures(
         self,
-        session: Session,
         department: str | None,
         period: Period,
         policy: Policy,
         members: list[str],
+        *,
+        terms: bool,
     ) -> Figures:
         everywhere = department is None
-        rows = reads.mentions_in(
-            session=session,
-            department=department,
-            start=period.start,
-            end=period.end,
-            everywhere=everywhere,
-        )
-        nudged, escalated = reads.nudge_counts(
-            session=session,
-            department=department,
-            start=period.start,
-            end=period.end,
-            everywhere=everywhere,
-        )
-        facts = [MentionFacts(**row.__dict__) for row in rows]
-        return compute(
-            facts,
-            period=period,
-            hours=policy.hours,
-            claim_sla=policy.claim,
-            answer_sla=policy.answer,
-            nudges=nudged,
-            escalations=escalated,
-            members=members,
-        )
+        with session_scope(self.engine) as session:
+            nudged, escalated = reads.nudge_counts(
+                session=session,
+                department=department,
+                start=period.start,
+                end=period.end,
+                everywhere=everywhere,
+            )
+            # City-wide, each mention is judged by its own department's hours and service levels.
+            return tally(
+                session=session,
+                department=department,
+                everywhere=everywhere,
+                period=period,
+                levels=policy,
+                departments={slug: p for slug, p in self.policies.items() if slug is not None},
+                nudges=nudged,
+                escalations=escalated,
+                members=members,
+                terms=terms,
+            )
 
     def post(self, report: Report, *, channel: str, key: str) -> None:
         """Queue the summary text and its chart for a channel or a person (a user id)."""

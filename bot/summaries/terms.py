@@ -49,35 +49,37 @@ _LINK_OR_HANDLE = re.compile(r"https?://\S+|www\.\S+|(?<!\w)@\w+")
 _MIN_TERM_LENGTH = 3
 
 
-def _key(word: str) -> str | None:
-    """The folded word it counts as, or None when it is not a term at all."""
+def _key(word: str) -> str:
+    """The folded word it counts as, or "" when it is not a term at all."""
     key = fold(word)
     if len(key) < _MIN_TERM_LENGTH or key.isdigit() or key in _STOPWORDS:
-        return None
+        return ""
     return key
 
 
 def top_terms(texts: Iterable[str], limit: int = _TOP_TERMS) -> list[tuple[str, int]]:
     """The words found in the most texts (at least two), most frequent first, ties by word."""
-    mentions_with: Counter[str] = Counter()
-    occurrences: Counter[str] = Counter()  # every spelling as written, for the display
-    keys: dict[str, str | None] = {}
+    written: list[str] = []  # every word of every text, as written (for the spellings)
+    found: list[str] = []  # every text's distinct terms, one after the other
+    keys: dict[str, str] = {}  # each word as written: the term it counts as, or ""
     for text in texts:
         cleaned = unicodedata.normalize("NFC", text)
         if "http" in cleaned or "www." in cleaned or "@" in cleaned:
             cleaned = _LINK_OR_HANDLE.sub(" ", cleaned)
         words = TOKEN_RE.findall(cleaned)
-        occurrences.update(words)
+        written += words
         distinct = set(words)
         for word in distinct.difference(keys):
             keys[word] = _key(word)
-        seen = set(map(keys.__getitem__, distinct))
-        seen.discard(None)
-        mentions_with.update(seen)
+        found += set(map(keys.__getitem__, distinct))
+    # Counted once at the end: Counter counts a list in C, but each update() is a Python call.
+    mentions_with = Counter(found)
+    del mentions_with[""]
+    occurrences = Counter(written)
     spellings: dict[str, Counter[str]] = {}
     for word, n in occurrences.items():
         key = keys[word]
-        if key is not None:
+        if key:
             spellings.setdefault(key, Counter())[word.lower()] += n
     ranked = sorted(
         ((key, n) for key, n in mentions_with.items() if n >= 2), key=lambda kv: (-kv[1], kv[0])

@@ -41,6 +41,7 @@ def unmeasured(
 ) -> list[Unmeasured]:
     """Mentions that matter to any of ``periods`` and were claimed or answered, but lack the
     office time of that claim or answer."""
+    scope = in_scope(department, everywhere)
     claimed = func.coalesce(col(Mention.first_claimed_at), col(Mention.answered_at))
     missing = or_(
         (claimed.is_not(None)) & col(Mention.claim_office_us).is_(None),
@@ -55,8 +56,7 @@ def unmeasured(
             col(Mention.answered_at),
         )
         .where(
-            in_scope(department, everywhere),
-            or_(*(matters_to(start, end) for start, end in periods)),
+            or_(*(matters_to(scope, start, end) for start, end in periods)),
             missing,
         )
         .order_by(col(Mention.id))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_
+from sqlalchemy import and_, exists, func, literal, or_, outerjoin
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -48,10 +48,13 @@ def in_scope(department: str | None, everywhere: bool) -> Any:
     return col(Mention.department) == department
 
 
-def matters_to(start: datetime, end: datetime) -> ColumnElement[bool]:
-    """Mentions a period's figures need: what arrived in it, what was answered in it (older
-    ones too), and what is still open (the backlog at its end)."""
+def matters_to(scope: Any, start: datetime, end: datetime) -> ColumnElement[bool]:
+    """Mentions in ``scope`` (an :func:`in_scope`) that a period's figures need: what arrived
+    in it, what was answered in it (older ones too), and what is still open (the backlog at its
+    end). Each of the three has an index with the department in front (arrival, answer,
+    status), so a department's month reads that month's rows, not its whole year."""
     return and_(
+        scope,
         col(Mention.received_at) < end,
         or_(
             col(Mention.received_at) >= start,
@@ -69,6 +72,22 @@ def handed_over() -> ColumnElement[bool]:
     )
 
 
+def joined(moved: Any) -> Any:
+    """Mentions, each with its row of ``moved`` (a :func:`handed_over_ids`) or none."""
+    return outerjoin(Mention, moved, moved.c.mention_id == col(Mention.id))
+
+
+def handed_over_ids() -> Any:
+    """The mentions ever handed over, to join once where :func:`handed_over` would be asked
+    many times per row (each mention of an ``EXISTS`` is evaluated on its own)."""
+    return (
+        sa_select(col(Event.mention_id).label("mention_id"))
+        .where(col(Event.kind) == EventKind.HANDED_OVER.value)
+        .distinct()
+        .subquery("moved")
+    )
+
+
 def mentions_in(
     *,
     session: Session,
@@ -78,11 +97,16 @@ def mentions_in(
     everywhere: bool = False,
 ) -> list[MentionRow]:
     """Mentions that matter to [start, end), with their first claim and any hand-over."""
-    return rows_where(session, in_scope(department, everywhere), matters_to(start, end))
+    return rows_where(session, matters_to(in_scope(department, everywhere), start, end))
 
 
-def rows_where(session: Session, *conditions: Any) -> list[MentionRow]:
-    """The mentions meeting ``conditions``, in order of arrival."""
+def rows_where(
+    session: Session, *conditions: Any, moved: Any = None, texts: bool = True
+) -> list[MentionRow]:
+    """The mentions meeting ``conditions``, in order of arrival; ``moved``, a
+    :func:`handed_over_ids` the conditions use, is joined to them. Without ``texts`` each
+    ``text`` is left empty, which spares reading them."""
+    handed = handed_over() if moved is None else moved.c.mention_id.is_not(None)
     # Plain columns, not ORM objects: a city-wide month is tens of thousands of rows.
     query = (
         sa_select(
@@ -94,14 +118,16 @@ def rows_where(session: Session, *conditions: Any) -> list[MentionRow]:
             col(Mention.first_claimed_at),
             col(Mention.answered_at),
             col(Mention.answered_by),
-            handed_over(),
-            col(Mention.text),
+            handed,
+            col(Mention.text) if texts else literal(""),
             col(Mention.claim_office_us),
             col(Mention.answer_office_us),
         )
         .where(*conditions)
         .order_by(col(Mention.received_at))
     )
+    if moved is not None:
+        query = query.select_from(joined(moved))
     return [
         MentionRow(
             id=int(r[0]),

@@ -25,7 +25,19 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, Date, and_, case, cast, func, literal, not_, or_, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    not_,
+    or_,
+    text,
+    type_coerce,
+)
 from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import ARRAY, array
 from sqlalchemy.sql.elements import ColumnElement
@@ -35,8 +47,9 @@ from storage.models import OPEN_STATUSES, Mention, MentionStatus
 from storage.summaries.reads import (
     MentionRow,
     aware,
-    handed_over,
+    handed_over_ids,
     in_scope,
+    joined,
     matters_to,
     rows_where,
 )
@@ -95,8 +108,13 @@ def totals(
     not in ``departments`` (triage's, or a department no longer configured).
     """
     postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        # Dozens of filtered aggregates make the planner's estimate large enough to switch on
+        # JIT compilation, which then takes longer (~0.8 s) than running the query.
+        session.execute(text("SET LOCAL jit = off"))
     scope = in_scope(department, everywhere)
-    m = _Columns(start, end, deadlines, departments or {})
+    moved = handed_over_ids()
+    m = _Columns(start, end, deadlines, departments or {}, moved.c.mention_id.is_not(None))
     aggregates: list[Any] = [
         func.count().filter(m.arrived),
         func.count().filter(m.arrived & (col(Mention.status) == MentionStatus.DISMISSED.value)),
@@ -114,8 +132,9 @@ def totals(
             _percentiles(fractions, col(Mention.claim_office_us), m.claimed),
             _percentiles(fractions, col(Mention.answer_office_us), m.answered),
         ]
-    row = session.execute(sa_select(*aggregates).where(scope, matters_to(start, end))).one()
-    received, no_action, moved, answered, still_open, oldest, late, unsure, unmeasured = row[:9]
+    query = sa_select(*aggregates).select_from(joined(moved)).where(matters_to(scope, start, end))
+    row = session.execute(query).one()
+    received, no_action, handed, answered, still_open, oldest, late, unsure, unmeasured = row[:9]
     if postgres:
         claim_us = list(row[9] or [None] * len(fractions))
         answer_us = list(row[10] or [None] * len(fractions))
@@ -123,8 +142,7 @@ def totals(
         claim_us = _nearest_ranks(
             session,
             col(Mention.claim_office_us),
-            scope,
-            matters_to(start, end),
+            matters_to(scope, start, end),
             m.claimed,
             p=fractions,
         )
@@ -136,12 +154,16 @@ def totals(
     return Totals(
         received=int(received),
         no_action=int(no_action),
-        handed_over=int(moved),
+        handed_over=int(handed),
         answered=int(answered),
         still_open=int(still_open),
         oldest_open=aware(oldest),
         late=int(late),
-        unsure=(rows_where(session, scope, matters_to(start, end), m.unsure) if unsure else []),
+        unsure=rows_where(
+            session, matters_to(scope, start, end), m.unsure, moved=moved, texts=False
+        )
+        if unsure
+        else [],
         claim_us=claim_us,
         answer_us=answer_us,
         by_source=by_source,
@@ -173,6 +195,7 @@ class _Columns:
         end: datetime,
         deadlines: Deadlines,
         departments: Mapping[str, Deadlines],
+        handed: ColumnElement[bool],
     ) -> None:
         received = col(Mention.received_at)
         answered_at = col(Mention.answered_at)
@@ -184,11 +207,17 @@ class _Columns:
         status = col(Mention.status)
 
         def per_department(name: str, type_: Any) -> Any:
-            default = literal(getattr(deadlines, name), type_)
-            if not departments:
-                return default
-            whens = {slug: literal(getattr(d, name), type_) for slug, d in departments.items()}
-            return case(whens, value=col(Mention.department), else_=default)
+            # One branch per distinct value, not per department: departments mostly share
+            # their hours and service levels, and this is evaluated for every row, many times.
+            default = getattr(deadlines, name)
+            slugs: dict[Any, list[str]] = {}
+            for slug, of in departments.items():
+                if getattr(of, name) != default:
+                    slugs.setdefault(getattr(of, name), []).append(slug)
+            if not slugs:
+                return literal(default, type_)
+            whens = [(col(Mention.department).in_(s), literal(v, type_)) for v, s in slugs.items()]
+            return case(*whens, else_=literal(default, type_))
 
         claim_sla = per_department("claim_us", BigInteger())
         answer_sla = per_department("answer_us", BigInteger())
@@ -198,7 +227,7 @@ class _Columns:
         self.arrived = received >= start
         self.answered = and_(answered_at >= start, answered_at < end)
         self.claimed = and_(claimed_at >= start, claimed_at < end)
-        self.handed = handed_over()
+        self.handed = handed
         is_open = status.in_(OPEN_STATUSES)
         settled = or_(status == MentionStatus.DISMISSED.value, self.handed)
         self.open_at_end = and_(

@@ -238,7 +238,7 @@ def _reminders(bot: Engage, unclaimed: int, claimed: int) -> None:
                 continue  # not announced: the sweep hands the claim back (below)
             policy = bot.nudger.policy(mention.department)
             messages.announce(session, policy, stage, [replace(one, named=STAFF)], now)
-            messages.announce(session, policy, stage, [one] * 45, now)
+            messages.announce(session, policy, stage, [replace(one, named=OTHER)] * 45, now)
         messages.handed_back(session, sent["answer_return"], STAFF, now)
         messages.help_wanted(session, sent["answer_dm"].mention, STAFF, "help-1", now)
     bot.delivery.wake()

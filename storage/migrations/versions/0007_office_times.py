@@ -47,12 +47,18 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("claim_office_us", sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column("answer_office_us", sa.BigInteger(), nullable=True))
+        # A department's answers in a period: without it, a department's summary read the
+        # department's whole year to find the month's answers to older mentions.
+        batch_op.create_index(
+            "ix_mention_department_answered", ["department", "answered_at"], unique=False
+        )
     postgres = op.get_bind().dialect.name == "postgresql"
     op.execute(sa.text(_BACKFILL_POSTGRESQL if postgres else _BACKFILL_SQLITE))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("mention", schema=None) as batch_op:
+        batch_op.drop_index("ix_mention_department_answered")
         batch_op.drop_column("answer_office_us")
         batch_op.drop_column("claim_office_us")
         batch_op.drop_column("first_claimed_at")
