@@ -1,3 +1,4 @@
 """Reminders for stale mentions: the ladder and each department's policy, the sweep that finds what
-is due, the messages each rung sends, and the fair rotation of who is named.
+is due, the messages each rung sends, the fair rotation of who is named, and what people do with a
+reminder (snooze, the claimer's check-in, away and back).
 """

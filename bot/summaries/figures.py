@@ -169,7 +169,7 @@ def compute(
     nudges: int,
     escalations: int,
     members: Sequence[str],
-    departments: Mapping[str | None, Levels] | None = None,
+    departments: Mapping[str, Levels] | None = None,
 ) -> Figures:
     """The figures of one department (or the city) for ``period``.
 
@@ -187,7 +187,7 @@ def compute(
     chosen = departments or {}
 
     def levels(m: MentionFacts) -> Levels:
-        return chosen.get(m.department) or report
+        return (chosen.get(m.department) if m.department else None) or report
 
     def within(at: datetime | None) -> bool:
         return at is not None and start <= at < end

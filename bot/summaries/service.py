@@ -11,7 +11,7 @@ import base64
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.engine import Engine
 
@@ -22,7 +22,7 @@ from bot.core.slack_directory import SlackDirectory
 from bot.nudges.policy import Policy
 from bot.summaries.chart import render_chart
 from bot.summaries.figures import Figures, Period, parse_period
-from bot.summaries.tally import tally
+from bot.summaries.tally import recurring_words, tally
 from bot.summaries.text import Comparison, render_text
 from storage import outbox
 from storage import summaries as reads
@@ -81,15 +81,15 @@ class Summaries:
         label = policy.name if department else "The whole city"
         channel = policy.channel if department else self.config.triage.channel
         members = [m for m in self.directory.members(channel) if not self.directory.is_bot(m)]
-        # The period before runs in a thread of its own, in its own session: its queries keep
-        # the database busy while this thread reads the current period's recurring words (the
-        # one part done in Python over every text). Nobody shows the previous period's words,
-        # so they are not read (its ``top_terms`` is empty).
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            before = pool.submit(
-                self._figures, department, current.previous(), policy, members, terms=False
-            )
-            figures = self._figures(department, current, policy, members, terms=True)
+        # Three parts, each in its own thread and session, so that the database counts the two
+        # periods while Python reads the recurring words (the one part done over every text,
+        # and the dearest). Nobody shows the previous period's words: they are not read (its
+        # ``top_terms`` is empty).
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            before = pool.submit(self._figures, department, current.previous(), policy, members)
+            words = pool.submit(self._words, department, current)
+            figures = self._figures(department, current, policy, members)
+            figures = replace(figures, top_terms=words.result())
             comparison = Comparison(current=figures, previous=before.result(), period=current)
         text = render_text(comparison, department=label, lead_view=lead_view)
         return Report(department, label, current, text, comparison)
@@ -100,8 +100,6 @@ class Summaries:
         period: Period,
         policy: Policy,
         members: list[str],
-        *,
-        terms: bool,
     ) -> Figures:
         everywhere = department is None
         with session_scope(self.engine) as session:
@@ -123,7 +121,13 @@ class Summaries:
                 nudges=nudged,
                 escalations=escalated,
                 members=members,
-                terms=terms,
+                terms=False,
+            )
+
+    def _words(self, department: str | None, period: Period) -> list[tuple[str, int]]:
+        with session_scope(self.engine) as session:
+            return recurring_words(
+                session=session, department=department, everywhere=department is None, period=period
             )
 
     def post(self, report: Report, *, channel: str, key: str) -> None:

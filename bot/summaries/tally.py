@@ -42,7 +42,7 @@ from bot.summaries.terms import top_terms
 from storage.summaries import office, totals
 from storage.summaries.reads import MentionRow
 
-__all__ = ["due_before", "tally"]
+__all__ = ["due_before", "recurring_words", "tally"]
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +67,8 @@ def tally(
 
     ``levels`` are the report's (the department's, or triage's city-wide): their time zone
     gives the local days, and city-wide they judge mentions of a department not in
-    ``departments``. Without ``terms`` the recurring words are left out (an empty list): reading
-    every text is the dearest part, and nobody shows the previous period's words.
+    ``departments``. Without ``terms`` the recurring words are left out (an empty list), for
+    the caller to read with :func:`recurring_words` (the dearest part: every text) or not.
     """
     start, end = period.start, period.end
     known: dict[tuple[OfficeHours, timedelta], datetime] = {}  # departments often share hours
@@ -126,13 +126,6 @@ def tally(
         received_by_day=found.received_by_day,
         answer_median_by_day={day: _duration(us) for day, us in found.answer_median_by_day.items()},
     )
-    texts = (
-        totals.received_texts(
-            session=session, department=department, everywhere=everywhere, start=start, end=end
-        )
-        if terms
-        else []
-    )
     return shape(
         counts,
         period=period,
@@ -140,8 +133,26 @@ def tally(
         nudges=nudges,
         escalations=escalations,
         members=members,
-        terms=top_terms(texts),
+        terms=recurring_words(
+            session=session, department=department, everywhere=everywhere, period=period
+        )
+        if terms
+        else [],
     )
+
+
+def recurring_words(
+    *, session: Session, department: str | None, everywhere: bool, period: Period
+) -> list[tuple[str, int]]:
+    """The period's recurring words (``Figures.top_terms``), from the texts received in it."""
+    texts = totals.received_texts(
+        session=session,
+        department=department,
+        everywhere=everywhere,
+        start=period.start,
+        end=period.end,
+    )
+    return top_terms(texts)
 
 
 def _measure(

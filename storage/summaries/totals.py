@@ -36,6 +36,7 @@ from sqlalchemy import (
     not_,
     or_,
     text,
+    tuple_,
     type_coerce,
 )
 from sqlalchemy import select as sa_select
@@ -54,6 +55,9 @@ from storage.summaries.reads import (
     rows_where,
 )
 from storage.types import UTCDateTime
+
+# GROUPING(answered_by, day) in _answers: the bit of each column left out of the grouping.
+_BY_ANSWERER, _BY_DAY = 0b01, 0b10
 
 
 @dataclass(frozen=True)
@@ -131,13 +135,17 @@ def totals(
         aggregates += [
             _percentiles(fractions, col(Mention.claim_office_us), m.claimed),
             _percentiles(fractions, col(Mention.answer_office_us), m.answered),
+            # Which ones, so that reading them is a look-up by id, not another pass.
+            func.array_agg(col(Mention.id)).filter(m.unsure),
         ]
     query = sa_select(*aggregates).select_from(joined(moved)).where(matters_to(scope, start, end))
     row = session.execute(query).one()
     received, no_action, handed, answered, still_open, oldest, late, unsure, unmeasured = row[:9]
+    unsure_rows: tuple[ColumnElement[bool], ...] = (matters_to(scope, start, end), m.unsure)
     if postgres:
         claim_us = list(row[9] or [None] * len(fractions))
         answer_us = list(row[10] or [None] * len(fractions))
+        unsure_rows = (col(Mention.id).in_(row[11] or []),)
     else:
         claim_us = _nearest_ranks(
             session,
@@ -159,11 +167,7 @@ def totals(
         still_open=int(still_open),
         oldest_open=aware(oldest),
         late=int(late),
-        unsure=rows_where(
-            session, matters_to(scope, start, end), m.unsure, moved=moved, texts=False
-        )
-        if unsure
-        else [],
+        unsure=rows_where(session, *unsure_rows, moved=moved, texts=False) if unsure else [],
         claim_us=claim_us,
         answer_us=answer_us,
         by_source=by_source,
@@ -311,21 +315,35 @@ def _arrivals(
 def _answers(
     session: Session, scope: Any, start: datetime, end: datetime, zone: str, postgres: bool
 ) -> tuple[dict[str, int], dict[date, int]]:
+    """Answers in the period by answerer, and the median office time to them by local day."""
     answered_at = col(Mention.answered_at)
     by = col(Mention.answered_by)
     took = col(Mention.answer_office_us)
     where = (scope, answered_at >= start, answered_at < end)
-    people = sa_select(by, func.count()).where(*where, by.is_not(None), by != "").group_by(by)
-    by_answerer = {str(who): int(n) for who, n in session.execute(people)}
+    by_answerer: Counter[str] = Counter()
+    medians: dict[date, int] = {}
     if postgres:
         day = _local_day(answered_at, zone)
         median = func.percentile_disc(0.5).within_group(took)
-        query = sa_select(day, median).where(*where, took.is_not(None)).group_by(day)
-        return by_answerer, {on: int(us) for on, us in session.execute(query)}
+        # Both groupings in one pass over the answers: GROUPING() says which a row is.
+        query = (
+            sa_select(func.grouping(by, day), by, day, func.count(), median)
+            .where(*where)
+            .group_by(func.grouping_sets(tuple_(by), tuple_(day)))
+        )
+        for grouping, who, on, n, us in session.execute(query):
+            if grouping == _BY_ANSWERER and who:
+                by_answerer[who] = int(n)
+            elif grouping == _BY_DAY and us is not None:
+                medians[on] = int(us)
+        return dict(by_answerer), medians
     local = ZoneInfo(zone)
     times: dict[date, list[int]] = {}
-    for at, us in session.execute(sa_select(answered_at, took).where(*where, took.is_not(None))):
-        times.setdefault(at.astimezone(local).date(), []).append(int(us))
-    return by_answerer, {
-        on: sorted(values)[max(math.ceil(0.5 * len(values)), 1) - 1] for on, values in times.items()
-    }
+    for who, at, us in session.execute(sa_select(by, answered_at, took).where(*where)):
+        if who:
+            by_answerer[who] += 1
+        if us is not None:
+            times.setdefault(at.astimezone(local).date(), []).append(int(us))
+    for on, values in times.items():
+        medians[on] = sorted(values)[max(math.ceil(0.5 * len(values)), 1) - 1]
+    return dict(by_answerer), medians
