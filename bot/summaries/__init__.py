@@ -1,3 +1,4 @@
-"""Department and city summaries: periods, figures from the event log, their text and chart, the
-weekly digest and the export.
+"""Department and city summaries: periods, the figures (counted in the database from the
+mentions and the office times recorded on them), their text and chart, the weekly digest and
+the export.
 """

@@ -1,8 +1,9 @@
 """Summaries for department leads and the comms team: the figures, the text, the chart.
 
-Computed from the event log on demand (``/engage summary``) and weekly (the digest), each
-figure beside the previous period of the same length. The reads are bounded by the period
-(see ``storage/summaries.py``); the arithmetic is in ``bot/summaries/figures.py``.
+Computed on demand (``/engage summary``) and weekly (the digest), each figure beside the
+previous period of the same length. What each figure means is ``bot/summaries/figures.py``;
+the database counts them (``bot/summaries/tally.py`` over ``storage/summaries/``), from the
+mentions and the office times recorded on them when they were claimed and answered.
 """
 
 from __future__ import annotations

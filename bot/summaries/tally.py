@@ -88,7 +88,7 @@ def tally(
         chosen = departments.get(slug) if everywhere and slug is not None else None
         return chosen or levels
 
-    def read() -> totals.Totals:
+    def read(measured: bool) -> totals.Totals | None:
         return totals.totals(
             session=session,
             department=department,
@@ -101,12 +101,14 @@ def tally(
             if everywhere
             else None,
             percentiles=PERCENTILES,
+            measured=measured,
         )
 
-    found = read()
-    if found.unmeasured:  # claimed before migration 0007: measure once, then count again
+    found = read(measured=True)
+    if found is None:  # claimed before migration 0007: measure them once, then count
         _measure(session, department, everywhere, period, levels_of)
-        found = read()
+        found = read(measured=False)  # what a claim left unmeasured meanwhile is judged here
+    assert found is not None
 
     def late(row: MentionRow) -> bool:
         return overdue_during(_facts(row), period, levels_of(row.department))

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, or_, update
+from sqlalchemy import bindparam, func, or_, text, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col
 
@@ -76,16 +76,36 @@ def unmeasured(
 def record(*, session: Session, times: Sequence[tuple[int, int | None, int | None]]) -> None:
     """Store ``(mention id, claim office µs, answer office µs)``; a time already stored (a claim
     recorded meanwhile) is kept, so two processes measuring at once agree."""
-    stmt = (
-        update(Mention)
-        .where(col(Mention.id) == bindparam("mention"))
-        .values(
-            claim_office_us=func.coalesce(col(Mention.claim_office_us), bindparam("claim")),
-            answer_office_us=func.coalesce(col(Mention.answer_office_us), bindparam("answer")),
-        )
-        .execution_options(synchronize_session=False)
-    )
     # In id order, as read: two summaries storing the same rows lock them in the same order.
-    rows = [{"mention": i, "claim": c, "answer": a} for i, c, a in times]
-    for at in range(0, len(rows), _BATCH):
-        session.connection().execute(stmt, rows[at : at + _BATCH])
+    for at in range(0, len(times), _BATCH):
+        batch = times[at : at + _BATCH]
+        if session.get_bind().dialect.name == "postgresql":
+            # One statement per batch (row by row took ~10 s for a city-wide month), after
+            # locking the rows in id order: the statement itself may update in any order.
+            ids, claims, answers = ([*column] for column in zip(*batch, strict=True))
+            session.execute(_LOCK, {"ids": ids})
+            session.execute(_UNNEST, {"ids": ids, "claims": claims, "answers": answers})
+            continue
+        rows = [{"mention": i, "claim": c, "answer": a} for i, c, a in batch]
+        session.connection().execute(_ONE_BY_ONE, rows)
+
+
+_ONE_BY_ONE = (
+    update(Mention)
+    .where(col(Mention.id) == bindparam("mention"))
+    .values(
+        claim_office_us=func.coalesce(col(Mention.claim_office_us), bindparam("claim")),
+        answer_office_us=func.coalesce(col(Mention.answer_office_us), bindparam("answer")),
+    )
+    .execution_options(synchronize_session=False)
+)
+_LOCK = text("SELECT id FROM mention WHERE id = ANY(:ids) ORDER BY id FOR UPDATE")
+_UNNEST = text(
+    """
+    UPDATE mention SET claim_office_us = coalesce(mention.claim_office_us, measured.claim),
+        answer_office_us = coalesce(mention.answer_office_us, measured.answer)
+    FROM unnest(CAST(:ids AS bigint[]), CAST(:claims AS bigint[]), CAST(:answers AS bigint[]))
+        AS measured (id, claim, answer)
+    WHERE mention.id = measured.id
+    """
+)

@@ -91,7 +91,6 @@ class Totals:
     by_answerer: dict[str, int]
     received_by_day: dict[date, int]  # local days of ``zone``
     answer_median_by_day: dict[date, int]  # office microseconds, by the answer's local day
-    unmeasured: int  # claimed or answered without a stored office time (see .office)
 
 
 def totals(
@@ -105,11 +104,15 @@ def totals(
     deadlines: Deadlines,
     departments: Mapping[str, Deadlines] | None = None,
     percentiles: Sequence[float] = (50, 90),
-) -> Totals:
+    measured: bool = True,
+) -> Totals | None:
     """The period's figures for one department, or with ``everywhere`` the city's.
 
     ``deadlines`` apply to the department, and city-wide to any mention whose department is
-    not in ``departments`` (triage's, or a department no longer configured).
+    not in ``departments`` (triage's, or a department no longer configured). None if some
+    mention the figures need has no stored office time and ``measured`` asks for them all:
+    store them (:mod:`storage.summaries.office`) and ask again, rather than have every such
+    mention come back in ``unsure``.
     """
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:
@@ -141,6 +144,8 @@ def totals(
     query = sa_select(*aggregates).select_from(joined(moved)).where(matters_to(scope, start, end))
     row = session.execute(query).one()
     received, no_action, handed, answered, still_open, oldest, late, unsure, unmeasured = row[:9]
+    if measured and unmeasured:
+        return None
     unsure_rows: tuple[ColumnElement[bool], ...] = (matters_to(scope, start, end), m.unsure)
     if postgres:
         claim_us = list(row[9] or [None] * len(fractions))
@@ -174,7 +179,6 @@ def totals(
         by_answerer=by_answerer,
         received_by_day=received_by_day,
         answer_median_by_day=answer_medians,
-        unmeasured=int(unmeasured),
     )
 
 
