@@ -103,6 +103,7 @@ class SlackWriter:
                 filename=job.payload["filename"],
                 title=job.payload.get("title"),
                 initial_comment=job.payload.get("comment"),
+                alt_txt=job.payload.get("alt_txt"),
             )
         except SlackApiError as exc:
             raise self.classify("files.upload_v2", exc) from exc

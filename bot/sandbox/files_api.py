@@ -16,6 +16,8 @@ from functools import cached_property
 from bot.sandbox.web_api import WebApi
 from bot.sandbox.wire import JSON, ApiError, Reply, dm_channel
 
+ALT_TEXT_LIMIT = 1000  # files.getUploadURLExternal: a screen reader's description of an image
+
 
 class FilesApi(WebApi):
     """The Web API plus the three steps of an upload."""
@@ -56,8 +58,16 @@ class FilesApi(WebApi):
         filename = str(args.get("filename") or "")
         if not filename or not str(args.get("length") or "").isdigit():
             raise ApiError("invalid_arguments")
+        alt_txt = args.get("alt_txt")
+        if alt_txt is not None and len(str(alt_txt)) > ALT_TEXT_LIMIT:
+            raise ApiError("invalid_arguments")
         file_id = "F" + uuid.uuid4().hex[:10].upper()
-        self._file_store()[file_id] = {"id": file_id, "name": filename, "data": None}
+        self._file_store()[file_id] = {
+            "id": file_id,
+            "name": filename,
+            "data": None,
+            "alt_txt": alt_txt,
+        }
         return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
 
     def _upload_request(self, file_id: str, body: bytes) -> Reply:

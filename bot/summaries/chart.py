@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["HEIGHT", "WIDTH", "Chart", "render_chart", "render_summary_chart"]
 
 WIDTH = 1000
+ALT_TEXT_LIMIT = 1000  # what Slack accepts as an image's alt text
 HEIGHT = 1200
 _DPI = 200  # twice the usual 100, so Slack has sharp pixels to scale down to a phone
 # Okabe-Ito: told apart with every common kind of colour blindness, and in grey print.
@@ -73,7 +74,8 @@ def render_summary_chart(
     the latest answer that needs no reminder). None draws no line.
     """
     view = ChartView.of(comparison, department=department, service_level=service_level)
-    return Chart(png=_draw(view), alt_text=alt_text(view))
+    # Slack refuses an upload whose alt text is over 1,000 characters.
+    return Chart(png=_draw(view), alt_text=alt_text(view)[:ALT_TEXT_LIMIT])
 
 
 def render_chart(figures: Figures, *, title: str) -> bytes:

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from sqlalchemy.engine import Engine
 
@@ -21,7 +22,7 @@ from bot.config.file import EngageConfig
 from bot.core.clock import Clock
 from bot.core.slack_directory import SlackDirectory
 from bot.nudges.policy import Policy
-from bot.summaries.chart import render_chart
+from bot.summaries.chart import Chart, render_summary_chart
 from bot.summaries.figures import Figures, Period, parse_period
 from bot.summaries.tally import recurring_words, tally
 from bot.summaries.text import Comparison, render_text
@@ -41,9 +42,14 @@ class Report:
     period: Period
     text: str
     comparison: Comparison
+    # The line answer times are held against: a department's claim plus answer service levels
+    # from arrival. None for the city, whose departments promise different times.
+    service_level: timedelta | None = None
 
-    def chart(self) -> bytes:
-        return render_chart(self.comparison.current, title=f"{self.label}: {self.period.label}")
+    def chart(self) -> Chart:
+        return render_summary_chart(
+            self.comparison, department=self.label, service_level=self.service_level
+        )
 
 
 class Summaries:
@@ -93,7 +99,8 @@ class Summaries:
             figures = replace(figures, top_terms=words.result())
             comparison = Comparison(current=figures, previous=before.result(), period=current)
         text = render_text(comparison, department=label, lead_view=lead_view)
-        return Report(department, label, current, text, comparison)
+        level = policy.claim + policy.answer if department else None
+        return Report(department, label, current, text, comparison, level)
 
     def _figures(
         self,
@@ -134,7 +141,7 @@ class Summaries:
     def post(self, report: Report, *, channel: str, key: str) -> None:
         """Queue the summary text and its chart for a channel or a person (a user id)."""
         now = self.clock.now()
-        png = report.chart()
+        chart = report.chart()
         with session_scope(self.engine) as session:
             outbox.enqueue(
                 session=session,
@@ -151,9 +158,10 @@ class Summaries:
                 channel_id=channel,
                 now=now,
                 payload={
-                    "data": base64.b64encode(png).decode(),
+                    "data": base64.b64encode(chart.png).decode(),
                     "filename": "summary.png",
                     "title": f"{report.label}: {report.period.label}",
+                    "alt_txt": chart.alt_text,
                 },
             )
         self.wake()

@@ -18,7 +18,6 @@ back as rows (``Totals.unsure``) for the caller to judge with the full arithmeti
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -56,8 +55,8 @@ from storage.summaries.reads import (
 )
 from storage.types import UTCDateTime
 
-# GROUPING(answered_by, day) in _answers: the bit of each column left out of the grouping.
-_BY_ANSWERER, _BY_DAY = 0b01, 0b10
+# GROUPING(source, day, answered_by, answer day) in _groups: a bit for each column left out.
+_BY_SOURCE_AND_DAY, _BY_ANSWERER, _BY_ANSWER_DAY = 0b0011, 0b1101, 0b1110
 
 
 @dataclass(frozen=True)
@@ -116,9 +115,12 @@ def totals(
     """
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres:
-        # Dozens of filtered aggregates make the planner's estimate large enough to switch on
-        # JIT compilation, which then takes longer (~0.8 s) than running the query.
+        # For this transaction only. Dozens of filtered aggregates make the planner's estimate
+        # large enough to switch on JIT compilation, which then takes longer (~0.8 s) than
+        # running the query; and a city-wide month's percentiles and groups sort some 100,000
+        # values each, which spill to disk with the default 4 MB of work memory.
         session.execute(text("SET LOCAL jit = off"))
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
     scope = in_scope(department, everywhere)
     moved = handed_over_ids()
     m = _Columns(start, end, deadlines, departments or {}, moved.c.mention_id.is_not(None))
@@ -162,8 +164,7 @@ def totals(
         answer_us = _nearest_ranks(
             session, col(Mention.answer_office_us), scope, m.answered, p=fractions
         )
-    by_source, received_by_day = _arrivals(session, scope, start, end, zone, postgres)
-    by_answerer, answer_medians = _answers(session, scope, start, end, zone, postgres)
+    groups = _groups(session, scope, start, end, zone, postgres)
     return Totals(
         received=int(received),
         no_action=int(no_action),
@@ -175,10 +176,10 @@ def totals(
         unsure=rows_where(session, *unsure_rows, moved=moved, texts=False) if unsure else [],
         claim_us=claim_us,
         answer_us=answer_us,
-        by_source=by_source,
-        by_answerer=by_answerer,
-        received_by_day=received_by_day,
-        answer_median_by_day=answer_medians,
+        by_source=groups.by_source,
+        by_answerer=groups.by_answerer,
+        received_by_day=groups.received_by_day,
+        answer_median_by_day=groups.answer_median_by_day,
     )
 
 
@@ -295,59 +296,63 @@ def _local_day(at: Any, zone: str) -> Any:
     return cast(func.timezone(zone, func.timezone("UTC", at)), Date)
 
 
-def _arrivals(
-    session: Session, scope: Any, start: datetime, end: datetime, zone: str, postgres: bool
-) -> tuple[dict[str, int], dict[date, int]]:
-    received = col(Mention.received_at)
-    where = (scope, received >= start, received < end)
-    by_source: Counter[str] = Counter()
-    by_day: Counter[date] = Counter()
-    if postgres:
-        day = _local_day(received, zone)
-        query = sa_select(col(Mention.source), day, func.count()).where(*where)
-        for source, on, n in session.execute(query.group_by(col(Mention.source), day)):
-            by_source[source] += n
-            by_day[on] += n
-    else:
-        local = ZoneInfo(zone)
-        for source, at in session.execute(sa_select(col(Mention.source), received).where(*where)):
-            by_source[source] += 1
-            by_day[at.astimezone(local).date()] += 1
-    return dict(by_source), dict(by_day)
+@dataclass(frozen=True)
+class _Groups:
+    by_source: dict[str, int]
+    by_answerer: dict[str, int]
+    received_by_day: dict[date, int]
+    answer_median_by_day: dict[date, int]
 
 
-def _answers(
+def _groups(
     session: Session, scope: Any, start: datetime, end: datetime, zone: str, postgres: bool
-) -> tuple[dict[str, int], dict[date, int]]:
-    """Answers in the period by answerer, and the median office time to them by local day."""
-    answered_at = col(Mention.answered_at)
-    by = col(Mention.answered_by)
-    took = col(Mention.answer_office_us)
-    where = (scope, answered_at >= start, answered_at < end)
-    by_answerer: Counter[str] = Counter()
-    medians: dict[date, int] = {}
+) -> _Groups:
+    """What arrived by source and by local day; the answers by answerer, and the median office
+    time to them by local day: one pass over the period's arrivals and answers."""
+    received, answered_at = col(Mention.received_at), col(Mention.answered_at)
+    source, by, took = col(Mention.source), col(Mention.answered_by), col(Mention.answer_office_us)
+    arrived = and_(received >= start, received < end)
+    answered = and_(answered_at >= start, answered_at < end)
+    where = (scope, or_(arrived, answered))
+    found = _Groups({}, {}, {}, {})
     if postgres:
-        day = _local_day(answered_at, zone)
-        median = func.percentile_disc(0.5).within_group(took)
-        # Both groupings in one pass over the answers: GROUPING() says which a row is.
+        day, answer_day = _local_day(received, zone), _local_day(answered_at, zone)
         query = (
-            sa_select(func.grouping(by, day), by, day, func.count(), median)
+            sa_select(
+                func.grouping(source, day, by, answer_day),
+                source,
+                day,
+                by,
+                answer_day,
+                func.count().filter(arrived),
+                func.count().filter(answered),
+                func.percentile_disc(0.5).within_group(took).filter(answered),
+            )
             .where(*where)
-            .group_by(func.grouping_sets(tuple_(by), tuple_(day)))
+            .group_by(func.grouping_sets(tuple_(source, day), tuple_(by), tuple_(answer_day)))
         )
-        for grouping, who, on, n, us in session.execute(query):
-            if grouping == _BY_ANSWERER and who:
-                by_answerer[who] = int(n)
-            elif grouping == _BY_DAY and us is not None:
-                medians[on] = int(us)
-        return dict(by_answerer), medians
+        for grouping, name, on, who, answer_on, came, went, us in session.execute(query):
+            if grouping == _BY_SOURCE_AND_DAY and came:
+                found.by_source[name] = found.by_source.get(name, 0) + int(came)
+                found.received_by_day[on] = found.received_by_day.get(on, 0) + int(came)
+            elif grouping == _BY_ANSWERER and who and went:
+                found.by_answerer[who] = int(went)
+            elif grouping == _BY_ANSWER_DAY and us is not None:
+                found.answer_median_by_day[answer_on] = int(us)
+        return found
     local = ZoneInfo(zone)
     times: dict[date, list[int]] = {}
-    for who, at, us in session.execute(sa_select(by, answered_at, took).where(*where)):
-        if who:
-            by_answerer[who] += 1
-        if us is not None:
-            times.setdefault(at.astimezone(local).date(), []).append(int(us))
-    for on, values in times.items():
-        medians[on] = sorted(values)[max(math.ceil(0.5 * len(values)), 1) - 1]
-    return dict(by_answerer), medians
+    query = sa_select(source, received, by, answered_at, took).where(*where)
+    for name, came_at, who, went_at, us in session.execute(query):
+        if start <= came_at < end:
+            found.by_source[name] = found.by_source.get(name, 0) + 1
+            on = came_at.astimezone(local).date()
+            found.received_by_day[on] = found.received_by_day.get(on, 0) + 1
+        if went_at is not None and start <= went_at < end:
+            if who:
+                found.by_answerer[who] = found.by_answerer.get(who, 0) + 1
+            if us is not None:
+                times.setdefault(went_at.astimezone(local).date(), []).append(int(us))
+    for on, values in times.items():  # nearest-rank median, as percentile_disc(0.5)
+        found.answer_median_by_day[on] = sorted(values)[max(math.ceil(0.5 * len(values)), 1) - 1]
+    return found

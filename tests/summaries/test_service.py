@@ -88,8 +88,9 @@ def test_post_to_channel_shares_the_text_and_the_chart(
     assert "Public Works" in posted[0]["text"]
     assert "<@U0BOB0001>" not in posted[0]["text"]
     assert posted[1]["files"][0]["name"] == "summary.png"
-    png = next(f for f in slack.files.values() if f["name"] == "summary.png")["data"]
-    assert png.startswith(b"\x89PNG")
+    chart = next(f for f in slack.files.values() if f["name"] == "summary.png")
+    assert chart["data"].startswith(b"\x89PNG")
+    assert "Public Works: last week" in chart["alt_txt"]  # the same story for screen readers
     assert card["ts"] != posted[0]["ts"]
 
 
