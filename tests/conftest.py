@@ -156,3 +156,12 @@ def make_bot(slack: FakeSlack, engine: Engine) -> Iterator[Callable[..., Engage]
     yield make
     for bot in started:
         bot.stop()
+
+
+@pytest.fixture
+def sqlite(tmp_path: Path) -> Iterator[Engine]:
+    """One migrated SQLite database for a test (listener and property tests need no PostgreSQL)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'engage.db'}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()

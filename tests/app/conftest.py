@@ -3,9 +3,6 @@ scheduler, no delivery thread), whose WSGI app the tests call directly."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -13,18 +10,9 @@ from sqlmodel import select
 from bot.app.compose import Engage
 from bot.config.file import parse_config
 from bot.sandbox.fake_slack import FakeSlack
-from storage.db import make_engine, session_scope, upgrade
+from storage.db import session_scope
 from storage.models import Event, Mention, Outbox
 from tests.conftest import CONFIG, settings_for
-
-
-@pytest.fixture
-def sqlite(tmp_path: Path) -> Iterator[Engine]:
-    """One SQLite database for a test (the property tests run many examples on it)."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'engage.db'}")
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -7,9 +7,6 @@ the database and, after :meth:`Delivery.drain`, in the fake Slack.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy.engine import Engine
 
@@ -17,23 +14,13 @@ import handlers
 from bot.app.compose import Engage
 from bot.config.file import parse_config
 from bot.sandbox.fake_slack import FakeSlack
-from storage.db import make_engine, upgrade
 from tests.conftest import CONFIG, settings_for
 from tests.handlers.dispatch import Dispatcher, build_app
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Engine]:
-    """A migrated SQLite database, as ``tests/conftest.py`` builds its SQLite one."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'engage.db'}")
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def engage(slack: FakeSlack, db: Engine) -> Engage:
-    return Engage(settings_for(slack), parse_config(CONFIG), engine=db, migrate=False)
+def engage(slack: FakeSlack, sqlite: Engine) -> Engage:
+    return Engage(settings_for(slack), parse_config(CONFIG), engine=sqlite, migrate=False)
 
 
 @pytest.fixture
