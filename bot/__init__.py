@@ -16,16 +16,18 @@ Where does a thing happen? One folder answers each question:
   API; ``bot/core/slack_directory.py`` only reads (members, presence, user groups);
 - reminders: ``bot/nudges/`` (policy, sweep, messages, rotation); summaries and the weekly
   digest: ``bot/summaries/``; the App Home: ``bot/home/``;
+- the urgent lane (danger words, on-call rotation, paging that ignores office hours):
+  ``bot/urgent/``;
 - settings and the YAML config: ``bot/config/``; clock, office time, text and mrkdwn escaping,
   Block Kit builders, Slack ids, metrics and logs: ``bot/core/``;
 - wiring it all together: ``bot/app/`` (the composition root and the web server); the local
-  Slack stand-in: ``bot/sandbox/``; the command line: ``bot/cli.py``.
+  Slack stand-in: ``bot/sandbox/``; the command line: ``bot/cli/``.
 
 Layers, top to bottom (a module imports only from layers below its own; siblings on one line
 do not import each other; anything may use ``storage``, which imports nothing of ``bot``)::
 
     cli > sandbox > app > handlers > home > summaries | intake | claims
-        > nudges | rules | outbox > config > routing > core > storage
+        > nudges | rules | outbox | urgent > config > routing > core > storage
 
 The contracts are in ``pyproject.toml`` for import-linter, and ``tests/test_layout.py`` adds
 what it cannot say: no cycles between modules, nobody imports another package's ``_private``

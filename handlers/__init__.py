@@ -24,16 +24,22 @@ from typing import Any
 
 from slack_bolt import App
 
+from bot.answering.service import Answering
 from bot.claims.service import Claims
 from bot.home.service import Home
 from bot.nudges.sweep import Nudger
+from bot.privacy.service import Privacy
 from bot.rules.admin import RuleAdmin
 from bot.summaries.service import Summaries
+from bot.urgent.service import UrgentDesk
+from handlers import answering as answering_handlers
 from handlers import claims as claims_handlers
 from handlers import commands, nudges
 from handlers import home as home_handlers
+from handlers import privacy as privacy_handlers
 from handlers import rules as rules_handlers
 from handlers import summaries as summaries_handlers
+from handlers import urgent as urgent_handlers
 from handlers.commands import Mute
 from handlers.context import provide
 from handlers.rules.services import RouteTest
@@ -52,6 +58,9 @@ class Services:
     route_test: RouteTest
     mute: Mute
     rule_admin: RuleAdmin
+    answering: Answering  # saved replies and approvals (bot/answering)
+    privacy: Privacy | None = None  # citizens' data requests (bot/privacy)
+    urgent: UrgentDesk | None = None  # the urgent lane (bot/urgent)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Services:
         # Bolt deep-copies the context for a lazy listener; services are shared, thread-safe
@@ -66,4 +75,7 @@ def register(app: App, services: Services) -> None:
     nudges.register(app)
     summaries_handlers.register(app)
     home_handlers.register(app)
+    privacy_handlers.register(app)
+    urgent_handlers.register(app)
+    answering_handlers.register(app)
     commands.register(app)

@@ -18,7 +18,8 @@ from slack_sdk import WebClient
 
 from bot.core.mrkdwn import escape
 from bot.core.slack_ids import COMMAND
-from handlers import nudges, summaries
+from handlers import nudges, privacy, summaries, urgent
+from handlers.answering import replies
 from handlers.context import SERVICES
 from handlers.payload import string, user_id
 from handlers.rules import command as rules
@@ -29,6 +30,8 @@ HELP = (
     "another department; *No action / spam* closes it with a reason.\n"
     "• Reply in a card's thread to claim it, if nobody has.\n"
     "• `/engage route-test <text>`: which rule would route this text, and why.\n"
+    "• `/engage replies [words]`: find saved replies to start an answer from; "
+    "`/engage replies` (comms team): add, edit and retire them.\n"
     "• `/engage rules` (comms team): add, edit, reorder, enable, disable and retire routing "
     "rules; `/engage rules history [rule]` shows every change.\n"
     "• `/engage summary [department|city] [today|this week|last week|last 30 days|"
@@ -36,7 +39,11 @@ HELP = (
     "• `/engage mute <author>` / `unmute <author>` (comms team): stop posting an author's "
     "mentions (they are still stored and counted).\n"
     "• `/engage away until 2026-12-24`: no reminders for you until then; "
-    "`/engage back` ends it."
+    "`/engage back` ends it.\n"
+    "• `/engage privacy export|erase <handle or e-mail>` (comms team): a citizen's data as a "
+    "file, or erased everywhere (with a confirmation).\n"
+    "• `/engage oncall [department]`: who is paged tonight for urgent mentions; "
+    "`/engage oncall swap @someone [department] [until 2026-12-24]` puts someone else on call."
 )
 
 Mute = Callable[[str, str, bool], str]
@@ -65,16 +72,24 @@ def on_engage(ack: Ack, command: dict[str, Any], client: WebClient, context: Bol
         nudges.on_away(ack=ack, command=command, context=context, text=rest)
     elif verb in ("mute", "unmute"):
         ack(text=escape(services_of(context).mute(rest, user_id(command), verb == "mute")))
+    elif verb == "replies":
+        replies.on_replies(ack=ack, client=client, command=command, context=context, text=rest)
     elif verb == "rules":
         rules.on_rules(ack=ack, client=client, command=command, context=context, text=rest)
     elif verb == "summary":
         summaries.on_summary(ack=ack, command=command, context=context, text=rest)
+    elif verb == "oncall":
+        urgent.on_oncall(ack=ack, command=command, context=context, text=rest)
+    elif verb == "privacy":
+        privacy.on_privacy(ack=ack, command=command, context=context, text=rest)
     elif verb == "back":
         nudges.on_back(ack=ack, command=command, context=context)
     elif verb == "route-test" and rest.strip():
         rules.on_route_test(ack=ack, context=context, text=rest)
-    else:
+    elif verb in ("", "help", "route-test"):
         ack(text=HELP)
+    else:  # say so: the help alone reads as if the command had been understood
+        ack(text=f"Unknown command `{escape(verb.replace('`', '')[:40])}`.\n{HELP}")
 
 
 LISTENERS: tuple[tuple[str, Callable[..., None]], ...] = ((COMMAND, on_engage),)

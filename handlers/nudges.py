@@ -99,9 +99,13 @@ def on_away(ack: Ack, command: dict[str, Any], context: BoltContext, text: str) 
     if until is None:
         ack(text="Say until when, e.g. `/engage away until 2026-12-24`.")
         return
-    user = str(command.get("user_id") or "")
-    services_of(context).nudger.set_away(user_id=user, until=until)
+    nudger = services_of(context).nudger
     last = until - timedelta(days=1)
+    if until <= nudger.clock.now():
+        ack(text=f"{last:%Y-%m-%d} is in the past: say a day from today on.")
+        return
+    user = str(command.get("user_id") or "")
+    nudger.set_away(user_id=user, until=until)
     ack(
         text=f"No reminders for you until {last:%A} {last.day} {last:%B %Y} included. "
         "`/engage back` ends it."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections import deque
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
@@ -61,20 +62,60 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-_sqlite_locks: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+class FairLock:
+    """A lock that serves its waiters in the order they came (a ticket queue).
+
+    ``threading.Lock`` is not fair: a thread that releases it and asks again at once (a poller
+    storing mention after mention) usually wins it back, and the delivery thread waited behind
+    whole polls. Here a release hands the lock to the longest waiter, so every unit of work
+    waits for at most the units queued before it.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._held = False
+        self._waiters: deque[threading.Lock] = deque()
+
+    def acquire(self) -> None:
+        with self._guard:
+            if not self._held:
+                self._held = True
+                return
+            turn = threading.Lock()
+            turn.acquire()
+            self._waiters.append(turn)
+        turn.acquire()  # released by the holder's release(): the lock is ours now
+
+    def release(self) -> None:
+        with self._guard:
+            if self._waiters:
+                self._waiters.popleft().release()  # still held: handed over
+            else:
+                self._held = False
+
+    def __enter__(self) -> FairLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.release()
+
+
+_sqlite_locks: weakref.WeakKeyDictionary[Engine, FairLock] = weakref.WeakKeyDictionary()
 _locks_guard = threading.Lock()
 
 
 def _unit_lock(engine: Engine) -> AbstractContextManager[object]:
     """SQLite has one writer at a time and makes the others sleep-and-retry (in steps of up to
-    100 ms); taking turns in-process instead keeps click acks fast under load. PostgreSQL
-    needs no such thing: its row locks let units of work run side by side."""
+    100 ms); taking turns in-process instead keeps click acks fast under load, and a fair lock
+    (:class:`FairLock`) keeps a busy poller from starving delivery. PostgreSQL needs no such
+    thing: its row locks let units of work run side by side."""
     if not is_sqlite(engine):
         return nullcontext()
     with _locks_guard:
         lock = _sqlite_locks.get(engine)
         if lock is None:
-            lock = _sqlite_locks[engine] = threading.Lock()
+            lock = _sqlite_locks[engine] = FairLock()
     return lock
 
 
@@ -88,6 +129,25 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+@contextmanager
+def read_scope(engine: Engine) -> Iterator[Session]:
+    """Reads only, outside the turn-taking of :func:`session_scope`.
+
+    In WAL mode SQLite readers never wait for the writer, so a read (rendering a card) need not
+    queue behind ingest's writes. Whatever is written here is rolled back. (An in-memory
+    database is one connection shared by every thread: there, reads take their turn too.)
+    """
+    shared = is_sqlite(engine) and isinstance(engine.pool, StaticPool)
+    with (
+        _unit_lock(engine) if shared else nullcontext(),
+        Session(engine, expire_on_commit=False) as session,
+    ):
+        try:
+            yield session
+        finally:
+            session.rollback()
 
 
 def alembic_config(engine: Engine) -> AlembicConfig:

@@ -53,6 +53,21 @@ class EventKind(StrEnum):
     SNOOZED = "snoozed"
     FOLDED = "folded"
     MUTED = "muted"
+    # The urgent lane (bot/urgent): marked at ingest, paged (one event per stage), acknowledged
+    # or downgraded ("not urgent") with one click; an on-call swap has no mention.
+    URGENT = "urgent"
+    PAGED = "paged"
+    ACKNOWLEDGED = "acknowledged"
+    DOWNGRADED = "downgraded"
+    ONCALL_SWAPPED = "oncall_swapped"
+    PURGED = "purged"  # its content removed under the retention policy
+    ERASED = "erased"  # its content removed at its author's request
+    # Approval of answers to "handle with care" mentions (bot/answering): the answer is held
+    # for the comms team, then approved (and sent), sent back with a note, or void (closed).
+    APPROVAL_REQUESTED = "approval_requested"
+    APPROVED = "approved"
+    SENT_BACK = "sent_back"
+    APPROVAL_VOID = "approval_void"
 
 
 class OutboxKind(StrEnum):
@@ -124,6 +139,7 @@ class Mention(SQLModel, table=True):
         Index("ix_mention_received", "received_at"),
         Index("ix_mention_answered", "answered_at"),
         Index("ix_mention_department_answered", "department", "answered_at"),
+        Index("ix_mention_author_key_received", "author_key", "received_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -166,6 +182,9 @@ class Mention(SQLModel, table=True):
     # into (stored and counted, never dropped).
     fingerprint: int | None = Field(default=None, sa_type=BigInteger)
     folded_into: int | None = Field(default=None, foreign_key="mention.id", index=True)
+    # Who posted it, for flood folding: a hash of (source, author), set only for a person's own
+    # account (not a feed, a form or a 311 system), so counting a flood reads an index.
+    author_key: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class Event(SQLModel, table=True):

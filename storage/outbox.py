@@ -76,11 +76,16 @@ def due(
     limit: int = 20,
     paced_kinds: Collection[str] = (),
     pace_now: datetime | None = None,
+    busy: Collection[str] = (),
+    one_per_channel: bool = False,
 ) -> list[Outbox]:
     """Rows ready to go now, oldest first, each the first pending row of its mention.
 
     Rows of ``paced_kinds`` whose channel's turn has not come at ``pace_now`` (posted to too
     recently, or rate limited) are left for later, so the one row asked for is one that can go.
+    Channels in ``busy`` (a row of theirs is in flight) are skipped; ``one_per_channel`` gives
+    at most one row per channel, so a batch spreads over many channels instead of filling up
+    with one busy channel's queue.
     """
     earlier = aliased(Outbox)
     blocked = exists().where(
@@ -89,24 +94,43 @@ def due(
         col(earlier.status) == PENDING,
         col(earlier.kind) != UNORDERED,
     )
-    query = (
-        select(Outbox)
-        .where(
-            Outbox.status == PENDING,
-            col(Outbox.next_attempt_at) <= now,
-            or_(col(Outbox.leased_until).is_(None), col(Outbox.leased_until) < now),
-            ~and_(col(Outbox.mention_id).is_not(None), col(Outbox.kind) != UNORDERED, blocked),
-        )
-        .order_by(col(Outbox.next_attempt_at), col(Outbox.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=Outbox)
-    )
+    where: list[ColumnElement[bool]] = [
+        col(Outbox.status) == PENDING,
+        col(Outbox.next_attempt_at) <= now,
+        or_(col(Outbox.leased_until).is_(None), col(Outbox.leased_until) < now),
+        ~and_(col(Outbox.mention_id).is_not(None), col(Outbox.kind) != UNORDERED, blocked),
+    ]
     if paced_kinds:
         waiting = exists().where(
             col(ChannelPace.channel_id) == col(Outbox.channel_id),
             col(ChannelPace.next_at) > (pace_now or now),
         )
-        query = query.where(~and_(col(Outbox.kind).in_(list(paced_kinds)), waiting))
+        where.append(~and_(col(Outbox.kind).in_(list(paced_kinds)), waiting))
+    if busy:
+        where.append(col(Outbox.channel_id).not_in(list(busy)))
+    order = (col(Outbox.next_attempt_at), col(Outbox.id))
+    if one_per_channel:
+        # The first due row of each channel (a window function cannot sit beside FOR UPDATE,
+        # so it picks the ids and the outer query locks the rows).
+        ranked = (
+            select(
+                col(Outbox.id).label("id"),
+                func.row_number()
+                .over(partition_by=col(Outbox.channel_id), order_by=order)
+                .label("n"),
+            )
+            .where(*where)
+            .subquery()
+        )
+        firsts = select(ranked.c.id).where(ranked.c.n == 1)
+        where = [col(Outbox.id).in_(firsts), col(Outbox.status) == PENDING]
+    query = (
+        select(Outbox)
+        .where(*where)
+        .order_by(*order)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Outbox)
+    )
     return list(session.exec(query))
 
 

@@ -8,6 +8,7 @@ fail under CI, where it must be there.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -77,12 +78,30 @@ def pg_ok() -> bool:
     return ok
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file migrated to head, made once: each test gets a copy of it, which is the
+    same database the migrations would give, without running them again for every test."""
+    path = tmp_path_factory.mktemp("template") / "engage.db"
+    template = make_engine(f"sqlite:///{path}")
+    upgrade(template)
+    template.dispose()
+    return path
+
+
+def fresh_sqlite(template: Path, tmp_path: Path) -> Engine:
+    path = tmp_path / "engage.db"
+    shutil.copyfile(template, path)
+    return make_engine(f"sqlite:///{path}")
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path, pg_ok: bool) -> Iterator[Engine]:
+def engine(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_ok: bool, migrated_sqlite: Path
+) -> Iterator[Engine]:
     """A migrated, empty database of each kind."""
     if request.param == "sqlite":
-        eng = make_engine(f"sqlite:///{tmp_path / 'engage.db'}")
-        upgrade(eng)
+        eng = fresh_sqlite(migrated_sqlite, tmp_path)
         yield eng
         eng.dispose()
         return
@@ -159,9 +178,8 @@ def make_bot(slack: FakeSlack, engine: Engine) -> Iterator[Callable[..., Engage]
 
 
 @pytest.fixture
-def sqlite(tmp_path: Path) -> Iterator[Engine]:
+def sqlite(tmp_path: Path, migrated_sqlite: Path) -> Iterator[Engine]:
     """One migrated SQLite database for a test (listener and property tests need no PostgreSQL)."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'engage.db'}")
-    upgrade(engine)
+    engine = fresh_sqlite(migrated_sqlite, tmp_path)
     yield engine
     engine.dispose()

@@ -12,14 +12,16 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 import httpx
+from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot.app.compose import Engage
+from bot.config.file import EngageConfig, parse_config
 from bot.intake.webhook import SIGNATURE_HEADER, sign
 from bot.sandbox.fake_slack import FakeSlack, wait_until
 from storage.db import session_scope
 from storage.models import Event, Outbox
-from tests.conftest import WEBHOOK_SECRET
+from tests.conftest import CONFIG, WEBHOOK_SECRET, settings_for
 
 
 class Clock:
@@ -96,3 +98,25 @@ def closing_factory(build: Callable[..., C], **defaults: Any) -> Iterator[Callab
     yield make
     for item in made:
         item.close()
+
+
+def start_bot_in(
+    mode: str, slack: FakeSlack, engine: Engine, config: str | EngageConfig = CONFIG, **kw: Any
+) -> Engage:
+    """Start the whole bot with Slack's requests arriving as signed POSTs (``mode="http"``) or
+    over Socket Mode (``"socket"``: SLACK_APP_TOKEN set, so the bot opens the fake's WebSocket
+    with slack_sdk's own client, and the fake sends every click, event and command there).
+
+    The same test body then runs in both modes; stop the bot with ``bot.stop()``.
+    """
+    token = slack.app_token if mode == "socket" else None
+    loaded = parse_config(config) if isinstance(config, str) else config
+    bot = Engage(
+        settings_for(slack, slack_app_token=token), loaded, engine=engine, migrate=False, **kw
+    )
+    bot.socket_ping_interval = 0.1  # a dropped socket is noticed and replaced within ~0.1 s
+    slack.delivery = "socket" if mode == "socket" else "http"
+    bot.start(host="127.0.0.1", port=0)
+    if mode == "socket":
+        slack.wait_for_socket()
+    return bot

@@ -20,7 +20,11 @@ from waitress import wasyncore
 from waitress.server import create_server
 
 import handlers
+from bot.app import socket_mode
+from bot.app.answering_wiring import build_answering
+from bot.app.privacy_wiring import build_privacy, schedule_privacy
 from bot.app.slack_gate import SlackGate, on_listener_error
+from bot.app.urgent_wiring import build_urgent, danger_words, schedule_urgent
 from bot.app.web import WebApp
 from bot.claims.service import Claims
 from bot.config.comms import CommsTeam
@@ -55,6 +59,8 @@ HTTP_THREADS = 16
 
 
 class Engage:
+    socket_ping_interval = 10.0  # seconds between the Socket Mode client's pings
+
     def __init__(
         self,
         settings: Settings,
@@ -98,9 +104,10 @@ class Engage:
         self.ingestor = Ingestor(
             rulebook=self.rulebook,
             clock=self.clock,
-            brigading=Brigading(config.brigading),
+            brigading=Brigading(config.brigading, config.adapters),
             linking=Linking(config.linking),
             priority=PriorityAuthors(config.author_lists),
+            danger=danger_words(self),
         )
         built = sources.build(config, settings.env)
         self.adapters = list(adapters) if adapters is not None else built.scheduled
@@ -111,6 +118,7 @@ class Engage:
             clock=self.clock,
             replies=self.replies,
             channel_interval=config.delivery.channel_interval,
+            concurrency=config.delivery.concurrency,
             give_up_after=timedelta(minutes=config.delivery.give_up_after),
             alert_channel=config.triage.channel,
         )
@@ -151,6 +159,9 @@ class Engage:
         self.poller = Poller(
             engine=self.engine, ingestor=self.ingestor, clock=self.clock, wake=self.delivery.wake
         )
+        self.urgent = build_urgent(self)
+        self.answering = build_answering(self)
+        self.privacy, self.public_report = build_privacy(self)
         self.slack_ok = False
         self.bolt = self._bolt()
         self.web = WebApp(
@@ -210,6 +221,9 @@ class Engage:
                 route_test=self.route_test,
                 mute=self.mute,
                 rule_admin=self.rule_admin,
+                answering=self.answering,
+                urgent=self.urgent,
+                privacy=self.privacy,
             ),
         )
         app.error(on_listener_error)
@@ -291,6 +305,8 @@ class Engage:
         self.scheduler.add_job(
             self._forget_old_requests, "interval", hours=6, id="inbox-gc", **jobs
         )
+        schedule_urgent(self, self.urgent, jobs)
+        schedule_privacy(self, jobs)
         self._schedule_digests(jobs)
         for item in self.adapters:
             self.scheduler.add_job(
@@ -318,10 +334,8 @@ class Engage:
         )
         self._server_thread.start()
         if self.settings.socket_mode:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            self._socket = SocketModeHandler(self.bolt, self.settings.slack_app_token)
-            self._socket.connect()
+            token, ping = self.settings.slack_app_token or "", self.socket_ping_interval
+            self._socket = socket_mode.connect(self.bolt, token, ping_interval=ping)
         log.info(
             "engage started",
             extra={

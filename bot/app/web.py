@@ -55,6 +55,10 @@ class WebApp:
             if method != "POST":
                 return _json(start, 405, {"ok": False, "error": "use POST"})
             return self._webhook(environ, start)
+        if path == "/livez" and method in ("GET", "HEAD"):
+            # Liveness: this process answers. A restart mends neither Slack nor the database
+            # being away, so they are /healthz's (readiness), not this.
+            return _json(start, 200, {"ok": True})
         if path == "/healthz" and method in ("GET", "HEAD"):
             ok, detail = self.health()
             return _json(start, 200 if ok else 503, {"ok": ok, **detail})

@@ -21,8 +21,8 @@ from sqlmodel import Session
 
 from bot.claims import briefs, followups
 from bot.claims.briefs import MentionBrief
-from bot.claims.outcomes import DUPLICATE, GONE, Outcome, closed, why_not_claim
-from bot.core import metrics
+from bot.claims.clicks import ClickDecisions
+from bot.claims.outcomes import DUPLICATE, GONE, Outcome, closed
 from bot.core.clock import Clock
 from bot.core.mrkdwn import escape, safe
 from bot.core.office_time import OfficeHours
@@ -60,6 +60,10 @@ class Claims:
         self.wake = wake  # tells the delivery worker there is work
         self.replies = replies
         self.office_hours = office_hours  # records the office time a claim/answer took
+        # Claim and release run on the lean click path (see bot.claims.clicks for why).
+        self.clicks = ClickDecisions(
+            engine=engine, clock=clock, wake=wake, office_hours=office_hours
+        )
 
     # Reads for the modals.
     def brief(self, mention_id: int) -> MentionBrief | None:
@@ -72,34 +76,21 @@ class Claims:
 
     # The actions.
     def claim(self, *, mention_id: int, user_id: str, request_key: str, channel_id: str) -> Outcome:
-        return self._claim(
-            mention_id,
-            user_id,
-            request_key,
+        note = f"<@{user_id}> claimed this."
+        return self.clicks.claim(
+            mention_id=mention_id,
+            user_id=user_id,
+            request_key=request_key,
             refuse_in=channel_id,
-            note=f"<@{user_id}> claimed this.",
+            note=note,
         )
 
     def release(
         self, *, mention_id: int, user_id: str, request_key: str, channel_id: str
     ) -> Outcome:
-        def act(session: Session, m: Mention) -> Outcome:
-            if not mentions.release(
-                session=session, mention_id=mention_id, user_id=user_id, now=self.clock.now()
-            ):
-                m = _fresh(session, m)
-                why = (
-                    f"Only <@{m.claimed_by}>, who claimed it, can release it."
-                    if m.claimed_by and m.claimed_by != user_id
-                    else "It is not claimed any more."
-                )
-                return self._refuse(session, request_key, user_id, channel_id, why)
-            note = f"<@{user_id}> released this: it is open for anyone to claim."
-            return self._recorded(
-                session, mention_id, EventKind.RELEASED, user_id, request_key, note
-            )
-
-        return self._run(mention_id, request_key, act)
+        return self.clicks.release(
+            mention_id=mention_id, user_id=user_id, request_key=request_key, channel_id=channel_id
+        )
 
     def answer(
         self,
@@ -151,8 +142,10 @@ class Claims:
                     request_key=request_key,
                     now=now,
                 )
+            # Allowed on someone else's claim (a colleague covers), but never silently.
+            on = f" on <@{m.claimed_by}>'s claim" if m.claimed_by not in (None, user_id) else ""
             self._after(
-                session, mention_id, request_key, f"<@{user_id}> answered the citizen:\n{quote}"
+                session, mention_id, request_key, f"<@{user_id}> answered the citizen{on}:\n{quote}"
             )
             return Outcome(ok=True)
 
@@ -274,51 +267,14 @@ class Claims:
             mention_id = card.mention_id
 
         # Nobody is told "already claimed" here: a reply in a thread is not a click.
-        return self._claim(
-            mention_id,
-            user_id,
-            request_key,
+        return self.clicks.claim(
+            mention_id=mention_id,
+            user_id=user_id,
+            request_key=request_key,
             refuse_in=None,
             note=f"<@{user_id}> replied here first, so it is theirs now.",
             via="thread_reply",
         )
-
-    def _claim(
-        self,
-        mention_id: int,
-        user_id: str,
-        request_key: str,
-        *,
-        refuse_in: str | None,
-        note: str,
-        via: str | None = None,
-    ) -> Outcome:
-        def act(session: Session, m: Mention) -> Outcome:
-            now = self.clock.now()
-            if not mentions.claim(
-                session=session,
-                mention_id=mention_id,
-                user_id=user_id,
-                now=now,
-                claim_office_us=self._office_us(m, now),
-            ):
-                why = why_not_claim(_fresh(session, m), user_id)
-                if refuse_in is None:
-                    return Outcome(ok=False, message=why)
-                return self._refuse(session, request_key, user_id, refuse_in, why)
-            events.record(
-                session=session,
-                mention_id=mention_id,
-                kind=EventKind.CLAIMED,
-                actor=user_id,
-                at=now,
-                data={"via": via} if via else {},
-            )
-            metrics.CLAIM_LATENCY.observe((now - m.received_at).total_seconds())
-            self._after(session, mention_id, request_key, note)
-            return Outcome(ok=True)
-
-        return self._run(mention_id, request_key, act)
 
     # Plumbing shared by the actions.
     def _office_us(self, m: Mention, until: datetime) -> int | None:

@@ -28,6 +28,12 @@ class AdapterBase(Model):
     # How long a replica that dies mid-poll keeps the others from polling this adapter. A
     # running poll renews it (every third of it), so it may be much shorter than a poll.
     lease: int = Field(default=20, ge=2, le=600, description="seconds; see bot/intake/polling")
+    # Whether its mentions are people's posts from their own accounts, which a flood of folds
+    # into one card (brigading's ``flood_limit``), or items that are not a person's: a feed, a
+    # 311 system, a shared inbox. None: the source's default (bot/core/sources.PERSON_SOURCES).
+    person_accounts: bool | None = None
+    # The city's own accounts on this source (as cards name them): never folded by author.
+    city_accounts: tuple[str, ...] = ()
 
 
 class RssAdapterConfig(AdapterBase):
@@ -185,3 +191,9 @@ def secret_variables(entry: Model) -> list[str]:
         elif isinstance(value, Model):
             names.extend(secret_variables(value))
     return names
+
+
+def own_accounts(entry: AdapterBase) -> tuple[str, ...]:
+    """The city's accounts an adapter knows of: ``city_accounts`` and the account it reads as."""
+    named = [getattr(entry, key, None) for key in ("handle", "account_username", "username")]
+    return (*entry.city_accounts, *(name for name in named if isinstance(name, str) and name))

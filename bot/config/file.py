@@ -18,12 +18,14 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from dotenv import load_dotenv
 from pydantic import Field, ValidationError, field_validator
 
 from bot.config.adapters import ADAPTER_TYPES, AdapterConfig
+from bot.config.answering import AnsweringConfig
 from bot.config.base import ConfigError as ConfigError  # re-exported: callers import it here
 from bot.config.base import Model as _Model
+from bot.config.env import check_slack, load_env_file
+from bot.config.retention import ReportConfig, RetentionConfig
 from bot.config.service import AuthorListConfig as AuthorListConfig
 from bot.config.service import BrigadingConfig as BrigadingConfig
 from bot.config.service import DeliveryConfig as DeliveryConfig
@@ -34,6 +36,7 @@ from bot.config.service import NudgeConfig as NudgeConfig
 from bot.config.service import OfficeHoursConfig as OfficeHoursConfig
 from bot.config.service import SlaConfig as SlaConfig
 from bot.config.service import office_hours as office_hours
+from bot.config.urgent import OnCallConfig, UrgentConfig
 from bot.routing import AreaIndex, Router, RuleDef, RuleError
 
 SLACK_API_URL = "https://slack.com/api/"
@@ -68,7 +71,7 @@ class Settings:
     def from_env(cls, env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
         if env is None:
             if dotenv:
-                load_dotenv(override=False)
+                load_env_file(Path.cwd() / ".env")
             env = os.environ
 
         def get(name: str) -> str | None:
@@ -97,19 +100,8 @@ class Settings:
         )
 
     def require_slack(self) -> None:
-        missing = [
-            name
-            for name, value in (
-                ("SLACK_BOT_TOKEN", self.slack_bot_token),
-                ("SLACK_SIGNING_SECRET", self.slack_signing_secret),
-            )
-            if not value
-        ]
-        if missing:
-            raise ConfigError(
-                f"{', '.join(missing)}: not set; put it in the environment or in .env "
-                "(see README, 'Create the Slack app')"
-            )
+        """Refuse to start on Slack settings that cannot work, in one line naming the fix."""
+        check_slack(self.env, socket_mode=self.socket_mode)
 
 
 # The YAML config.
@@ -123,6 +115,7 @@ class DepartmentConfig(_Model):
     sla: SlaConfig = SlaConfig()
     escalation: EscalationConfig = EscalationConfig()
     digest: DigestConfig = DigestConfig()
+    oncall: OnCallConfig = OnCallConfig()  # who is paged for urgent mentions
 
     @field_validator("slug")
     @classmethod
@@ -173,9 +166,13 @@ class RuleConfig(_Model):
     areas: tuple[str, ...] = ()  # names of areas in the `areas` GeoJSON file
     require: tuple[str, ...] = ()  # words or phrases that must all be there
     cc: str | None = None  # a second department that gets a copy
+    urgent: bool = False  # what it matches is urgent: the on-call person is paged at once
+    approval: bool = False  # answers sent to its citizens wait for the comms team's approval
 
     def to_def(self, author_lists: Mapping[str, tuple[str, ...]] | None = None) -> RuleDef:
         values = self.model_dump()
+        values.pop("urgent", None)  # the rulebook's concern (Book.urgent), not routing's
+        values.pop("approval", None)  # answering's concern (bot/answering), not routing's
         lists = author_lists or {}
         values["authors"] = tuple(
             member
@@ -217,8 +214,12 @@ class EngageConfig(_Model):
     nudges: NudgeConfig = NudgeConfig()
     brigading: BrigadingConfig = BrigadingConfig()
     linking: LinkingConfig = LinkingConfig()
+    urgent: UrgentConfig = UrgentConfig()
+    answering: AnsweringConfig = AnsweringConfig()  # saved replies and approvals
     author_lists: dict[str, AuthorListConfig] = Field(default_factory=dict)  # press, councillors
     areas: AreasConfig | None = None
+    retention: RetentionConfig = RetentionConfig()  # how long citizens' data is kept
+    report: ReportConfig = ReportConfig()  # the public report
     # Set by the loader, not the file: where relative file names (areas.file) start from.
     config_dir: str | None = None
 

@@ -32,6 +32,17 @@ class ActionId(StrEnum):
     SUGGESTION_ADD = "engage.rules.suggestion_add"
     SUGGESTION_NEW = "engage.rules.suggestion_new"
     DELIVERY_RETRY = "engage.delivery.retry"  # App Home: a failed delivery's id, or "all"
+    PRIVACY_ERASE = "engage.privacy.erase"  # confirms `/engage privacy erase`: the identities
+    # Answering (bot/answering): the Answered modal's saved-reply menu (an external select),
+    # the management list's add button and per-reply menu, and a draft card's three buttons.
+    SAVED_REPLY = "engage.answer.saved_reply"
+    REPLIES_ADD = "engage.replies.add"
+    REPLY_MENU = "engage.replies.menu"
+    APPROVAL_APPROVE = "engage.approval.approve"
+    APPROVAL_EDIT = "engage.approval.edit"
+    APPROVAL_SEND_BACK = "engage.approval.send_back"
+    URGENT_ACK = "engage.urgent.ack"  # a page's Acknowledge: stops the escalation
+    URGENT_DOWNGRADE = "engage.urgent.downgrade"  # "Not urgent", on a page or on the card
 
 
 class CallbackId(StrEnum):
@@ -43,6 +54,10 @@ class CallbackId(StrEnum):
     RULE_RETIRE = "engage.rule_retire"
     RULE_TEST = "engage.rule_test"
     RULES_HISTORY = "engage.rules_history"
+    REPLIES = "engage.replies_modal"
+    REPLY_FORM = "engage.reply_form"
+    APPROVAL_EDIT = "engage.approval_edit"
+    APPROVAL_SEND_BACK = "engage.approval_send_back"
 
 
 class BlockId(StrEnum):
@@ -55,6 +70,7 @@ class BlockId(StrEnum):
     NOTE = "engage.note"
     REASON = "engage.dismiss.reason"
     REPLY_ON = "engage.answer.reply_on"
+    SAVED_REPLY = "engage.answer.saved"  # the Answered modal's saved-reply menu
     # The claimer's check-in buttons for one mention: "<CHECK_IN>:<mention id>", one a mention.
     CHECK_IN = "engage.check_in"
 

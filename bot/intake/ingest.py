@@ -45,6 +45,7 @@ from bot.intake.screening.linking import Link, Linking
 from bot.intake.screening.linking_text import OPEN311
 from bot.routing import MentionContext
 from bot.rules.rulebook import Rulebook
+from bot.urgent.detect import DangerWords
 from storage import cards, events, mentions, outbox
 from storage.models import Card, EventKind, OutboxKind
 
@@ -71,12 +72,14 @@ class Ingestor:
         brigading: Brigading | None = None,
         linking: Linking | None = None,
         priority: PriorityAuthors | None = None,
+        danger: DangerWords | None = None,
     ) -> None:
         self.rulebook = rulebook
         self.clock = clock
         self.brigading = brigading or Brigading(BrigadingConfig())
         self.linking = linking or Linking(LinkingConfig())
         self.priority = priority or PriorityAuthors({})
+        self.danger = danger  # bot/urgent: None is the built-in danger words
 
     def ingest(
         self, *, session: Session, items: Sequence[IncomingMention], adapter: str = ""
@@ -100,6 +103,7 @@ class Ingestor:
             department=match.department if match else None,
             now=now,
             source=item.source,
+            adapter=adapter,
         )
         decision = decide(
             item,
@@ -112,14 +116,22 @@ class Ingestor:
             priority=self.priority.of(item.author),
             book=book,
             triage_channel=self.rulebook.triage_channel,
+            danger=self.danger,
         )
-        return self._apply(session, item, decision, now)
+        return self._apply(session, item, decision, now, author_key=screening.author_key)
 
     def _apply(
-        self, session: Session, item: IncomingMention, decision: IngestDecision, now: datetime
+        self,
+        session: Session,
+        item: IncomingMention,
+        decision: IngestDecision,
+        now: datetime,
+        *,
+        author_key: int | None = None,
     ) -> IngestResult:
         """The writes of a decision: the row, its events, then its card or the card it joins."""
-        mention_id = mentions.insert(session=session, values=dict(decision.row))
+        values = dict(decision.row) | {"author_key": author_key}
+        mention_id = mentions.insert(session=session, values=values)
         if mention_id is None:
             return IngestResult(mention_id=None, duplicate=True)
         for kind, data in decision.events:

@@ -26,6 +26,7 @@ from bot.intake.screening.brigading import Decision
 from bot.intake.screening.linking import LINKED_INTO, Link
 from bot.routing import Match
 from bot.rules.rulebook import Book
+from bot.urgent.detect import DOWNGRADED_KEY, URGENT_KEY, DangerWords, urgency
 from storage.models import EventKind, Mention, MentionStatus
 
 # An adapter reports a change to an item it brought before (Open311 status changes) as a
@@ -35,7 +36,9 @@ UPDATE_NOTE_LIMIT = 2500
 MUTED_REASON = "muted author"
 # Keys of a stored mention's extra that ingest sets from screening and linking, never the
 # adapter: the care label, the priority author's badge, the card a linked report is on.
-SCREENING_KEYS = frozenset({"care", "suggested_department", LINKED_INTO, LIST_KEY, LABEL_KEY})
+SCREENING_KEYS = frozenset(
+    {"care", "suggested_department", LINKED_INTO, LIST_KEY, LABEL_KEY, URGENT_KEY, DOWNGRADED_KEY}
+)
 Events = tuple[tuple[EventKind, Mapping[str, Any]], ...]
 CC_TEXT_LIMIT = 300
 
@@ -95,6 +98,7 @@ def decide(
     priority: Priority | None,
     book: Book,
     triage_channel: str,
+    danger: DangerWords | None = None,
 ) -> IngestDecision:
     """Everything storage is told about a new mention. Pure: same inputs, same decision."""
     department = match.department if match else None
@@ -117,6 +121,15 @@ def decide(
     elif screening.fold_into or link:
         status = MentionStatus.FOLDED
     into = screening.fold_into or (link.root if link else None)
+    # Urgent (bot/urgent): only what gets a card of its own; the pager finds the event.
+    urgent = None
+    if not (screening.muted or into):
+        text = routing_text(item)
+        urgent = urgency(
+            text, language=language, rule=rule, urgent_rules=book.urgent, danger=danger
+        )
+    if urgent:
+        extra[URGENT_KEY] = urgent
     row = {
         "source": item.source,
         "external_id": item.external_id[:512],
@@ -155,7 +168,7 @@ def decide(
     card = show is Show.CARD
     return IngestDecision(
         row=row,
-        events=(*arrived, *shown),
+        events=(*arrived, *shown, *([(EventKind.URGENT, {"reason": urgent})] if urgent else [])),
         show=show,
         department=department,
         rule=rule,

@@ -1,4 +1,4 @@
-"""Runs polling adapters: lease, fetch, then store the mentions and the new cursor together.
+"""Runs polling adapters: lease, fetch, store each mention, then move the cursor.
 
 One replica polls an adapter at a time: it takes the adapter's lease row in storage, for a short
 ``lease`` (20 s by default, per adapter), and renews it from a heartbeat thread every third of
@@ -18,7 +18,7 @@ import logging
 import random
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,7 +27,7 @@ from typing import Protocol
 from sqlalchemy.engine import Engine
 
 from bot.core import metrics
-from bot.core.adapter import AdapterError, IncomingMention, PollingAdapter
+from bot.core.adapter import AdapterError, FetchResult, IncomingMention, PollingAdapter
 from bot.core.clock import Clock
 from bot.intake.ingest import Ingestor
 from storage.db import session_scope
@@ -80,7 +80,7 @@ class Poller:
         """Poll one adapter if it is due; return how many new mentions it stored.
 
         ``None`` means it did not poll, or not for long: not due yet, another replica holds
-        the lease, or took it over while this poll ran (and nothing of this one was kept).
+        the lease, or took it over while this poll ran (and the cursor stayed where it was).
         """
         adapter = item.adapter
         now = self.clock.now()
@@ -97,49 +97,52 @@ class Poller:
             cursor = dict(state.cursor) if state.cursor else None
             failures = state.consecutive_failures
         try:
-            with self._heartbeat(adapter.name, item.lease):
-                result = adapter.fetch(cursor)
-        except Exception as exc:
-            retry_after = exc.retry_after if isinstance(exc, AdapterError) else None
-            delay = retry_after or min(MAX_BACKOFF, item.every * 2**failures)
-            delay *= random.uniform(1.0, 1.25)
-            self._failed(adapter.name, f"{type(exc).__name__}: {exc}", delay)
-            return 0
-        try:
-            with session_scope(self.engine) as session:
-                stored = self.ingestor.ingest(
-                    session=session, items=result.mentions, adapter=adapter.name
-                )
-                if not states.record_success(
-                    session=session,
-                    name=adapter.name,
-                    owner=self.owner,
-                    cursor=result.cursor,
-                    items=len(result.mentions),
-                    item_errors=len(result.errors),
-                    now=self.clock.now(),
-                    next_run_at=self.clock.now() + timedelta(seconds=item.every),
-                ):
-                    raise _LeaseLost
+            with self._heartbeat(adapter.name, item.lease):  # fetching and storing may be long
+                try:
+                    result = adapter.fetch(cursor)
+                except Exception as exc:
+                    failed: Exception | None = exc
+                else:
+                    failed = None
+                    new = self._store(result.mentions, adapter.name, lease=item.lease)
+                    self._succeeded(adapter.name, item, result)
         except _LeaseLost:
-            # Rolled back: the new holder polls from the stored cursor, which these mentions
-            # are after, so it stores them (once) itself.
+            # The cursor stays where the new holder found it: it fetches these mentions again
+            # and finds them stored (a mention is stored once, whoever fetched it).
             log.warning("adapter lease lost during the poll", extra={"adapter": adapter.name})
             return None
+        if failed is not None:
+            retry_after = failed.retry_after if isinstance(failed, AdapterError) else None
+            delay = retry_after or min(MAX_BACKOFF, item.every * 2**failures)
+            delay *= random.uniform(1.0, 1.25)
+            self._failed(adapter.name, f"{type(failed).__name__}: {failed}", delay)
+            return 0
         for error in result.errors:
             log.warning(
                 "adapter skipped an item",
                 extra={"adapter": adapter.name, "item": error.item_id, "reason": error.reason},
             )
-        new = sum(1 for r in stored if not r.duplicate)
-        if new:
-            self.wake()
         metrics.ADAPTER_RUNS.labels(adapter=adapter.name, outcome="ok").inc()
         log.info(
             "adapter polled",
             extra={"adapter": adapter.name, "new": new, "skipped": len(result.errors)},
         )
         return new
+
+    def _succeeded(self, name: str, item: Scheduled, result: FetchResult) -> None:
+        """Move the cursor and give the lease back, if it is still this replica's."""
+        with session_scope(self.engine) as session:
+            if not states.record_success(
+                session=session,
+                name=name,
+                owner=self.owner,
+                cursor=result.cursor,
+                items=len(result.mentions),
+                item_errors=len(result.errors),
+                now=self.clock.now(),
+                next_run_at=self.clock.now() + timedelta(seconds=item.every),
+            ):
+                raise _LeaseLost
 
     @contextmanager
     def _heartbeat(self, name: str, lease: float) -> Iterator[None]:
@@ -174,10 +177,35 @@ class Poller:
 
     def streamed(self, adapter: str, items: list[IncomingMention]) -> None:
         """Store what a stream hands over; the polling cursor stays the gap-filler."""
-        with session_scope(self.engine) as session:
-            stored = self.ingestor.ingest(session=session, items=items, adapter=adapter)
-        if any(not r.duplicate for r in stored):
-            self.wake()
+        self._store(items, adapter)
+
+    def _store(
+        self, items: Sequence[IncomingMention], adapter: str, *, lease: float | None = None
+    ) -> int:
+        """Store mentions one short transaction each, waking delivery after each new one.
+
+        One transaction per mention, not per poll: on SQLite a unit of work holds the one
+        writer's turn, and a poll of a hundred mentions held it for seconds while delivery (and
+        every click) waited. Each renews the poll's ``lease`` as it stores, so a poll that lost
+        the lease stores nothing more. A crash part-way is harmless: the cursor has not moved,
+        the next poll fetches the same mentions, and those stored already are found so.
+        """
+        new = 0
+        for item in items:
+            with session_scope(self.engine) as session:
+                if lease is not None and not states.renew(
+                    session=session,
+                    name=adapter,
+                    owner=self.owner,
+                    now=self.clock.now(),
+                    seconds=lease,
+                ):
+                    raise _LeaseLost
+                stored = self.ingestor.ingest(session=session, items=[item], adapter=adapter)
+            if any(not r.duplicate for r in stored):
+                new += 1
+                self.wake()
+        return new
 
     def release_all(self, names: list[str]) -> None:
         """Give up this process's leases on a clean stop, so another replica takes over now."""

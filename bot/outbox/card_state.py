@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlmodel import Session
 
 from bot.config.priority_authors import label_of
@@ -9,6 +11,7 @@ from bot.outbox.cards import CardView, LinkedReport
 from storage import events, mentions
 from storage.intake import folding, linking
 from storage.models import Card, EventKind, MentionStatus
+from storage.privacy import REMOVED_KEY
 from storage.rules import rows as stored
 
 
@@ -57,15 +60,26 @@ def card_view(session: Session, card: Card) -> CardView:
         folded_authors=tuple(authors),
         care=tuple(str(w) for w in care),
         priority=label_of(mention.extra),
+        # Set at ingest by bot.urgent.detect (URGENT_KEY), removed by "Not urgent".
+        urgent=str(mention.extra["urgent"]) if mention.extra.get("urgent") else None,
         linked=tuple(
             LinkedReport(
                 source=m.source,
                 url=m.url,
                 author=m.author,
-                request_id=m.external_id if m.source == "open311" else None,
+                request_id=m.external_id
+                if m.source == "open311" and not removed_reason(m.extra)
+                else None,
                 priority=label_of(m.extra),
             )
             for m in linked
         ),
         linked_total=linked_total,
+        removed=removed_reason(mention.extra),
     )
+
+
+def removed_reason(extra: dict[str, Any]) -> str | None:
+    """Why a mention's content is gone (``retention``, ``erasure``), or None if it is there."""
+    removed = extra.get(REMOVED_KEY)
+    return str(removed.get("reason") or "retention") if isinstance(removed, dict) else None

@@ -77,6 +77,8 @@ class CardView:
     priority: str | None = None  # the badge of the author's priority list ("Press")
     linked: tuple[LinkedReport, ...] = ()  # the first few reports of the same issue elsewhere
     linked_total: int = 0
+    removed: str | None = None  # "retention" or "erasure": the content is gone (bot/privacy)
+    urgent: str | None = None  # why it is urgent (bot/urgent): the badge and "Not urgent"
 
 
 def _date(value: datetime) -> str:
@@ -105,7 +107,10 @@ def status_line(view: CardView) -> str:
     if view.status == MentionStatus.CLAIMED:
         return f":raising_hand: Claimed by <@{view.claimed_by}>."
     if view.status == MentionStatus.ANSWERED:
-        return f":white_check_mark: Answered by <@{view.answered_by}>."
+        # Anyone may answer a claimed card; the card says so when it was not the claimer.
+        other = view.claimed_by and view.claimed_by != view.answered_by
+        on = f" on <@{view.claimed_by}>'s claim" if other else ""
+        return f":white_check_mark: Answered by <@{view.answered_by}>{on}."
     if view.status == MentionStatus.DISMISSED:
         reason = escape(view.dismissed_reason or "no action")
         return f":no_entry_sign: Closed without action ({reason}) by <@{view.dismissed_by}>."
@@ -124,6 +129,8 @@ def _actions(view: CardView) -> list[dict[str, Any]]:
         buttons.append(button("Answered", ActionId.ANSWERED, value, answered_style))
         buttons.append(button("Hand over", ActionId.HAND_OVER, value))
         buttons.append(button("No action / spam", ActionId.DISMISS, value))
+        if view.urgent:
+            buttons.append(button("Not urgent", ActionId.URGENT_DOWNGRADE, value))
     link = _link(view.url)
     if link:
         original = button("Open original", ActionId.OPEN_ORIGINAL, value)
@@ -158,6 +165,8 @@ def _linked_line(view: CardView) -> str:
 
 def render(view: CardView) -> tuple[str, list[dict[str, Any]]]:
     """The fallback text and the blocks of a card."""
+    if view.removed:
+        return _render_removed(view)
     body = view.text.strip() or "(no text)"
     link = _link(view.url)
     more = "… (cut: open the original for the rest)" if link else "… (cut)"
@@ -182,6 +191,13 @@ def render(view: CardView) -> tuple[str, list[dict[str, Any]]]:
         meta.append(f"handed over from *{escape(view.handed_from)}*{by}")
 
     blocks: list[dict[str, Any]] = []
+    if view.urgent:
+        blocks.append(
+            context(
+                f":rotating_light: *Urgent* ({safe(one_line(view.urgent), 200)}): the on-call "
+                "person is paged, day or night."
+            )
+        )
     if view.priority:
         blocks.append(context(f":star: *{safe(view.priority, 60)}*: a priority author"))
     if view.care:
@@ -214,3 +230,23 @@ def render(view: CardView) -> tuple[str, list[dict[str, Any]]]:
             {"type": "actions", "block_id": BlockId.CARD_ACTIONS.value, "elements": actions}
         )
     return fallback_text(view), blocks
+
+
+REMOVED_NOTES = {
+    "retention": "The content was removed under the retention policy.",
+    "erasure": "The content was removed at the author's request.",
+}
+
+
+def _render_removed(view: CardView) -> tuple[str, list[dict[str, Any]]]:
+    """A card whose mention's content is gone: what happened to it, nothing it said."""
+    note = REMOVED_NOTES.get(view.removed or "", REMOVED_NOTES["retention"])
+    where = escape(view.department_name or "triage")
+    meta = f"*{escape(source_label(view.source))}* · {_date(view.received_at)} · {where}"
+    blocks = [
+        section(f":wastebasket: _{note}_", block_id=BlockId.CARD_TEXT.value),
+        context(meta, block_id=BlockId.CARD_META.value),
+    ]
+    if view.status != MentionStatus.NEW or view.moved_to:
+        blocks.append(context(status_line(view), block_id=BlockId.CARD_STATUS.value))
+    return f"{source_label(view.source)} mention: {note}", blocks

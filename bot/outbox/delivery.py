@@ -15,7 +15,9 @@ spent fails the row at once, and then people hear of it (:mod:`bot.outbox.failur
 
 Posts to one channel are paced (about one a second) through the database, so several replicas
 share each channel's turn (:mod:`bot.outbox.pacing`), and one busy or throttled channel never
-holds up the others.
+holds up the others. Channels are served side by side: a dispatcher thread leases a batch of
+due rows, at most one per channel and none of a channel with a row in flight, and hands them to
+``concurrency`` workers, so N cards over C channels leave in about N/C seconds, not N/rate.
 
 This module owns the loop and the row's life: lease, the attempt, then done, retry or failed,
 and the events and card fields that follow. The Slack calls themselves and what Slack's answers
@@ -27,9 +29,10 @@ bot's behalf.
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
+from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -43,26 +46,19 @@ from bot.core.clock import Clock
 from bot.outbox.card_state import card_view
 from bot.outbox.cards import render
 from bot.outbox.failures import ALERT, FailedDeliveries, announce
-from bot.outbox.jobs import GiveUp, Job, Retry
+from bot.outbox.jobs import LOOKED_FOR, PACED, GiveUp, Job, Retry, backoff, take
 from bot.outbox.pacing import ChannelPacer
 from bot.outbox.replies import Replies
 from bot.outbox.slack_api import SlackWriter
 from storage import cards, events, outbox
-from storage.db import session_scope
+from storage.db import read_scope, session_scope
 from storage.models import Card, EventKind, Outbox, OutboxKind
 
 log = logging.getLogger(__name__)
 
-# Posts that carry their outbox id in metadata and are looked for after an uncertain attempt.
-POSTS = (OutboxKind.POST_CARD.value, OutboxKind.THREAD_REPLY.value)
-# ... and replies to citizens, which their adapter looks for (see bot/outbox/replies.py).
-LOOKED_FOR = (*POSTS, OutboxKind.PLATFORM_REPLY.value)
-# Everything that goes through chat.postMessage is paced per channel.
-PACED = (*POSTS, OutboxKind.MESSAGE.value)
-
 
 class Delivery:
-    """The outbox worker: one thread, one row at a time (see the module docstring)."""
+    """The outbox worker: a dispatcher and ``concurrency`` workers (see the module docstring)."""
 
     def __init__(
         self,
@@ -76,6 +72,7 @@ class Delivery:
         alert_channel: str | None = None,
         lease_seconds: float = 60.0,
         poll_interval: float = 0.5,
+        concurrency: int = 16,
     ) -> None:
         self.engine = engine
         self.client = client
@@ -93,6 +90,11 @@ class Delivery:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # Slack calls in flight at once (each to a channel of its own), and those channels.
+        self.concurrency = max(1, concurrency)
+        self._busy: set[str] = set()
+        self._busy_lock = threading.Lock()
+        self._pool: ThreadPoolExecutor | None = None
 
     # Lifecycle.
     def wake(self) -> None:
@@ -100,26 +102,59 @@ class Delivery:
 
     def start(self) -> None:
         self._stop.clear()
+        self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="engage-delivery")
         self._thread = threading.Thread(target=self._loop, name="engage-delivery", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Stop after the row in flight, if any, is finished."""
+        """Stop after the rows in flight, if any, are finished."""
+        deadline = time.monotonic() + timeout
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        while self._busy and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
+            self._wake.clear()  # before looking: a wake() from now on cuts the wait short
             try:
-                wait = self.run_once()
+                wait = self._dispatch()
             except Exception:  # the worker must outlive any one bad row or database hiccup
                 log.exception("delivery loop error")
                 wait = self.poll_interval
             if wait > 0:
                 self._wake.wait(wait)
-                self._wake.clear()
+
+    def _dispatch(self) -> float:
+        """Lease what can go now and hand it to the workers; how long to wait (0: go on)."""
+        with self._busy_lock:
+            busy = set(self._busy)
+        free = self.concurrency - len(busy)
+        if free <= 0:
+            return self.poll_interval  # a worker that finishes wakes us
+        jobs = self._take_batch(limit=free, busy=busy)
+        if isinstance(jobs, float):
+            return jobs
+        assert self._pool is not None
+        for job in jobs:
+            with self._busy_lock:
+                self._busy.add(job.channel_id)
+            self._pool.submit(self._work, job)
+        return 0.0
+
+    def _work(self, job: Job) -> None:
+        try:
+            self._attempt(job)
+        except Exception:
+            log.exception("delivery attempt error", extra={"outbox_id": job.id})
+        finally:
+            with self._busy_lock:
+                self._busy.discard(job.channel_id)
+            self.wake()
 
     def drain(self, timeout: float = 10.0) -> None:
         """Run until nothing is due (tests, CLI)."""
@@ -129,10 +164,14 @@ class Delivery:
 
     # One row.
     def run_once(self) -> float:
-        """Deliver one due row; return how long to wait before trying again (0: go on)."""
+        """Deliver one due row in this thread; how long to wait before trying again (0: go on)."""
         job = self._take()
         if isinstance(job, float):
             return job
+        self._attempt(job)
+        return 0.0
+
+    def _attempt(self, job: Job) -> None:
         try:
             result = self._send(job)
         except Retry as retry:
@@ -144,39 +183,23 @@ class Delivery:
             self._retry(job, Retry(reason, ambiguous=True, code=code))
         else:
             self._done(job, result)
-        return 0.0
 
     def _take(self) -> Job | float:
+        """Lease one due row (this thread delivers it); or how long to wait."""
+        jobs = self._take_batch(limit=1)
+        return jobs if isinstance(jobs, float) else jobs[0] if jobs else 0.01
+
+    def _take_batch(self, *, limit: int, busy: Collection[str] = ()) -> list[Job] | float:
         with session_scope(self.engine) as session:
-            now, pace_now = self.clock.now(), self.pacer.now()
-            rows = outbox.due(
-                session=session, now=now, limit=1, paced_kinds=PACED, pace_now=pace_now
+            return take(
+                session,
+                now=self.clock.now(),
+                pacer=self.pacer,
+                limit=limit,
+                busy=busy,
+                lease_seconds=self.lease_seconds,
+                poll_interval=self.poll_interval,
             )
-            for row in rows:
-                job = Job(
-                    id=_id(row),
-                    kind=row.kind,
-                    channel_id=row.channel_id,
-                    mention_id=row.mention_id,
-                    card_id=row.card_id,
-                    payload=dict(row.payload),
-                    attempts=row.attempts,
-                    needs_check=row.needs_check,
-                    created_at=row.created_at,
-                    failures=row.failures,
-                    failing_since=row.failing_since,
-                )
-                if not outbox.lease(
-                    session=session, row_id=job.id, now=now, seconds=self.lease_seconds
-                ):
-                    return 0.0
-                if job.kind in LOOKED_FOR:
-                    # If we die during the call, whoever retries must look before posting.
-                    outbox.mark_needs_check(session=session, row_id=job.id)
-                return job
-            # Sleep until the next row falls due or a channel's turn comes (a wake() is sooner).
-            soonest = outbox.soonest(session=session, now=now, pace_now=pace_now)
-        return max(0.001, min(self.poll_interval, soonest if soonest is not None else 1e9))
 
     def _send(self, job: Job) -> dict[str, Any]:
         if job.kind == OutboxKind.PLATFORM_REPLY:
@@ -184,15 +207,15 @@ class Delivery:
         if job.kind == OutboxKind.MESSAGE:
             # Reminders and direct messages: a rare double after an uncertain attempt is
             # better than none (a DM has no history we may read to look first).
-            self.pacer.take_turn(job.channel_id)
+            self.pacer.space(job.channel_id)
             return self.slack.message(job)
         if job.kind == OutboxKind.FILE:
             return self.slack.upload(job)
         if job.kind == OutboxKind.EPHEMERAL:
             return self.slack.ephemeral(job)
-        # Read and render in one short unit of work; call Slack after it has ended.
+        # Read and render (reads only, beside the writers); call Slack after it has ended.
         blocks: list[dict[str, Any]] | None
-        with session_scope(self.engine) as session:
+        with read_scope(self.engine) as session:
             card = cards.get(session=session, card_id=job.card_id) if job.card_id else None
             if card is None:
                 raise GiveUp("the card is gone")
@@ -225,7 +248,7 @@ class Delivery:
         """Send a staff answer to the citizen through the adapter that brought the mention."""
         if job.mention_id is None:
             raise GiveUp("no mention to reply to")
-        with session_scope(self.engine) as session:
+        with read_scope(self.engine) as session:
             try:
                 replier, target = self.replies.target(session, job.mention_id)
             except LookupError as exc:
@@ -257,7 +280,7 @@ class Delivery:
                     extra={"outbox_id": job.id, "ts": found},
                 )
                 return {"channel": job.channel_id, "ts": found, "recovered": True}
-        self.pacer.take_turn(job.channel_id)
+        self.pacer.space(job.channel_id)
         return self.slack.post(
             job, text=text, blocks=blocks, thread_ts=thread_ts, broadcast=broadcast
         )
@@ -301,7 +324,7 @@ class Delivery:
                 spent = f"failing for {_hours(now - since)}, {job.failures + 1} failures"
                 self._give_up(job, f"{retry} ({spent})", retry.code or "gave_up")
                 return
-            delay = _backoff(job.failures + 1, self.first_backoff)
+            delay = backoff(job.failures + 1, self.first_backoff)
         else:
             delay = retry.after or 0.0
         if retry.rate_limited and job.kind in PACED:
@@ -363,11 +386,6 @@ class Delivery:
             log.warning("Slack auth.test failed", exc_info=True)
             return False
         return True
-
-
-def _backoff(failures: int, first: float) -> float:
-    doubled = first * 2.0 ** min(failures - 1, 30)  # a budget of weeks must not overflow
-    return float(min(300.0, doubled) * random.uniform(0.5, 1.0))
 
 
 def _hours(spent: timedelta) -> str:

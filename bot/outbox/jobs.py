@@ -4,13 +4,31 @@ A :class:`Job` is a leased outbox row copied out of its session, so the Slack ca
 holds no database transaction open. :class:`Retry` and :class:`GiveUp` are how the Slack side
 (:mod:`bot.outbox.slack_api`) and the worker (:mod:`bot.outbox.delivery`) agree on what a
 failure means; they live here so that neither has to import the other to say it.
+
+:func:`take` leases a batch of due rows for the workers, one per channel, taking each paced
+channel's turn in the same unit of work.
 """
 
 from __future__ import annotations
 
+import random
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from sqlmodel import Session
+
+from bot.outbox.pacing import ChannelPacer
+from storage import outbox
+from storage.models import Outbox, OutboxKind
+
+# Posts that carry their outbox id in metadata and are looked for after an uncertain attempt.
+POSTS = (OutboxKind.POST_CARD.value, OutboxKind.THREAD_REPLY.value)
+# ... and replies to citizens, which their adapter looks for (see bot/outbox/replies.py).
+LOOKED_FOR = (*POSTS, OutboxKind.PLATFORM_REPLY.value)
+# Everything that goes through chat.postMessage is paced per channel.
+PACED = (*POSTS, OutboxKind.MESSAGE.value)
 
 
 @dataclass(frozen=True)
@@ -73,3 +91,67 @@ class GiveUp(Exception):
     def __init__(self, reason: str, *, code: str | None = None):
         super().__init__(reason)
         self.code = code
+
+
+def take(
+    session: Session,
+    *,
+    now: datetime,
+    pacer: ChannelPacer,
+    limit: int,
+    lease_seconds: float,
+    poll_interval: float,
+    busy: Collection[str] = (),
+) -> list[Job] | float:
+    """Lease up to ``limit`` due rows, at most one per channel and none of ``busy`` channels,
+    taking each paced channel's turn; or, if none is due, the seconds to wait."""
+    pace_now = pacer.now()
+    rows = outbox.due(
+        session=session,
+        now=now,
+        limit=limit,
+        paced_kinds=PACED,
+        pace_now=pace_now,
+        busy=busy,
+        one_per_channel=True,
+    )
+    jobs: list[Job] = []
+    for row in rows:
+        assert row.id is not None
+        if row.kind in PACED and not pacer.take_turn(session, row.channel_id):
+            continue  # another replica took the turn: the row waits for the next
+        if not outbox.lease(session=session, row_id=row.id, now=now, seconds=lease_seconds):
+            continue
+        if row.kind in LOOKED_FOR:
+            # If we die during the call, whoever retries must look before posting.
+            outbox.mark_needs_check(session=session, row_id=row.id)
+        jobs.append(job_of(row))
+    if rows:
+        return jobs if jobs else 0.01
+    # Sleep until the next row falls due or a channel's turn comes (a wake() is sooner).
+    soonest = outbox.soonest(session=session, now=now, pace_now=pace_now)
+    return max(0.001, min(poll_interval, soonest if soonest is not None else 1e9))
+
+
+def job_of(row: Outbox) -> Job:
+    """A leased row, copied out of its session (its needs_check as it was before the lease)."""
+    assert row.id is not None
+    return Job(
+        id=row.id,
+        kind=row.kind,
+        channel_id=row.channel_id,
+        mention_id=row.mention_id,
+        card_id=row.card_id,
+        payload=dict(row.payload),
+        attempts=row.attempts,
+        needs_check=row.needs_check,
+        created_at=row.created_at,
+        failures=row.failures,
+        failing_since=row.failing_since,
+    )
+
+
+def backoff(failures: int, first: float) -> float:
+    """Seconds before the next try after ``failures`` failures: doubling, up to 5 minutes."""
+    doubled = first * 2.0 ** min(failures - 1, 30)  # a budget of weeks must not overflow
+    return float(min(300.0, doubled) * random.uniform(0.5, 1.0))

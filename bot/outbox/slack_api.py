@@ -65,10 +65,22 @@ class SlackWriter:
         self.client = client
 
     def message(self, job: Job) -> dict[str, Any]:
-        """A reminder or direct message: plain ``chat.postMessage``, no metadata."""
+        """A reminder or direct message: plain ``chat.postMessage``, no metadata; with a
+        ``ts`` in the payload, an edit of a message posted so (an approval's draft card)."""
+        if job.payload.get("ts"):
+            return self.update(
+                channel=job.channel_id,
+                ts=str(job.payload["ts"]),
+                text=job.payload["text"],
+                blocks=job.payload.get("blocks"),
+            )
+        channel = job.channel_id
+        if job.payload.get("open_dm") and channel[:1] in ("U", "W"):
+            # A page (bot/urgent): open the direct message first, as Slack documents for DMs.
+            channel = self.call("conversations.open", users=channel)["channel"]["id"]
         response = self.call(
             "chat.postMessage",
-            channel=job.channel_id,
+            channel=channel,
             text=job.payload["text"],
             blocks=job.payload.get("blocks"),
             unfurl_links=False,

@@ -189,11 +189,12 @@ def _compile_regex(rule: str, raw: str) -> re.Pattern[str]:
     try:
         compiled = re.compile(raw, re.IGNORECASE)
     except (re.error, RecursionError, OverflowError, ValueError) as exc:
-        raise RuleError(rule, f"bad regex {raw!r}: {exc}") from exc
+        # The pattern as written: repr() would double every backslash the author typed.
+        raise RuleError(rule, f"bad regex “{raw}”: {exc}") from exc
     if compiled.search("") is not None:
         raise RuleError(
             rule,
-            f"regex {raw!r} matches an empty text, so it would match every mention"
+            f"regex “{raw}” matches an empty text, so it would match every mention"
             " (to leave mentions out, use exclude)",
         )
     return compiled

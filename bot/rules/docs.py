@@ -35,7 +35,11 @@ SPEC_KEYS = (
     "service_codes",
     "sources",
 )
-DOC_KEYS = ("name", "department", "priority", *SPEC_KEYS, "cc", "enabled")
+DOC_KEYS = (
+    *("name", "department", "priority"),
+    *SPEC_KEYS,
+    *("cc", "enabled", "urgent", "approval"),
+)
 NAME_MAX = 128
 
 
@@ -68,6 +72,10 @@ def row_values(doc: Mapping[str, Any]) -> dict[str, Any]:
     spec: dict[str, Any] = {k: list(doc[k]) for k in SPEC_KEYS if doc.get(k)}
     if doc.get("cc"):
         spec["cc"] = doc["cc"]
+    if doc.get("urgent") is True:
+        spec["urgent"] = True  # bot/urgent: what this rule matches pages the on-call person
+    if doc.get("approval") is True:
+        spec["approval"] = True  # bot/answering: answers sent to its citizens wait for comms
     return {
         "name": doc["name"],
         "department": doc["department"],
@@ -84,6 +92,9 @@ def _canonical(values: Mapping[str, Any]) -> dict[str, Any]:
         if key == "enabled":
             if value is False:
                 doc[key] = False
+        elif key in ("urgent", "approval"):
+            if value is True:
+                doc[key] = True
         elif key == "priority":
             doc[key] = int(value if value is not None else 100)
         elif key in SPEC_KEYS:

@@ -26,6 +26,7 @@ class Book:
     router: Router
     channels: dict[str, str] = field(default_factory=dict)  # department slug -> channel id
     names: dict[str, str] = field(default_factory=dict)  # department slug -> name
+    urgent: frozenset[str] = frozenset()  # names of the rules marked ``urgent: true``
 
     def route(self, text: str, source: str, context: MentionContext | None = None) -> Match | None:
         match = self.router.route(text, source, context=context)
@@ -59,13 +60,15 @@ class Rulebook:
             return self._book
 
     def _compile(self, session: Session, version: int) -> Book:
-        defs = [rule_def(doc_of_row(r), self.author_lists) for r in stored.rules_in_order(session)]
+        rows = stored.rules_in_order(session)
+        defs = [rule_def(doc_of_row(r), self.author_lists) for r in rows]
         departments = stored.departments(session=session)
         return Book(
             version=version,
             router=Router(defs, areas=self.areas),
             channels={d.slug: d.channel_id for d in departments},
             names={d.slug: d.name for d in departments},
+            urgent=frozenset(r.name for r in rows if r.spec.get("urgent") is True),
         )
 
 

@@ -15,6 +15,8 @@ This module is the public face: ``FakeSlack`` assembles the parts and owns their
 - ``block_kit``: Block Kit as Slack checks it, so what Slack would refuse is refused here too
   (``invalid_blocks``, ``invalid_arguments``) and kept in ``rejections``;
 - ``slack_requests``: the signed clicks, submissions, events and commands (Slack -> bot);
+- ``web_api.socket_mode``: Socket Mode (``apps.connections.open``, a WebSocket on loopback,
+  envelopes and acks); with ``delivery = "socket"`` the same requests travel as envelopes;
 - ``http_server``: the loopback HTTP server that routes requests to ``web_api``;
 - ``wire``: the value types (``ApiCall``, ``HttpResult``...) and Slack format rules they share.
 
@@ -35,7 +37,7 @@ import httpx
 
 from bot.sandbox.files_api import FilesApi
 from bot.sandbox.http_server import FakeSlackServer
-from bot.sandbox.slack_requests import SlackRequests
+from bot.sandbox.web_api import SocketMode
 from bot.sandbox.wire import JSON, USER_AGENT, ApiCall, HttpResult, Rejection, ResponseCall
 
 __all__ = [
@@ -73,7 +75,7 @@ def _new_http_client() -> httpx.Client:
     return httpx.Client(limits=httpx.Limits(max_connections=200))
 
 
-class FakeSlack(SlackRequests, FilesApi):
+class FakeSlack(SocketMode, FilesApi):
     """A Slack workspace + Web API on loopback, and the sender of Slack's signed requests.
 
     The Web API and the sender are mixins over one ``Workspace``, so they share its state and
@@ -90,8 +92,10 @@ class FakeSlack(SlackRequests, FilesApi):
         bot_id: str = "B0BOT",
         api_app_id: str = "A0ENGAGE",
         team_domain: str = "engage",
+        app_token: str = "xapp-1-A0ENGAGE-1-fake",
     ) -> None:
         self.delivery_timeout = 10.0
+        self.app_token = app_token
         self._server: FakeSlackServer | None = None
         self._http = _new_http_client()
         super().__init__(
@@ -113,6 +117,7 @@ class FakeSlack(SlackRequests, FilesApi):
         return self
 
     def stop(self) -> None:
+        self.stop_socket_mode()
         if self._server is not None:
             self._server.stop()
             self._server = None

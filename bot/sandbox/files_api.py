@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+import mimetypes
 import uuid
 from collections.abc import Callable
 from functools import cached_property
@@ -49,10 +50,26 @@ class FilesApi(WebApi):
         }
 
     def _open_dm(self, args: JSON) -> JSON:
-        users = str(args.get("users") or "").split(",")
-        if len(users) != 1 or not users[0]:
+        """Slack's rules for a direct message: user ids only (a name or a channel is
+        ``user_not_found``), no bots, no deactivated people; several people make a group DM,
+        which the bot never opens, so more than one is refused here. Any well-formed id is
+        known by default, like channels, so tests need no setup."""
+        users = [u.strip() for u in str(args.get("users") or "").split(",") if u.strip()]
+        if not users:
+            raise ApiError("not_enough_users" if "users" in args else "invalid_arguments")
+        if len(users) > 8:
+            raise ApiError("too_many_users")
+        if len(users) != 1:
             raise ApiError("invalid_arguments")
-        return {"ok": True, "channel": {"id": dm_channel(users[0])}}
+        user = users[0]
+        if user[:1] not in ("U", "W") or not user[1:].isalnum():
+            raise ApiError("user_not_found")
+        known = self._users.get(user)
+        if known is not None and (known.get("is_bot") or user == self.bot_user_id):
+            raise ApiError("cannot_dm_bot")
+        if known is not None and known.get("deleted"):
+            raise ApiError("user_disabled")
+        return {"ok": True, "channel": {"id": dm_channel(user)}}
 
     def _get_upload_url(self, args: JSON) -> JSON:
         filename = str(args.get("filename") or "")
@@ -89,7 +106,10 @@ class FilesApi(WebApi):
             if entry is None or entry["data"] is None:
                 raise ApiError("file_not_found")
             entry["title"] = item.get("title") or entry["name"]
-            shared.append({"id": entry["id"], "name": entry["name"], "title": entry["title"]})
+            mimetype = mimetypes.guess_type(str(entry["name"]))[0] or "application/octet-stream"
+            entry["mimetype"] = mimetype
+            # As Slack's file objects: the image's description travels with it.
+            shared.append({k: entry[k] for k in ("id", "name", "title", "mimetype", "alt_txt")})
         channel = args.get("channel_id")
         if channel:
             message = self._bot_message(

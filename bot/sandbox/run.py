@@ -3,22 +3,31 @@
 The bot runs exactly as in production (HTTP mode, SQLite, its scheduler and outbox); only
 ``SLACK_API_URL`` points at the fake Slack here, and clicks reach it as signed requests. The
 sandbox adds what a visitor needs around it: people to act as, sample mentions, a citizen
-who can post, and a clock to move forward.
+who can post, and a clock to move forward, on which the bot's scheduled jobs run at their own
+times (see ``clock``). Posts are not paced per channel here (Slack's one a second): a walk of
+the clock delivers each reminder before the next job runs. A temporary database is removed
+when the sandbox stops, or at the latest when the process exits.
 """
 
 from __future__ import annotations
 
+import atexit
 import secrets
+import shutil
 import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import func
+from sqlmodel import Session, select
+
 from bot.app.compose import Engage
 from bot.config.file import EngageConfig, Settings, office_hours
 from bot.core.adapter import IncomingMention
-from bot.sandbox.clock import MovableClock
+from bot.sandbox.clock import JobWalker, MovableClock
 from bot.sandbox.fake_slack import FakeSlack
 from bot.sandbox.people import people
+from storage.models import Outbox
 
 SAMPLE_MENTIONS = [
     (
@@ -68,9 +77,15 @@ class Sandbox:
         seed: bool = True,
         start_at: datetime | None = None,
     ) -> None:
-        self.config = config
+        delivery = config.delivery.model_copy(update={"channel_interval": 0.0})
+        self.config = config.model_copy(update={"delivery": delivery})
         self.host, self.port, self.seed = host, port, seed
-        self.database = database or Path(tempfile.mkdtemp(prefix="engage-sandbox-")) / "db.sqlite"
+        self._temporary: Path | None = None
+        if database is None:
+            self._temporary = Path(tempfile.mkdtemp(prefix="engage-sandbox-"))
+            atexit.register(shutil.rmtree, self._temporary, ignore_errors=True)
+            database = self._temporary / "db.sqlite"
+        self.database = database
         # ``start_at``: the sandbox's "now" when it starts (tests pin it to a working day).
         offset = (
             start_at - datetime.now(UTC) if start_at is not None else working_hours_offset(config)
@@ -79,6 +94,7 @@ class Sandbox:
         self.slack = FakeSlack(signing_secret=secrets.token_hex(16))
         self.people = people(config)
         self.bot: Engage | None = None
+        self.walker: JobWalker | None = None
         self.ui: object | None = None
 
     def start(self) -> str:
@@ -106,6 +122,10 @@ class Sandbox:
         )
         self.bot = Engage(settings, self.config, clock=self.clock, adapters=[])
         self.bot.start(host="127.0.0.1", port=0)
+        self.walker = JobWalker(
+            self.bot.scheduler, self.clock, self.bot.delivery, queued=self._newest_outbox_row
+        )
+        self.walker.start()
         if self.seed:
             for source, author, text in SAMPLE_MENTIONS:
                 self.post_mention(source=source, author=author, text=text)
@@ -118,6 +138,7 @@ class Sandbox:
             post_mention=self.post_mention,
             advance_clock=self.advance_clock,
             now=self.clock.now,
+            sandbox_time=self.clock.sandbox_time,
         )
         self.ui = ui
         return ui.start(self.host, self.port)
@@ -138,16 +159,27 @@ class Sandbox:
             )
         )
 
-    def advance_clock(self, by: timedelta) -> None:
-        """Move time forward and let the scheduled jobs see the new time at once."""
+    def advance_clock(self, by: timedelta) -> list[tuple[datetime, str]]:
+        """Move time forward, running each scheduled job at its own times on the way (in order,
+        each with the clock at that time); return when each job ran."""
+        assert self.bot is not None and self.walker is not None
+        ran = self.walker.advance(by)
+        self.bot.delivery.wake()
+        return ran
+
+    def _newest_outbox_row(self) -> int | None:
         assert self.bot is not None
-        self.clock.advance(by)
-        self.bot.run_scheduled_now()
+        with Session(self.bot.engine) as session:
+            return session.exec(select(func.max(Outbox.id))).one()
 
     def stop(self) -> None:
         stop = getattr(self.ui, "stop", None)
         if stop is not None:
             stop()
+        if self.walker is not None:
+            self.walker.stop()
         if self.bot is not None:
             self.bot.stop()
         self.slack.stop()
+        if self._temporary is not None:
+            shutil.rmtree(self._temporary, ignore_errors=True)

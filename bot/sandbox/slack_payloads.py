@@ -210,6 +210,19 @@ def view_block_actions(*, common: JSON, view: JSON, trigger_id: str, action: JSO
     }
 
 
+def block_suggestion(*, common: JSON, view: JSON, action_id: str, block_id: str) -> JSON:
+    """An external select's options request from a modal (the typed ``value`` is added)."""
+    return {
+        "type": "block_suggestion",
+        **copy.deepcopy(common),
+        "container": {"type": "view", "view_id": view["id"]},
+        "action_id": action_id,
+        "block_id": block_id,
+        "view": copy.deepcopy(view),
+        "value": "",
+    }
+
+
 def view_payload(kind: str, *, common: JSON, view: JSON, trigger_id: str | None = None) -> JSON:
     """``view_submission`` (with trigger_id) or ``view_closed`` around a stored view."""
     payload: JSON = {"type": kind, **copy.deepcopy(common), "view": copy.deepcopy(view)}

@@ -27,7 +27,13 @@ import httpx
 from slack_sdk.signature import SignatureVerifier
 
 from bot.sandbox import slack_payloads as sp
-from bot.sandbox.block_kit import Problem, errors_problems, message_problems, view_problems
+from bot.sandbox.block_kit import (
+    Problem,
+    errors_problems,
+    message_problems,
+    options_problems,
+    view_problems,
+)
 from bot.sandbox.wire import JSON, USER_AGENT, HttpResult
 from bot.sandbox.workspace import Workspace
 
@@ -132,6 +138,37 @@ class SlackRequests(Workspace):
         )
         return self._send_interaction(url, payload)
 
+    def click_ephemeral(
+        self,
+        url: str,
+        *,
+        user_id: str,
+        message: JSON,
+        action_id: str,
+        value: sp.ActionValue = None,
+        block_id: str | None = None,
+    ) -> HttpResult:
+        """Click in an ephemeral message (``message``: what the person sees, with ``channel``
+        and ``ts``). Slack keeps no copy to send back: the container says ``is_ephemeral``
+        and the payload has no ``message``; the ``response_url`` can replace it."""
+        channel, ts = str(message["channel"]), str(message["ts"])
+        with self._lock:
+            chan = self._channel_info(channel)
+        found_block, element = sp.find_element(message.get("blocks", []), action_id, block_id)
+        action = sp.action_for(element, found_block, value)
+        trigger, response_url = self._issue(user_id, channel, ts)
+        payload = sp.block_actions(
+            common=self._common(user_id),
+            channel=chan,
+            message=message,
+            trigger_id=trigger,
+            response_url=response_url,
+            action=action,
+        )
+        payload["container"]["is_ephemeral"] = True
+        del payload["message"]
+        return self._send_interaction(url, payload)
+
     def click_view(
         self,
         url: str,
@@ -223,6 +260,36 @@ class SlackRequests(Workspace):
             return None
         payload = sp.view_payload("view_closed", common=self._common(user_id), view=view)
         return self._send_interaction(url, payload)
+
+    def suggest(
+        self, url: str, *, user_id: str, view_id: str, action_id: str, value: str = ""
+    ) -> list[JSON]:
+        """Type ``value`` into an external select of a stored modal: Slack asks the app for
+        options (a signed ``block_suggestion``) once ``min_query_length`` (default 3) is met,
+        and shows what the app answers if Slack would take it (else it is in ``rejections``)."""
+        with self._lock:
+            if view_id not in self._views:
+                raise LookupError(f"no view {view_id!r}")
+            view = copy.deepcopy(self._views[view_id])
+        block_id, element = sp.find_element(view.get("blocks", []), action_id)
+        if not str(element.get("type", "")).endswith("external_select"):
+            raise LookupError(f"{action_id!r} is not an external select")
+        if len(value) < element.get("min_query_length", 3):
+            return []
+        payload = sp.block_suggestion(
+            common=self._common(user_id), view=view, action_id=action_id, block_id=block_id
+        )
+        result = self._send_interaction(url, payload | {"value": value})
+        try:
+            answer = result.json() if result.status == 200 else None
+        except ValueError:
+            answer = None
+        problems = options_problems(answer)
+        if problems:  # the person sees "no options" and the menu stays empty
+            with self._lock:
+                self._refuse("block_suggestion", "invalid_options", problems)
+            return []
+        return list(answer.get("options", [])) if isinstance(answer, dict) else []
 
     # ----------------------------------------------------------------- events & commands
     def send_event(

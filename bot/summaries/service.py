@@ -22,10 +22,12 @@ from bot.config.file import EngageConfig
 from bot.core.clock import Clock
 from bot.core.slack_directory import SlackDirectory
 from bot.nudges.policy import Policy
+from bot.summaries.answering import saved_replies_line
 from bot.summaries.chart import Chart, render_summary_chart
 from bot.summaries.figures import Figures, Period, parse_period
 from bot.summaries.tally import recurring_words, tally
 from bot.summaries.text import Comparison, render_text
+from bot.summaries.urgent import urgent_line
 from storage import outbox
 from storage import summaries as reads
 from storage.db import session_scope
@@ -99,6 +101,10 @@ class Summaries:
             figures = replace(figures, top_terms=words.result())
             comparison = Comparison(current=figures, previous=before.result(), period=current)
         text = render_text(comparison, department=label, lead_view=lead_view)
+        used = saved_replies_line(self.engine, department=department, period=current)
+        text += f"\n{used}" if used else ""
+        urgent = urgent_line(self.engine, department=department, period=current)
+        text += f"\n{urgent}" if urgent else ""
         level = policy.claim + policy.answer if department else None
         return Report(department, label, current, text, comparison, level)
 
@@ -183,6 +189,9 @@ class Summaries:
             readers, channel = list(policy.leads), policy.channel
         privately = to == "leads" and bool(readers)
         report = self.report(department=department, period="last week", lead_view=privately)
+        if self.config.report.url:  # the city's public report (bot/report), for everyone
+            link = f"How the city answers, published: <{self.config.report.url}|public report>"
+            report = replace(report, text=f"{report.text}\n{link}")
         week = report.period.start.strftime("%Y-%m-%d")
         for target in readers if privately else [channel]:
             self.post(report, channel=target, key=f"digest:{department or CITY}:{week}:{target}")

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers.claims import actions, events, views
+from handlers.claims import actions, events, saved_replies, views
 
 
 def register(app: App) -> None:
     actions.register(app)
     views.register(app)
     events.register(app)
+    saved_replies.register(app)

@@ -12,8 +12,8 @@ from typing import Any
 from bot.claims.service import DISMISS_REASONS, MentionBrief
 from bot.core.blocks import Block, option, plain, section
 from bot.core.mrkdwn import one_line, safe
-from bot.core.slack_ids import BlockId, CallbackId, InputId
-from handlers.payload import dig, string
+from bot.core.slack_ids import ActionId, BlockId, CallbackId, InputId
+from handlers.payload import dig, mention_id, string
 
 PREVIEW = 600
 
@@ -55,20 +55,45 @@ def _modal(
     return modal
 
 
-def answer_modal(brief: MentionBrief) -> dict[str, Any]:
+def answer_modal(
+    brief: MentionBrief, *, prefill: str = "", picked: Block | None = None
+) -> dict[str, Any]:
+    """The Answered modal; ``prefill`` and ``picked`` once a saved reply was chosen from it.
+
+    The answer's block id names the saved reply it started from (``engage.answer.text.12``):
+    Slack keeps what was typed in an input whose block id stays the same and ignores its new
+    ``initial_value``, so a new id is what puts the chosen text in, and it tells the submission
+    which saved reply was used.
+    """
+    element: Block = {
+        "type": "plain_text_input",
+        "action_id": InputId.ANSWER_TEXT.value,
+        "multiline": True,
+        "max_length": 3000,
+    }
+    if prefill:
+        element["initial_value"] = prefill
+    chosen = picked.get("value") if picked else None
+    block_id = BlockId.ANSWER_TEXT.value
     reply = {
         "type": "input",
-        "block_id": BlockId.ANSWER_TEXT.value,
+        "block_id": f"{block_id}.{chosen}" if chosen else block_id,
         "label": plain("Your answer to the citizen"),
         "hint": plain("Paste what you replied, or write it here. It is kept on record."),
-        "element": {
-            "type": "plain_text_input",
-            "action_id": InputId.ANSWER_TEXT.value,
-            "multiline": True,
-            "max_length": 3000,
-        },
+        "element": element,
     }
-    blocks: list[Block] = [reply]
+    # Saved replies come from an external select: options are asked of the bot as the person
+    # types (``block_suggestion``), the best-fitting first, so hundreds of them fit.
+    menu: Block = {
+        "type": "external_select",
+        "action_id": ActionId.SAVED_REPLY.value,
+        "placeholder": plain("Start from a saved reply…"),
+        "min_query_length": 0,
+    }
+    if picked:
+        menu["initial_option"] = picked
+    saved = {"type": "actions", "block_id": BlockId.SAVED_REPLY.value, "elements": [menu]}
+    blocks: list[Block] = [saved, reply]
     if brief.reply_platform:
         send = option(f"Also send it to the citizen on {brief.reply_platform}", "yes")
         blocks.append(
@@ -122,8 +147,17 @@ def dismiss_modal(brief: MentionBrief) -> dict[str, Any]:
             ],
         },
     }
-    blocks = [select, _note("Note (optional)")]
+    blocks = [select, _note("Note")]
     return _modal(CallbackId.DISMISS, "No action", "Close it", brief, blocks)
+
+
+def answer_of(view: dict[str, Any]) -> tuple[str, str, int | None]:
+    """The answer input's block id, its text, and the saved reply it started from."""
+    values = dig(view, "state", "values")
+    prefix = BlockId.ANSWER_TEXT.value
+    block = next((b for b in values if b == prefix or b.startswith(prefix + ".")), prefix)
+    text = string(dig(values, block, InputId.ANSWER_TEXT.value).get("value"))
+    return block, text, mention_id(block.removeprefix(prefix + "."))
 
 
 def value_of(view: dict[str, Any], block: BlockId, action: InputId) -> str:

@@ -1,4 +1,5 @@
-"""What the claim listeners use of the services in Bolt's context: the claims service only."""
+"""What the claim listeners use of the services in Bolt's context: the claims service, and the
+answer desk (``bot.answering``) that the Answered modal records through and fills from."""
 
 from __future__ import annotations
 
@@ -6,14 +7,34 @@ from typing import Protocol, runtime_checkable
 
 from slack_bolt import BoltContext
 
-from bot.claims.service import Claims
+from bot.claims.service import Claims, Outcome
 from handlers.context import SERVICES
+
+
+class AnswerDesk(Protocol):
+    """The answer path with its approval gate, and a saved reply's text filled for a card."""
+
+    def answer(
+        self,
+        *,
+        mention_id: int,
+        user_id: str,
+        text: str,
+        request_key: str,
+        send_reply: bool = False,
+        saved_reply_id: int | None = None,
+    ) -> Outcome: ...
+
+    def text_for(self, *, mention_id: int, reply_id: int) -> str | None: ...
 
 
 @runtime_checkable
 class ClaimsServices(Protocol):
     @property
     def claims(self) -> Claims: ...
+
+    @property
+    def answering(self) -> AnswerDesk: ...
 
 
 def services_of(context: BoltContext) -> ClaimsServices:

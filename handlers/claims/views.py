@@ -15,7 +15,7 @@ from slack_bolt import Ack, App, BoltContext
 
 from bot.claims.service import NOTE_LIMIT, Claims, Outcome
 from bot.core.slack_ids import BlockId, CallbackId, InputId
-from handlers.claims.modals import value_of
+from handlers.claims.modals import answer_of, value_of
 from handlers.claims.services import services_of
 from handlers.payload import mention_id, request_key, user_id
 
@@ -27,7 +27,29 @@ ANSWER_LIMIT = 3000  # the answer input's max_length (handlers.claims.modals)
 
 
 def on_answer(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: BoltContext) -> None:
-    _submitted(ack, body, view, context, BlockId.ANSWER_TEXT, _answer, _answer_problems)
+    """Recorded through the answer desk: an answer to a sensitive mention that is to be sent to
+    the citizen waits for the comms team there (``bot.answering``)."""
+    target, user = mention_id(view.get("private_metadata")), user_id(body)
+    block, text, saved = answer_of(view)
+    if target is None or not user:
+        ack(response_action="errors", errors={block: "Unknown mention."})
+        return
+    problems = _answer_problems(view)
+    if problems:
+        ack(response_action="errors", errors=problems)
+        return
+    outcome = services_of(context).answering.answer(
+        mention_id=target,
+        user_id=user,
+        request_key=request_key(body),
+        text=text.strip(),
+        send_reply=value_of(view, BlockId.REPLY_ON, InputId.REPLY_ON) == "yes",
+        saved_reply_id=saved,
+    )
+    if outcome.ok:
+        ack()
+    else:
+        ack(response_action="errors", errors={block: _plain(outcome.message)})
 
 
 def on_hand_over(
@@ -41,11 +63,11 @@ def on_dismiss(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Bo
 
 
 def _answer_problems(view: dict[str, Any]) -> dict[str, str]:
-    text = value_of(view, BlockId.ANSWER_TEXT, InputId.ANSWER_TEXT).strip()
-    if not text:
-        return {BlockId.ANSWER_TEXT.value: "Write the answer you gave the citizen."}
-    if len(text) > ANSWER_LIMIT:
-        return {BlockId.ANSWER_TEXT.value: f"Keep it under {ANSWER_LIMIT:,} characters."}
+    block, text, _ = answer_of(view)
+    if not text.strip():
+        return {block: "Write the answer you gave the citizen."}
+    if len(text.strip()) > ANSWER_LIMIT:
+        return {block: f"Keep it under {ANSWER_LIMIT:,} characters."}
     return {}
 
 
@@ -53,16 +75,6 @@ def _note_problems(view: dict[str, Any]) -> dict[str, str]:
     if len(value_of(view, BlockId.NOTE, InputId.NOTE).strip()) > NOTE_LIMIT:
         return {BlockId.NOTE.value: f"Keep the note under {NOTE_LIMIT:,} characters."}
     return {}
-
-
-def _answer(claims: Claims, target: int, user: str, view: dict[str, Any], key: str) -> Outcome:
-    return claims.answer(
-        mention_id=target,
-        user_id=user,
-        request_key=key,
-        text=value_of(view, BlockId.ANSWER_TEXT, InputId.ANSWER_TEXT).strip(),
-        send_reply=value_of(view, BlockId.REPLY_ON, InputId.REPLY_ON) == "yes",
-    )
 
 
 def _hand_over(claims: Claims, target: int, user: str, view: dict[str, Any], key: str) -> Outcome:

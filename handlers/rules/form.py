@@ -123,9 +123,19 @@ def rule_form(
         )
     )
     on = {"text": plain("Enabled: this rule routes mentions"), "value": "yes"}
-    enabled: dict[str, Any] = {"type": "checkboxes", "action_id": "enabled", "options": [on]}
-    if doc.get("enabled", True):
-        enabled["initial_options"] = [on]
+    # Answers sent to the citizens it matches wait for the comms team (bot/answering).
+    held = {
+        "text": plain("Answers to its citizens need the comms team's approval"),
+        "value": "approval",
+    }
+    # What it matches pages the on-call person at once, day or night (bot/urgent).
+    urgent = {"text": plain("Urgent: page the on-call person at once"), "value": "urgent"}
+    states = [on, held, urgent]
+    enabled: dict[str, Any] = {"type": "checkboxes", "action_id": "enabled", "options": states}
+    wanted = (doc.get("enabled", True), doc.get("approval"), doc.get("urgent"))
+    ticked = [o for o, yes in zip(states, wanted, strict=True) if yes]
+    if ticked:
+        enabled["initial_options"] = ticked
     blocks.append(input_block("enabled", "State", enabled, optional=True))
     if history:
         lines = "\n".join(describe_line(c) for c in history[:5])
@@ -232,8 +242,14 @@ def form_doc(view: Mapping[str, Any]) -> dict[str, Any]:
     cc = string(dig(element("cc"), "selected_option").get("value")) or "-"
     if cc != "-":
         doc["cc"] = cc
-    if not element("enabled").get("selected_options"):
+    state = element("enabled").get("selected_options")
+    ticked = {string(o.get("value")) for o in state if isinstance(o, dict)} if state else set()
+    if "yes" not in ticked:
         doc["enabled"] = False
+    if "approval" in ticked:
+        doc["approval"] = True
+    if "urgent" in ticked:
+        doc["urgent"] = True
     return doc
 
 

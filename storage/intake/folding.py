@@ -22,10 +22,11 @@ def _same(department: str | None) -> object:
 
 def recent_roots(
     *, session: Session, department: str | None, since: datetime, limit: int = 500
-) -> list[tuple[int, int | None]]:
-    """(id, fingerprint) of the department's recent mentions that have a card of their own."""
+) -> list[tuple[int, int | None, int | None]]:
+    """(id, fingerprint, author_key) of the department's recent mentions that have a card of
+    their own, newest first."""
     query = (
-        select(Mention.id, Mention.fingerprint)
+        select(Mention.id, Mention.fingerprint, Mention.author_key)
         .where(
             _same(department),  # type: ignore[arg-type]
             col(Mention.received_at) >= since,
@@ -35,17 +36,39 @@ def recent_roots(
         .order_by(col(Mention.received_at).desc())
         .limit(limit)
     )
-    return [(int(i), fp) for i, fp in session.exec(query) if i is not None]
+    return [(int(i), fp, key) for i, fp, key in session.exec(query) if i is not None]
 
 
-def by_author(*, session: Session, author: str, since: datetime) -> list[Mention]:
-    """An author's mentions since ``since``, oldest first."""
-    query = (
-        select(Mention)
-        .where(col(Mention.author) == author, col(Mention.received_at) >= since)
-        .order_by(col(Mention.received_at))
+def flood_target(*, session: Session, author_key: int, since: datetime, limit: int) -> int | None:
+    """The mention an author's next post folds into if they posted ``limit`` times since
+    ``since`` (their first card in that time), else ``None``.
+
+    Two reads of the ``(author_key, received_at)`` index, each stopping early: a count of at
+    most ``limit`` rows, and the author's first row in the window that has a card of its own.
+    """
+    recent = (
+        select(Mention.id)
+        .where(col(Mention.author_key) == author_key, col(Mention.received_at) >= since)
+        .limit(limit)
+        .subquery()
     )
-    return list(session.exec(query))
+    if session.exec(select(func.count()).select_from(recent)).one() < limit:
+        return None
+    window = (col(Mention.author_key) == author_key, col(Mention.received_at) >= since)
+    by_time = col(Mention.received_at), col(Mention.id)
+    own = session.exec(
+        select(Mention.id)
+        .where(*window, col(Mention.folded_into).is_(None))
+        .order_by(*by_time)
+        .limit(1)
+    ).first()
+    if own is not None:
+        return int(own)
+    # Every one of them was folded already (into a twin's card): the first one's card.
+    into = session.exec(
+        select(Mention.folded_into).where(*window).order_by(*by_time).limit(1)
+    ).first()
+    return int(into) if into is not None else None
 
 
 def folded(*, session: Session, root_id: int, show: int = 12) -> tuple[int, list[str]]:

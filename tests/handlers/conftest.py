@@ -33,6 +33,7 @@ def services(engage: Engage) -> handlers.Services:
         route_test=engage.route_test,
         mute=engage.mute,
         rule_admin=engage.rule_admin,
+        answering=engage.answering,
     )
 
 

@@ -151,9 +151,13 @@ def test_a_rule_form_with_problems_names_them_on_their_fields(
 
 
 def test_engage_command_routes_each_verb_to_its_domain(bolt: Dispatcher, engage: Engage) -> None:
-    away = bolt.command(slash_command(ALICE, channel=PW, text="away until 2026-12-24"))
+    past = bolt.command(slash_command(ALICE, channel=PW, text="away until 2020-01-01"))
+    assert answer(past)["text"] == "2020-01-01 is in the past: say a day from today on."
+    with session_scope(engage.engine) as session:
+        assert session.exec(select(Away)).all() == []
+    away = bolt.command(slash_command(ALICE, channel=PW, text="away until 2099-12-24"))
     assert away.status == 200
-    assert answer(away)["text"].startswith("No reminders for you until Thursday 24 December 2026")
+    assert answer(away)["text"].startswith("No reminders for you until Thursday 24 December 2099")
     with session_scope(engage.engine) as session:
         [row] = session.exec(select(Away)).all()
         assert row.user_id == ALICE
@@ -169,9 +173,11 @@ def test_engage_command_routes_each_verb_to_its_domain(bolt: Dispatcher, engage:
     with session_scope(engage.engine) as session:
         assert session.exec(select(Away)).all() == []
 
-    for text in ("", "route-test   ", "dance"):
+    for text in ("", "route-test   ", "help"):
         help_ = bolt.command(slash_command(ALICE, channel=PW, text=text))
         assert answer(help_)["text"] == HELP
+    unknown = bolt.command(slash_command(ALICE, channel=PW, text="frobnicate <b>"))
+    assert answer(unknown)["text"] == f"Unknown command `frobnicate`.\n{HELP}"
 
 
 def test_opening_the_home_tab_publishes_it_to_slack(

@@ -3,7 +3,11 @@
 - A muted author's mention is stored and counted, never posted.
 - A near-duplicate of a recent card in the same department (same or lightly edited text, any
   account) is folded into that card, which shows a running count and the authors.
-- An author past ``flood_limit`` posts in ``flood_window`` is folded into their first card.
+- An author past ``flood_limit`` posts in ``flood_window`` is folded into their first card, but
+  only a person posting from their own account: a feed, a web form, a 311 system or the city's
+  own account is never folded by author (its items are many people's, or the city's), nor
+  folded as a near-duplicate of its own earlier items (a feed's items are alike by design), and
+  an anonymous sender is not one author. Near-duplicates from different senders still fold.
 - Abusive language earns a "handle with care" label and goes to the comms team (triage) first.
 
 Nothing is dropped silently: folded and muted mentions are stored, with an event each.
@@ -11,13 +15,16 @@ Nothing is dropped silently: folded and muted mentions are stored, with an event
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from bot.config.adapters import AdapterBase, own_accounts
 from bot.config.file import BrigadingConfig
-from bot.core.sources import UNFOLDED
+from bot.core.sources import ANONYMOUS, PERSON_SOURCES, UNFOLDED
 from bot.intake.screening.care import needs_care
 from bot.intake.screening.fingerprint import near, simhash
 from storage.intake import folding
@@ -30,11 +37,31 @@ class Decision:
     fold_into: int | None = None  # the mention whose card shows this one
     fold_reason: str | None = None  # "near-duplicate" or "flood"
     care: list[str] = field(default_factory=list)  # the words that earned the label
+    author_key: int | None = None  # stored with the mention: (source, author) hashed
 
 
 class Brigading:
-    def __init__(self, config: BrigadingConfig) -> None:
+    def __init__(self, config: BrigadingConfig, adapters: Sequence[AdapterBase] = ()) -> None:
         self.config = config
+        # Adapters that say whether their mentions are people's own posts (else the source's
+        # default), and the city's own accounts, which are never folded by author.
+        self.person_accounts = {
+            a.name: a.person_accounts for a in adapters if a.person_accounts is not None
+        }
+        self.city_accounts = {_plain(name) for a in adapters for name in own_accounts(a)}
+
+    def author_key(self, *, source: str, author: str) -> int | None:
+        """Who posted it, hashed (stored and indexed); ``None`` for an anonymous sender."""
+        if _plain(author) in ANONYMOUS:
+            return None
+        digest = hashlib.blake2b(f"{source}\0{author.strip()}".encode(), digest_size=8).digest()
+        return int.from_bytes(digest, "big", signed=True)
+
+    def is_person(self, *, source: str, author: str, adapter: str = "") -> bool:
+        """Whether the author is a person posting from their own account: not a feed, a form,
+        a 311 system or the city's own account (see :data:`PERSON_SOURCES`)."""
+        person = self.person_accounts.get(adapter, source in PERSON_SOURCES)
+        return person and _plain(author) not in self.city_accounts
 
     def decide(
         self,
@@ -45,35 +72,52 @@ class Brigading:
         department: str | None,
         now: datetime,
         source: str = "",
+        adapter: str = "",
     ) -> Decision:
         fingerprint = simhash(text)
         care = needs_care(text, self.config.care_words)
+        key = self.author_key(source=source, author=author)
+        person = self.is_person(source=source, author=author, adapter=adapter)
         if folding.is_muted(session=session, author=author):
-            return Decision(fingerprint, muted=True, care=care)
+            return Decision(fingerprint, muted=True, care=care, author_key=key)
         if source in UNFOLDED:
-            return Decision(fingerprint, care=care)
+            return Decision(fingerprint, care=care, author_key=key)
         since = now - timedelta(minutes=self.config.window)
-        for root, other in folding.recent_roots(
+        for root, other, by in folding.recent_roots(
             session=session, department=department, since=since
         ):
+            if not person and key is not None and by == key:
+                continue  # a feed's own items are its items, however alike (a 311 feed's are)
             if other is not None and near(
                 fingerprint, other, length=len(text), limit=self.config.distance
             ):
                 return Decision(
-                    fingerprint, fold_into=root, fold_reason="near-duplicate", care=care
+                    fingerprint,
+                    fold_into=root,
+                    fold_reason="near-duplicate",
+                    care=care,
+                    author_key=key,
                 )
-        if author:
-            recent = folding.by_author(
+        if person and key is not None:
+            target = folding.flood_target(
                 session=session,
-                author=author,
+                author_key=key,
                 since=now - timedelta(minutes=self.config.flood_window),
+                limit=self.config.flood_limit,
             )
-            if len(recent) >= self.config.flood_limit:
-                first = next((m for m in recent if m.folded_into is None), recent[0])
-                target = first.folded_into if first.folded_into is not None else first.id
-                if target is not None:
-                    return Decision(fingerprint, fold_into=target, fold_reason="flood", care=care)
-        return Decision(fingerprint, care=care)
+            if target is not None:
+                return Decision(
+                    fingerprint, fold_into=target, fold_reason="flood", care=care, author_key=key
+                )
+        return Decision(fingerprint, care=care, author_key=key)
+
+
+def _plain(author: str) -> str:
+    """An author as the config names accounts: no ``@`` or ``u/`` before it, any case."""
+    plain = author.strip().casefold()
+    for prefix in ("@", "u/"):
+        plain = plain.removeprefix(prefix)
+    return plain
 
 
 MUTED_AUTHOR_LIMIT = 255  # the stored author's length (storage.models.Muted)

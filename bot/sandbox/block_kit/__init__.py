@@ -47,6 +47,7 @@ __all__ = [
     "Problem",
     "errors_problems",
     "message_problems",
+    "options_problems",
     "refusal",
     "view_problems",
 ]
@@ -81,6 +82,24 @@ def errors_problems(errors: Any, view: JSON, pointer: str = "/errors") -> list[P
         if key not in inputs:
             check.fail(f"{pointer}/{key}", "no input block has this block_id")
         check.string(message, f"{pointer}/{key}", TEXT)
+    return check.problems
+
+
+def options_problems(answer: Any, pointer: str = "") -> list[Problem]:
+    """What Slack would refuse in the answer to an options request (``block_suggestion``):
+    ``options`` (or ``option_groups``), at most 100, each with plain text up to 75 characters
+    and a value up to 150. An empty list is an answer: "no options"."""
+    check = Blocks()
+    if not check.is_object(answer, pointer or "/"):
+        return check.problems
+    if "option_groups" in answer:
+        groups = answer["option_groups"]
+        if check.is_list(groups, f"{pointer}/option_groups", 100, 1):
+            for i, group in enumerate(groups):
+                if check.is_object(group, f"{pointer}/option_groups/{i}"):
+                    check.options(group, f"{pointer}/option_groups/{i}", 100)
+    elif answer.get("options") != []:
+        check.options(answer, pointer, 100)
     return check.problems
 
 

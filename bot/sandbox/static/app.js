@@ -12,6 +12,7 @@
     ["claim", "🙋 Claim a card", "Click Claim: the card says you took it."],
     ["refused", "🔁 Be someone else, try Release", "“Acting as”, top right: Engage says no."],
     ["answer", "✅ Answer it", "As the claimer: Answered, write the reply, Save."],
+    ["home", "🏠 Open Engage's Home", "Apps, bottom left: what waits for you."],
     ["clock", "⏩ Move the clock", "+1 hour or +1 day: time passes for the bot."],
   ];
   const TOPICS = {
@@ -169,6 +170,7 @@
       S.version = null;
       S.shownEphemerals = null;
       renderMe();
+      if (S.where.kind === "app") openHome();
       const p = person(S.user);
       toast(`You are now ${p.name} (${ROLES[p.role] || p.role}).`, "info");
       poll();
@@ -218,9 +220,8 @@
       li.appendChild(a);
       list.appendChild(li);
     }
-    const hasApp = S.state.home || S.state.direct.length;
-    $("apps-section").hidden = !hasApp;
-    if (hasApp) {
+    $("apps-section").hidden = false;
+    {
       const a = B.el("button", "nav-item" + (S.where.kind === "app" ? " active" : ""));
       a.type = "button";
       const here = S.where.kind === "app";
@@ -240,6 +241,7 @@
     if (newest > (S.seen[c.id] || "0")) S.seen[c.id] = newest;
   }
   function go(where) {
+    if (where.kind === "app") openHome();
     S.where = where;
     S.scrollToEnd = true;
     renderSidebar();
@@ -290,10 +292,20 @@
       note.appendChild(dismiss);
       body.appendChild(note);
     }
-    const c = ctx({ onAction: msg.ephemeral ? null : (elt, blockId, value, button) =>
+    const c = ctx({ onAction: (elt, blockId, value, button) =>
       click(msg, elt, blockId, value, button) });
+    if (msg.root && !opts?.inThread) { // a reply also sent to the channel: which thread
+      const root = B.el("button", "broadcast-of");
+      root.type = "button";
+      root.innerHTML = "replied to a thread: " + B.mrkdwn(msg.root.text, c);
+      root.addEventListener("click", () => openThread({ channel: msg.channel, ts: msg.root.ts }));
+      body.appendChild(root);
+    }
     if (msg.blocks && msg.blocks.length) body.appendChild(B.render(msg.blocks, c));
-    else body.appendChild(B.el("div", "b-text", B.mrkdwn(msg.text, c)));
+    else if (msg.text || !msg.files?.length) {
+      body.appendChild(B.el("div", "b-text", B.mrkdwn(msg.text, c)));
+    }
+    for (const f of msg.files || []) body.appendChild(file(f));
     if (!opts?.inThread && !msg.ephemeral && msg.reply_count) {
       const link = B.el("button", "replies");
       link.type = "button";
@@ -313,6 +325,18 @@
       node.appendChild(tools);
     }
     return node;
+  }
+
+  function file(f) { // a shared file: images inline with their description, as Slack does
+    const box = B.el("figure", "file");
+    box.appendChild(B.textEl("figcaption", "", f.title || f.name || "file"));
+    if (/^image\//.test(f.mimetype || "")) {
+      const img = B.el("img");
+      img.src = f.url;
+      img.alt = f.alt_txt || f.title || "";
+      box.appendChild(img);
+    }
+    return box;
   }
 
   function renderMain() {
@@ -352,6 +376,7 @@
     const st = S.state;
     $("channel-name").textContent = "Engage";
     $("channel-topic").textContent = "The app's Home tab and its messages to you.";
+    if (!st.home) box.appendChild(B.textEl("div", "empty", "Opening the Home tab…"));
     if (st.home) {
       const home = B.el("div", "home");
       home.appendChild(B.textEl("div", "home-title", "Home"));
@@ -364,11 +389,17 @@
 
   async function click(msg, elt, blockId, value, button) {
     if (button) button.disabled = true;
-    const res = await api("/api/click", {
+    const res = await api(msg.ephemeral ? "/api/click_ephemeral" : "/api/click", {
       user: S.user, channel: msg.channel, ts: msg.ts, action_id: elt.action_id,
       block_id: blockId, value,
     });
     if (res.ok && /claim$/.test(elt.action_id || "")) done("claim");
+    poll();
+  }
+
+  async function openHome() { // as Slack does on each visit: the bot publishes the tab again
+    const res = await api("/api/home", { user: S.user });
+    if (res.ok) done("home");
     poll();
   }
 
@@ -486,7 +517,8 @@
     for (const wrap of $("modal-body").querySelectorAll(".b-input")) {
       const text = errors[wrap.dataset.block];
       wrap.classList.toggle("has-error", Boolean(text));
-      wrap.querySelector(".b-error").textContent = text ? names(text) : "";
+      const slot = wrap.querySelector(".b-error") || wrap.appendChild(B.el("div", "b-error"));
+      slot.textContent = text ? names(text) : "";
       shown = shown || Boolean(text);
     }
     const rest = Object.entries(errors).filter(([block]) =>
@@ -607,17 +639,23 @@
         b.disabled = false;
         if (res.ok) {
           done("clock");
-          toast(`Time moved forward ${b.textContent.slice(1)}.`, "info");
+          const digests = Object.keys(res.ran || {}).filter((j) => j.startsWith("digest")).length;
+          toast(`Time moved forward ${b.textContent.slice(1)}.` + (digests
+            ? ` The weekly digest went out (${digests}).` : ""), "info");
         }
         poll();
       });
     }
     $("modal-form").addEventListener("submit", submitModal);
+    $("modal-body").addEventListener("change", (ev) => { // selects say "change", not "input"
+      ev.target.closest(".b-input")?.classList.remove("has-error");
+    });
     $("modal-body").addEventListener("input", (ev) => {
       const wrap = ev.target.closest(".b-input");
       if (!wrap) return;
       wrap.classList.remove("has-error");
-      wrap.querySelector(".b-error").textContent = "";
+      const slot = wrap.querySelector(".b-error");
+      if (slot) slot.textContent = "";
     });
     $("modal-close").addEventListener("click", closeModal);
     $("modal-x").addEventListener("click", closeModal);

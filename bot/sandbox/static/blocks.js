@@ -12,6 +12,8 @@ const EngageBlocks = (() => {
     eyes: "👀", speech_balloon: "💬", hourglass_flowing_sand: "⏳", bell: "🔔", mega: "📣",
     email: "📧", inbox_tray: "📥", red_circle: "🔴", large_green_circle: "🟢",
     information_source: "ℹ️", link: "🔗", memo: "📝", rotating_light: "🚨", clock3: "🕒",
+    star: "⭐", alarm_clock: "⏰", leftwards_arrow_with_hook: "↩️", incoming_envelope: "📨",
+    busts_in_silhouette: "👥", bar_chart: "📊",
   };
   const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
     "September", "October", "November", "December"];
@@ -268,10 +270,33 @@ const EngageBlocks = (() => {
         field.placeholder = plain(elt.placeholder);
         break;
       case "static_select":
+      case "multi_static_select":
+      case "users_select":
+      case "multi_users_select":
+      case "conversations_select":
+      case "multi_conversations_select":
+      case "channels_select":
+      case "multi_channels_select": {
+        const multi = elt.type.startsWith("multi_");
         field = el("select", "field");
-        field.add(new Option(plain(elt.placeholder) || "Select an item", ""));
-        fillOptions(field, elt);
-        field.value = elt.initial_option?.value || "";
+        if (multi) field.multiple = true;
+        else field.add(new Option(plain(elt.placeholder) || "Select an item", ""));
+        const who = /users/.test(elt.type) ? ctx.names : /conv|chan/.test(elt.type) ? ctx.channels
+          : null; // people and channels: the workspace's own, as Slack lists them
+        if (who) for (const [v, name] of Object.entries(who)) field.add(new Option(name, v));
+        else fillOptions(field, elt);
+        const chosen = new Set([...(elt.initial_options || []).map((o) => o.value),
+          elt.initial_option?.value, ...(elt.initial_users || []), elt.initial_user,
+          ...(elt.initial_conversations || elt.initial_channels || []),
+          elt.initial_conversation, elt.initial_channel].filter(Boolean));
+        for (const opt of field.options) opt.selected = chosen.has(opt.value);
+        break;
+      }
+      case "datepicker":
+      case "timepicker":
+        field = el("input", "field");
+        field.type = elt.type === "datepicker" ? "date" : "time";
+        field.value = elt.initial_date || elt.initial_time || "";
         break;
       case "checkboxes":
       case "radio_buttons": {
@@ -293,8 +318,8 @@ const EngageBlocks = (() => {
         }
         break;
       }
-      default:
-        wrap.appendChild(unsupported(`a ${elt.type} input`));
+      default: // still with its error slot: Slack can name this block in an error
+        wrap.append(unsupported(`a ${elt.type} input`), el("div", "b-error"));
         return wrap;
     }
     field.id = id;
@@ -313,8 +338,11 @@ const EngageBlocks = (() => {
     for (const wrap of root.querySelectorAll(".b-input[data-block]")) {
       const { block, action, kind, optional } = wrap.dataset;
       let value;
+      const many = kind === "checkboxes" || kind?.startsWith("multi_");
       if (kind === "checkboxes") {
         value = [...wrap.querySelectorAll("input:checked")].map((b) => b.value);
+      } else if (many) {
+        value = [...(wrap.querySelector("select")?.selectedOptions || [])].map((o) => o.value);
       } else if (kind === "radio_buttons") {
         value = wrap.querySelector("input:checked")?.value || "";
       } else {
@@ -322,7 +350,7 @@ const EngageBlocks = (() => {
       }
       const empty = Array.isArray(value) ? value.length === 0 : !String(value).trim();
       if (empty && !optional) missing.push(block);
-      if (!empty || kind === "checkboxes") values[block] = { [action]: value };
+      if (!empty || many) values[block] = { [action]: value };
     }
     return { values, missing };
   }

@@ -2,7 +2,8 @@
 
 Each public method of :class:`Actions` answers one ``POST /api/<name>`` with the page's JSON
 body: a click on a message, in a modal or in the App Home, a modal submitted or closed, a slash
-command, a message typed in a channel or thread, a citizen's post, and the clock moved forward.
+command, a message typed in a channel or thread, the App Home tab opened, a citizen's post, and
+the clock moved forward.
 The Slack ones go through ``FakeSlack`` as signed requests, exactly as Slack would deliver
 them; the bot's HTTP answer is checked and its useful part (modal errors, a command's reply)
 handed back to the page. Anything the page got wrong is an :class:`ApiFailure` with the
@@ -18,6 +19,7 @@ from datetime import datetime, timedelta
 from bot.sandbox.block_kit import message_problems
 from bot.sandbox.fake_slack import JSON, FakeSlack, HttpResult
 from bot.sandbox.ui.screen import CITIZEN_SOURCES, ApiFailure, Screen
+from bot.sandbox.wire import dm_channel
 
 TEXT_LIMIT = 5000
 MAX_MINUTES = 60 * 24 * 366
@@ -33,7 +35,7 @@ class Actions:
         screen: Screen,
         bot_events_url: str,
         post_mention: Callable[..., None],
-        advance_clock: Callable[[timedelta], None],
+        advance_clock: Callable[[timedelta], object],
         now: Callable[[], datetime],
     ) -> None:
         self.slack, self.screen, self.events_url = slack, screen, bot_events_url
@@ -43,6 +45,28 @@ class Actions:
         """A click on a message in a channel."""
         where = {"channel": _str(body, "channel"), "ts": _str(body, "ts")}
         return self._click(self.slack.click, body, where)
+
+    def click_ephemeral(self, body: JSON) -> JSON:
+        """A click in a message only this person sees (a command's answer, a refusal)."""
+        user = self.screen.person(body.get("user"))
+        shown = self.screen.ephemeral(user, _str(body, "channel"), _str(body, "ts"))
+        if shown is None:
+            raise ApiFailure(404, "that message is gone")
+
+        def send(url: str, **args: object) -> HttpResult:
+            return self.slack.click_ephemeral(url, message=shown, **args)  # type: ignore[arg-type]
+
+        return self._click(send, body, {})
+
+    def home(self, body: JSON) -> JSON:
+        """The person opens the app's Home tab: Slack tells the bot, which publishes it."""
+        user = self.screen.person(body.get("user"))
+        event: JSON = {"type": "app_home_opened", "user": user, "channel": dm_channel(user)}
+        event |= {"tab": "home"}
+        if (home := self.slack.home(user)) is not None:
+            event["view"] = home  # Slack sends the tab's current view once there is one
+        _check(self.slack.send_event(self.events_url, event))
+        return {"ok": True}
 
     def click_view(self, body: JSON) -> JSON:
         """A click in the open modal or in the App Home (no channel, no message)."""
@@ -150,8 +174,11 @@ class Actions:
             raise ApiFailure(400, "minutes must be a number")
         if not 0 < minutes <= MAX_MINUTES:
             raise ApiFailure(400, f"minutes must be between 0 and {MAX_MINUTES}")
-        self.advance_clock(timedelta(minutes=minutes))
-        return {"ok": True, "now": self.now().isoformat()}
+        ran = self.advance_clock(timedelta(minutes=minutes))
+        counts: dict[str, int] = {}  # how often each scheduled job ran on the way
+        for _, job in ran if isinstance(ran, list) else []:
+            counts[job] = counts.get(job, 0) + 1
+        return {"ok": True, "now": self.now().isoformat(), "ran": counts}
 
     def _open_view(self, user: str, view_id: str) -> None:
         if not any(v["id"] == view_id for v in self.slack.view_stack(user)):

@@ -4,8 +4,11 @@
 person's direct messages, ephemerals (Slack's and the slash-command answers the page keeps,
 since Slack shows those only to the one who typed), the open modal, the App Home and an open
 thread, plus a ``version`` that changes only when any of it does, so the page redraws only then.
-It remembers when each message first appeared in sandbox time, because the sandbox clock moves
-and Slack's ``ts`` does not.
+Each message carries the sandbox time it was posted at (``shown_at``), because the sandbox clock
+moves and Slack's ``ts`` does not: a reminder sent while the clock walked through a morning
+shows at the time it was due. A reply broadcast to the channel carries the start of its
+thread's parent, as Slack shows "replied to a thread: ...", and a shared file its image's
+address (``GET /api/file/<id>``) and alt text.
 
 It also holds who a visitor may act as and which channels exist, so a request naming anyone or
 anywhere else fails here, as :class:`ApiFailure`, before it reaches the fake Slack.
@@ -58,8 +61,10 @@ class Screen:
         people: Sequence[Person],
         channels: Sequence[tuple[str, str]],
         now: Callable[[], datetime],
+        sandbox_time: Callable[[float], float] | None = None,
     ) -> None:
         self.slack, self.now = slack, now
+        self.sandbox_time = sandbox_time
         self.people, self.channels = list(people), list(channels)
         self._lock = threading.Lock()
         self._shown_at: dict[str, float] = {}  # "channel:ts" -> sandbox time first seen
@@ -121,6 +126,15 @@ class Screen:
         shown = self._shown(channel, parent, offset)
         return {"channel": channel, "ts": ts, "parent": shown, "replies": replies}
 
+    def ephemeral(self, user: str, channel: str, ts: str) -> JSON | None:
+        """The ephemeral message ``user`` sees at ``channel``/``ts`` (None: not theirs)."""
+        with self._lock:
+            answers = [dict(a) for a in self._answers]
+        for shown in [*self.slack.ephemerals, *answers]:
+            if (shown.get("user"), shown.get("channel"), shown.get("ts")) == (user, channel, ts):
+                return shown
+        return None
+
     def add_answer(self, shown: JSON) -> None:
         """Keep a slash command's answer: Slack shows it to that person only, as an ephemeral."""
         with self._lock:
@@ -144,13 +158,33 @@ class Screen:
     def _shown(self, channel: str, msg: JSON, offset: float) -> JSON:
         """What the page needs of a message, with the sandbox time it first appeared at."""
         key = f"{channel}:{msg['ts']}"
+        real = float(msg["ts"])  # Slack's ts, slash command answers' too, are real time
         with self._lock:
-            shown_at = self._shown_at.setdefault(key, float(msg["ts"]) + offset)
+            at = self.sandbox_time(real) if self.sandbox_time else real + offset
+            shown_at = self._shown_at.setdefault(key, at)
         fields = ("ts", "user", "text", "blocks", "thread_ts", "reply_count", "reply_users")
         out: JSON = {k: msg[k] for k in fields if k in msg}
         out |= {"channel": channel, "shown_at": shown_at, "edited": "edited" in msg}
         out |= {"bot": bool(msg.get("bot_id")), "subtype": msg.get("subtype")}
+        if msg.get("files"):
+            out["files"] = [_file(f) for f in msg["files"] if isinstance(f, dict)]
+        if msg.get("subtype") == "thread_broadcast":
+            parent = self.slack.message(channel, msg["thread_ts"])
+            out["root"] = {"ts": msg["thread_ts"], "text": _first_line(parent)}
         return out
+
+
+def _file(shared: JSON) -> JSON:
+    """A shared file as the page shows it: images inline, from the sandbox's own address."""
+    out = {k: shared.get(k) for k in ("id", "name", "title", "mimetype", "alt_txt")}
+    return out | {"url": f"/api/file/{shared.get('id')}"}
+
+
+def _first_line(parent: JSON | None) -> str:
+    """The start of a thread's parent, as "replied to a thread: ..." quotes it."""
+    if parent is None:
+        return "a message that is gone"
+    return str(parent.get("text") or "").strip().split("\n")[0][:120]
 
 
 def _view(view: JSON) -> JSON:

@@ -46,7 +46,10 @@ HEADERS = {
 }
 MAX_BODY = 1_000_000
 # The POST /api/<name> routes: each is the Actions method of that name.
-ACTIONS = ("click", "click_view", "submit", "close", "command", "message", "citizen", "clock")
+ACTIONS: tuple[str, ...] = ("click", "click_view", "click_ephemeral", "submit", "close")
+ACTIONS += ("command", "message", "home", "citizen", "clock")
+# Shared files the page shows inline; anything else is not served.
+IMAGES = ("image/png", "image/jpeg", "image/gif")
 
 
 class SandboxUI:
@@ -60,10 +63,14 @@ class SandboxUI:
         people: Sequence[Person],
         channels: Sequence[tuple[str, str]],
         post_mention: Callable[..., None],
-        advance_clock: Callable[[timedelta], None],
+        advance_clock: Callable[[timedelta], object],
         now: Callable[[], datetime],
+        sandbox_time: Callable[[float], float] | None = None,
     ) -> None:
-        self.screen = Screen(slack=slack, people=people, channels=channels, now=now)
+        self.slack = slack
+        self.screen = Screen(
+            slack=slack, people=people, channels=channels, now=now, sandbox_time=sandbox_time
+        )
         self.actions = Actions(
             slack=slack,
             screen=self.screen,
@@ -116,6 +123,11 @@ class SandboxUI:
             if found is None:
                 raise ApiFailure(404, "no such message")
             return _ok({"ok": True} | found)
+        if path.startswith("/api/file/"):
+            shared = self.slack.files.get(path.removeprefix("/api/file/"))
+            if not shared or not shared.get("channels") or shared.get("mimetype") not in IMAGES:
+                raise ApiFailure(404, "no such image")
+            return 200, str(shared["mimetype"]), bytes(shared["data"])
         raise ApiFailure(404, f"not found: {path}")
 
     def post(self, path: str, body: JSON) -> tuple[int, str, bytes]:

@@ -8,12 +8,15 @@ can be read alone:
   faults and delays, the method table, and POSTs to response URLs;
 - ``messages``: ``chat.*``, ``conversations.*`` and what a response URL does to a message;
 - ``views``: ``views.*``, modal stacks and triggers;
-- ``directory``: ``auth.test``, ``users.*`` and ``usergroups.users.list``.
+- ``directory``: ``auth.test``, ``users.*`` and ``usergroups.users.list``;
+- ``socket_mode``: :class:`SocketMode`, ``apps.connections.open`` and the Socket Mode
+  WebSocket (``websocket``), which can also carry the Slack -> bot deliveries.
 
 Handlers run with the workspace lock held and signal Slack errors by raising ``ApiError``.
 Import :class:`WebApi` from here.
 """
 
+from bot.sandbox.web_api.socket_mode import SocketMode
 from bot.sandbox.web_api.transport import WebApi
 
-__all__ = ["WebApi"]
+__all__ = ["SocketMode", "WebApi"]
