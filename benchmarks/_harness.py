@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -41,10 +42,21 @@ WEBHOOK_SECRET = "bench-secret"
 
 
 class Bot:
-    def __init__(self, database_url: str | None = None) -> None:
-        self.slack = FakeSlack().start()
-        workdir = Path(tempfile.mkdtemp())
-        (workdir / "engage.yml").write_text(CONFIG)
+    """``engage run`` in a subprocess on ``database_url`` (a scratch database: see
+    ``_scratch.py``), talking to ``slack`` (a fresh fake Slack if none is given)."""
+
+    def __init__(
+        self,
+        database_url: str | None = None,
+        *,
+        config: str = CONFIG,
+        slack: FakeSlack | None = None,
+    ) -> None:
+        self.slack = slack or FakeSlack()
+        if slack is None:
+            self.slack.start()
+        self.workdir = workdir = Path(tempfile.mkdtemp(prefix="engage-bench-bot-"))
+        (workdir / "engage.yml").write_text(config)
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
@@ -67,7 +79,15 @@ class Bot:
                 check=True,
                 capture_output=True,
             )
-        self.process = subprocess.Popen([sys.executable, "-m", "bot", "run"], env=env, cwd=workdir)
+        self.log = workdir / "bot.log"  # the bot's output, shown if it does not start
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bot", "run"],
+                env=env,
+                cwd=workdir,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         self.url = f"http://127.0.0.1:{port}"
         self.http = httpx.Client(timeout=10)
         deadline = time.monotonic() + 30
@@ -78,7 +98,7 @@ class Bot:
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline or self.process.poll() is not None:
-                raise SystemExit("the bot did not start")
+                raise SystemExit("the bot did not start:\n" + self.log.read_text()[-3000:])
             time.sleep(0.1)
 
     def post(self, payload: dict[str, str]) -> httpx.Response:
@@ -92,7 +112,9 @@ class Bot:
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(30)
+        self.http.close()
         self.slack.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 def percentile(values: list[float], p: float) -> float:

@@ -14,6 +14,8 @@ Where does a thing happen? One folder answers each question:
 - something talks to Slack or a platform: ``bot/outbox/`` (delivery of cards and notes through
   the outbox table, card rendering, replies to citizens) is the only code that calls a write
   API; ``bot/core/slack_directory.py`` only reads (members, presence, user groups);
+- answering well: ``bot/answering/`` (saved replies staff start from, and answers to
+  sensitive mentions held for the comms team's approval; it answers through ``bot/claims``);
 - reminders: ``bot/nudges/`` (policy, sweep, messages, rotation); summaries and the weekly
   digest: ``bot/summaries/``; the App Home: ``bot/home/``;
 - the urgent lane (danger words, on-call rotation, paging that ignores office hours):
@@ -26,7 +28,7 @@ Where does a thing happen? One folder answers each question:
 Layers, top to bottom (a module imports only from layers below its own; siblings on one line
 do not import each other; anything may use ``storage``, which imports nothing of ``bot``)::
 
-    cli > sandbox > app > handlers > home > summaries | intake | claims
+    cli > sandbox > app > handlers > home | answering > summaries | intake | claims
         > nudges | rules | outbox | urgent > config > routing > core > storage
 
 The contracts are in ``pyproject.toml`` for import-linter, and ``tests/test_layout.py`` adds

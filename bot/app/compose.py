@@ -365,13 +365,6 @@ class Engage:
                 self.summaries.digest, trigger, args=[slug], id=f"digest:{slug or 'city'}", **jobs
             )
 
-    def run_scheduled_now(self) -> None:
-        """Run every scheduled job at once (after the clock moved, e.g. in the sandbox)."""
-        now = datetime.now(UTC)
-        for job in self.scheduler.get_jobs():
-            job.modify(next_run_time=now)
-        self.delivery.wake()
-
     def _start_stream(self, item: Scheduled) -> None:
         adapter = cast(StreamingAdapter, item.adapter)
 

@@ -49,7 +49,6 @@ class CheckedSocketModeHandler(SocketModeHandler):
         )
         client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
 
-
     def close(self) -> None:
         """Stop at once. The client's reader waits up to 3 s in ``recv`` (closing a socket
         does not wake a thread reading it) and its dispatcher up to 1 s on its queue: shut
@@ -77,5 +76,9 @@ def connect(app: App, app_token: str, *, ping_interval: float) -> CheckedSocketM
     """Open the socket (``apps.connections.open``, then the WebSocket); the client reconnects
     by itself when Slack drops it or asks it to refresh."""
     handler = CheckedSocketModeHandler(app, app_token, ping_interval=ping_interval)
-    handler.connect()  # type: ignore[no-untyped-call]
+    try:
+        handler.connect()  # type: ignore[no-untyped-call]
+    except BaseException:  # a refused token: stop the client's threads, then say why
+        handler.close()
+        raise
     return handler

@@ -72,7 +72,7 @@ class Delivery:
         alert_channel: str | None = None,
         lease_seconds: float = 60.0,
         poll_interval: float = 0.5,
-        concurrency: int = 16,
+        concurrency: int = 64,
     ) -> None:
         self.engine = engine
         self.client = client

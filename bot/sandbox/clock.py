@@ -19,7 +19,7 @@ from __future__ import annotations
 import bisect
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -74,28 +74,17 @@ class MovableClock:
 
 
 def fire_times(trigger: Any, after: datetime, until: datetime) -> list[datetime]:
-    """When ``trigger`` fires in (``after``, ``until``], at most once a ``GRAIN``, thinned to
-    ``MAX_FIRES_PER_JOB``."""
-    found, slices = [], set()
-    for at in _fires(trigger, after, until, limit=MAX_FIRES_PER_JOB * 300):
-        grain = at.timestamp() // GRAIN.total_seconds()
-        if grain not in slices:
-            slices.add(grain)
-            found.append(at)
-    if len(found) <= MAX_FIRES_PER_JOB:
-        return found
-    step = len(found) / MAX_FIRES_PER_JOB
-    return [found[min(len(found) - 1, round((n + 1) * step) - 1)] for n in range(MAX_FIRES_PER_JOB)]
-
-
-def _fires(trigger: Any, after: datetime, until: datetime, limit: int) -> Iterator[datetime]:
-    previous: datetime | None = None
+    """When ``trigger`` fires in (``after``, ``until``]: at most once in each ``GRAIN`` slice of
+    time (a longer slice on a long move, so ``MAX_FIRES_PER_JOB`` at most), the first time of
+    its own in that slice."""
+    grain = max(GRAIN, (until - after) / (MAX_FIRES_PER_JOB - 1))
+    found: list[datetime] = []
     at: datetime | None = trigger.get_next_fire_time(None, after + _TINY)
-    while at is not None and at <= until and limit > 0:
-        if previous is None or at > previous:
-            yield at
-            previous, limit = at, limit - 1
-        at = trigger.get_next_fire_time(previous, (previous or at) + _TINY)
+    while at is not None and at <= until:
+        found.append(at)
+        next_slice = after + ((at - after) // grain + 1) * grain
+        at = trigger.get_next_fire_time(None, max(at + _TINY, next_slice))
+    return found
 
 
 class Outbox(Protocol):
@@ -131,15 +120,21 @@ class JobWalker:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop ticking; a move in progress finishes first (it restarts the outbox's thread,
+        which the bot's own stop must come after)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(10)
+        with self._lock:
+            pass
 
     def advance(self, by: timedelta) -> list[tuple[datetime, str]]:
         """Move the clock forward ``by``, running every job due on the way; return what ran."""
         if by < timedelta():
             raise ValueError("the clock only moves forward")
         with self._lock:
+            if self._stop.is_set():
+                return []  # the sandbox is stopping: the bot may be gone
             return self._walk(self.clock.now() + by)
 
     def _tick(self) -> None:

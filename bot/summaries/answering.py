@@ -17,7 +17,7 @@ SHOWN = 3
 
 
 def saved_replies_line(engine: Engine, *, department: str | None, period: Period) -> str | None:
-    """"*Saved replies used most:* Pothole repair (12), Bin day (5)"; ``None``: none used."""
+    """The line, like "*Saved replies used most:* Pothole repair (12)"; ``None``: none used."""
     with session_scope(engine) as session:
         top = replies.most_used(
             session=session,

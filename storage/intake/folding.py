@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func
+from sqlalchemy import select as core_select
 from sqlmodel import Session, col, select
 
 from storage.insert import insert_ignore
@@ -20,13 +22,24 @@ def _same(department: str | None) -> object:
     )
 
 
+@dataclass(frozen=True)
+class Root:
+    """A recent mention with a card of its own, as folding compares a new one with it."""
+
+    id: int
+    fingerprint: int | None
+    author_key: int | None
+    source: str
+    adapter: str
+
+
 def recent_roots(
     *, session: Session, department: str | None, since: datetime, limit: int = 500
-) -> list[tuple[int, int | None, int | None]]:
-    """(id, fingerprint, author_key) of the department's recent mentions that have a card of
-    their own, newest first."""
+) -> list[Root]:
+    """The department's recent mentions that have a card of their own, newest first."""
+    columns = (Mention.id, Mention.fingerprint, Mention.author_key, Mention.source, Mention.adapter)
     query = (
-        select(Mention.id, Mention.fingerprint, Mention.author_key)
+        core_select(*(col(c) for c in columns))
         .where(
             _same(department),  # type: ignore[arg-type]
             col(Mention.received_at) >= since,
@@ -36,7 +49,7 @@ def recent_roots(
         .order_by(col(Mention.received_at).desc())
         .limit(limit)
     )
-    return [(int(i), fp, key) for i, fp, key in session.exec(query) if i is not None]
+    return [Root(int(i), fp, key, src, ad) for i, fp, key, src, ad in session.execute(query)]
 
 
 def flood_target(*, session: Session, author_key: int, since: datetime, limit: int) -> int | None:

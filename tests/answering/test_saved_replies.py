@@ -138,3 +138,21 @@ def test_only_the_comms_team_manages_and_every_change_is_recorded(saved: SavedRe
     assert saved.lines() == []
     history = [(c.action, c.actor) for c in reversed(saved.history())]
     assert history == [("added", "U0COMMS01"), ("edited", "U0COMMS01"), ("retired", "U0COMMS01")]
+
+
+def test_the_rule_form_keeps_a_rules_approval_mark() -> None:
+    from bot.rules.admin import RuleLine
+    from handlers.rules.form import block_of, form_doc, rule_form
+
+    doc = {"name": "press", "department": "pw", "priority": 5, "approval": True}
+    form = rule_form(RuleLine(id=1, rank=1, doc=doc, token="t"), departments=[("pw", "PW")])
+    state = next(b for b in form["blocks"] if b.get("block_id") == block_of("enabled"))
+    ticked = [o["value"] for o in state["element"]["initial_options"]]
+    assert ticked == ["yes", "approval"]
+    values = {
+        block_of("name"): {"name": {"value": "press"}},
+        block_of("department"): {"department": {"selected_option": {"value": "pw"}}},
+        block_of("enabled"): {"enabled": {"selected_options": [{"value": "approval"}]}},
+    }
+    read = form_doc({"state": {"values": values}})
+    assert read["approval"] is True and read["enabled"] is False

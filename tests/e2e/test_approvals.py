@@ -67,8 +67,14 @@ def bot(
 def _mention(streaming: FakeMastodon, slack: FakeSlack, n: int, text: str) -> dict[str, Any]:
     status = make_status(status_id(T0, n), text, acct=f"citizen{n}@town.example")
     streaming.push("/api/v1/streaming/user", "notification", make_notification(n, status))
-    cards = wait_until(lambda: slack.messages(TRIAGE)[n - 1 :], timeout=10)
-    return cards[0]
+    words = text.split()[-3:]  # the end of the text: on the card, not on a draft card
+
+    def card() -> dict[str, Any]:
+        cards = [m for m in slack.messages(TRIAGE) if ActionId.ANSWERED.value in str(m)]
+        return next((m for m in cards if " ".join(words) in str(m["blocks"])), {})
+
+    found: dict[str, Any] = wait_until(card, timeout=10)
+    return found
 
 
 def _answer(slack: FakeSlack, url: str, card: dict[str, Any], text: str, send: bool) -> None:
@@ -148,7 +154,7 @@ def test_a_care_answer_reaches_mastodon_only_after_approval(
     assert "approved your answer" in slack.direct_messages(ALICE)[-1]["text"]
 
 
-def test_a_sent_back_answer_never_reaches_mastodon(
+def test_a_sent_back_answer_never_reaches_mastodon_an_edited_one_does(
     slack: FakeSlack, bot: Engage, mastodon: tuple[FakeMastodon, FakeMastodon]
 ) -> None:
     rest, streaming = mastodon
@@ -192,12 +198,35 @@ def test_a_sent_back_answer_never_reaches_mastodon(
     assert rest.hits("/api/v1/statuses", "POST") == []
     assert events_of(bot, "answered") == []
 
-    # Recorded in Slack only, it needs no approval: it is the answer at once.
-    _answer(slack, url, card, "Phoned them back; fixed tomorrow.", send=False)
+    # Alice answers again; a comms member edits it and sends the edited answer.
+    _answer(slack, url, card, "Sorry, it will be fixed.", send=True)
     settled(bot)
-    assert [e.actor for e in events_of(bot, "answered")] == [ALICE]
-    assert len(_approvals(bot)) == 1
-    assert rest.hits("/api/v1/statuses", "POST") == []
+    again = _approvals(bot)[-1]
+    draft = _draft(slack, again.id or 0)
+    slack.click(
+        url, user_id=COMMS, channel=TRIAGE, ts=draft["ts"], action_id=ActionId.APPROVAL_EDIT
+    )
+    form = wait_until(lambda: slack.view_stack(COMMS))[-1]
+    assert form["blocks"][0]["element"]["initial_value"] == "Sorry, it will be fixed."
+    edited = "Sorry about the light: it will be fixed on Friday."
+    slack.submit_view(
+        url,
+        user_id=COMMS,
+        view_id=form["id"],
+        values={"engage.approval.text": {"text": edited}},
+    )
+    post = wait_until(lambda: rest.hits("/api/v1/statuses", "POST"), timeout=10)
+    assert [p.form["status"][0].endswith(edited) for p in post] == [True]
+    approved = events_of(bot, "approved")
+    assert [(e.actor, e.data["edited"]) for e in approved] == [(COMMS, True)]
+
+    # Recorded in Slack only, an answer needs no approval: it is the answer at once.
+    other = _mention(streaming, slack, 2, "@city what an idiot design, the bin is full")
+    _answer(slack, url, other, "Phoned them back; emptied tomorrow.", send=False)
+    settled(bot)
+    assert [e.actor for e in events_of(bot, "answered")] == [ALICE, ALICE]
+    assert len(_approvals(bot)) == 2
+    assert len(rest.hits("/api/v1/statuses", "POST")) == 1
 
 
 def test_press_authors_and_rules_marked_approval_need_it(slack: FakeSlack, sqlite: Engine) -> None:

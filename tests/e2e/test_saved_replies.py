@@ -18,7 +18,7 @@ from sqlmodel import select
 from bot.app.compose import Engage
 from bot.config.file import parse_config
 from bot.core.slack_ids import ActionId, BlockId, InputId
-from bot.sandbox.block_kit import options_problems
+from bot.sandbox.block_kit import options_problems, view_problems
 from bot.sandbox.fake_slack import FakeSlack, wait_until
 from storage.answering.tables import SavedReply, SavedReplyChange, SavedReplyUse
 from storage.db import session_scope
@@ -202,3 +202,20 @@ def test_the_fake_refuses_options_slack_would_refuse() -> None:
     assert options_problems({"options": [{**option, "value": "v" * 151}]})
     assert options_problems({"options": [{**option, "text": {"type": "mrkdwn", "text": "A"}}]})
     assert options_problems("not json")
+
+
+def test_the_fake_checks_external_selects_as_slack_does() -> None:
+    def problems(**menu: Any) -> list[str]:
+        element = {"type": "external_select", "action_id": "a", **menu}
+        view = {
+            "type": "modal",
+            "title": {"type": "plain_text", "text": "T"},
+            "blocks": [{"type": "actions", "elements": [element]}],
+        }
+        return [p.pointer for p in view_problems(view, "modal")]
+
+    option = {"text": {"type": "plain_text", "text": "A"}, "value": "1"}
+    assert problems(min_query_length=0, initial_option=option) == []
+    assert problems(min_query_length=-1)
+    assert problems(options=[option])  # an external select's options come from the app
+    assert problems(initial_option={**option, "value": "v" * 151})

@@ -18,11 +18,15 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import Engine
 
 from bot.app.compose import Engage
+from bot.cli.common import one_line
+from bot.config.file import parse_config
 from bot.core.slack_ids import ActionId, BlockId, InputId
 from bot.sandbox.fake_slack import FakeSlack, wait_until
+from tests.conftest import CONFIG, settings_for
 from tests.factories import card_in, events_of, opened_view, post_webhook, settled, start_bot_in
 
 PW, PARKS = "C0PUBWORKS", "C0PARKS001"
@@ -229,3 +233,17 @@ def test_a_malformed_envelope_is_acked_and_changes_nothing(bot: Engage, slack: F
         assert slack.send_raw(_url(bot), body, headers).status == 200
     settled(bot)
     assert len(events_of(bot, "claimed")) == 1 and slack.ephemerals == []
+
+
+def test_a_refused_app_token_stops_the_start_with_one_line(
+    slack: FakeSlack, sqlite: Engine
+) -> None:
+    settings = settings_for(slack, slack_app_token="xapp-1-A0ENGAGE-1-revoked")
+    bot = Engage(settings, parse_config(CONFIG), engine=sqlite, migrate=False)
+    with pytest.raises(SlackApiError) as refused:
+        bot.start(host="127.0.0.1", port=0)
+    bot.stop()
+    assert one_line(refused.value) == (
+        "Slack refused SLACK_APP_TOKEN: invalid_auth (see README, 'Create the Slack app')"
+    )
+    assert [c.method for c in slack.calls_to("apps.connections.open")] == ["apps.connections.open"]

@@ -5,6 +5,10 @@ the fake Slack and the page's server, all on loopback. No browser here (see
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -169,6 +173,13 @@ def test_claim_refusal_answer_and_modal_errors(start: Start) -> None:
     gone = _post(client, "click", stale, status=404)
     assert "engage.claim" in gone["error"]
 
+    # The no-action form's note: Slack itself adds "(optional)" to an optional field's label.
+    _click(client, ALEX, card, "engage.dismiss")
+    dismiss = _state(client, ALEX)["modal"]
+    [note] = [b for b in dismiss["blocks"] if b.get("block_id") == "engage.note"]
+    assert note["optional"] is True and note["label"]["text"] == "Note"
+    _post(client, "close", {"user": ALEX, "view_id": dismiss["id"]})
+
     # Both open the answer modal; each sees only their own.
     _click(client, ALEX, card, "engage.answered")
     _click(client, BLAIR, card, "engage.answered")
@@ -239,6 +250,7 @@ def test_the_clock_moves_forward_only(start: Start) -> None:
     before = datetime.fromisoformat(first["now"])
     moved = _post(client, "clock", {"minutes": 90})
     after = datetime.fromisoformat(moved["now"])
+    assert moved["ran"]["nudge-sweep"] == 90 // 5  # at its own times, once in 5 minutes at most
     assert 90 * 60 <= (after - before).total_seconds() < 90 * 60 + 30
     # The sandbox may start ahead already (inside office hours); the move adds 90 minutes.
     ahead = _state(client)["offset_seconds"] - first["offset_seconds"]
@@ -295,3 +307,98 @@ def test_the_comms_team_manages_rules_in_the_sandbox(start: Start) -> None:
     )
     _post(client, "command", {"user": ALEX, "channel": TRIAGE, "text": "/engage rules"})
     assert "Only the comms team" in _state(client, ALEX)["ephemerals"][-1]["text"]
+
+
+def test_each_role_opens_its_app_home(start: Start) -> None:
+    sandbox, client = start(seed=True)
+    _card(client, PW, "pothole the size of a bathtub")
+    for user in (ALEX, "U0LEADPW1", "U0COMMS01"):
+        assert _state(client, user)["home"] is None  # Slack shows nothing before it is opened
+        _post(client, "home", {"user": user})
+        home = _state(client, user)["home"]
+        assert home is not None and home["type"] == "home" and home["blocks"]
+        assert "pothole" in str(home["blocks"])  # what waits in the channels
+    # Opened again, the tab is published again (fresh), for that person only.
+    _post(client, "home", {"user": ALEX})
+    assert len([c for c in sandbox.slack.calls_to("views.publish")]) == 4
+    _post(client, "home", {"user": "U0NOBODY"}, status=400)
+
+
+def test_a_summary_posted_from_its_ephemeral_shows_its_chart_image(start: Start) -> None:
+    _, client = start(seed=True)
+    lead = "U0LEADPW1"
+    _card(client, PW, "pothole the size of a bathtub")
+    _post(client, "command", {"user": lead, "channel": PW, "text": "/engage summary"})
+    [answer] = _state(client, lead)["ephemerals"]
+    assert answer["text"].startswith(":bar_chart:")
+    click = {"user": lead, "channel": PW, "ts": answer["ts"], "action_id": "engage.post_summary"}
+    _post(client, "click_ephemeral", click | {"user": ALEX}, status=404)  # not alex's to click
+    _post(client, "click_ephemeral", click)
+
+    def shared() -> dict[str, Any]:
+        return next((m for m in _messages(client, PW) if m.get("files")), {})
+
+    message: dict[str, Any] = wait_until(shared, timeout=10)
+    [image] = message["files"]
+    assert image["mimetype"] == "image/png" and "chart" in image["alt_txt"].lower()
+    png = client.get(image["url"])
+    assert png.status_code == 200 and png.headers["content-type"] == "image/png"
+    assert png.content.startswith(b"\x89PNG")
+    assert client.get("/api/file/F0NOSUCH").status_code == 404
+    assert any("summary for this week" in m["text"] for m in _messages(client, PW))
+
+
+def test_a_temporary_database_is_removed_when_the_sandbox_stops(tmp_path: Path) -> None:
+    sandbox = Sandbox(load_config(None), port=0, seed=False)
+    folder = sandbox.database.parent
+    assert folder.name.startswith("engage-sandbox-") and folder.is_dir()
+    sandbox.start()
+    sandbox.stop()
+    assert not folder.exists()
+
+
+def test_engage_sandbox_cleans_up_on_ctrl_c_and_sigterm(tmp_path: Path) -> None:
+    engage = Path(sys.executable).parent / "engage"
+    started = []
+    for signal_ in (signal.SIGINT, signal.SIGTERM):  # both at once: each start takes seconds
+        folder = tmp_path / signal_.name
+        folder.mkdir()
+        process = subprocess.Popen(
+            [str(engage), "sandbox", "--port", "0", "--no-samples"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "TMPDIR": str(folder), "ENGAGE_CONFIG": ""},
+            cwd=folder,
+            text=True,
+        )
+        started.append((process, folder, signal_))
+    for process, folder, signal_ in started:
+        with process:
+            assert process.stdout is not None
+            assert "open http://127.0.0.1:" in process.stdout.readline()
+            assert [p.name[:15] for p in folder.iterdir()] == ["engage-sandbox-"]
+            process.send_signal(signal_)
+            assert process.wait(timeout=20) == 0, signal_.name
+        assert list(folder.iterdir()) == [], signal_.name
+
+
+def test_answering_on_someone_elses_claim_is_allowed_and_said(start: Start) -> None:
+    _, client = start()
+    _post(client, "citizen", {"source": "mastodon", "text": "The park fountain leaks"})
+    card = _card(client, PARKS, "park fountain")
+    _click(client, ALEX, card, "engage.claim")
+    wait_until(lambda: "Claimed by" in _status(_fresh(client, card)), timeout=10)
+    _click(client, BLAIR, card, "engage.answered")
+    modal = _state(client, BLAIR)["modal"]
+    values = {"engage.answer.text": {"answer_text": "A plumber is on the way."}}
+    done = _post(client, "submit", {"user": BLAIR, "view_id": modal["id"], "values": values})
+    assert done["errors"] == {} and done["open"] is False
+    on_claim = f"Answered by <@{BLAIR}> on <@{ALEX}>'s claim."
+    wait_until(lambda: on_claim in _status(_fresh(client, card)), timeout=10)
+
+    def note() -> str:
+        thread = client.get("/api/thread", params={"channel": PARKS, "ts": card["ts"]}).json()
+        return next((r["text"] for r in thread["replies"] if "answered" in r["text"]), "")
+
+    said = wait_until(note, timeout=10)
+    assert said.startswith(f"<@{BLAIR}> answered the citizen on <@{ALEX}>'s claim:")

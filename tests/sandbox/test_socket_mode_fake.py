@@ -176,7 +176,7 @@ def test_envelopes_carry_slacks_fields_and_acks_answer_where_slack_reads_them(
 def test_an_unacked_event_is_redelivered_three_times_and_an_interaction_never(
     fake: FakeSlack,
 ) -> None:
-    fake.ack_deadline = 0.2
+    fake.ack_deadline = 0.1
     raw = _connect(fake)
     event = _in_background(lambda: fake.send_event("unused", {"type": "app_mention"}))
     tries = [raw.message() for _ in range(4)]
@@ -195,7 +195,7 @@ def test_an_unacked_event_is_redelivered_three_times_and_an_interaction_never(
     assert raw.message()["type"] == "slash_commands"
     assert (command().status, command().body) == (0, "timeout")
     with pytest.raises(TimeoutError):
-        raw.frame(timeout=0.5)  # neither the event a fifth time nor the command again
+        raw.frame(timeout=0.3)  # neither the event a fifth time nor the command again
     assert [e.outcome for e in fake.socket_envelopes] == ["timeout"] * 5
 
 

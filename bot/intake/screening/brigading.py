@@ -6,8 +6,9 @@
 - An author past ``flood_limit`` posts in ``flood_window`` is folded into their first card, but
   only a person posting from their own account: a feed, a web form, a 311 system or the city's
   own account is never folded by author (its items are many people's, or the city's), nor
-  folded as a near-duplicate of its own earlier items (a feed's items are alike by design), and
-  an anonymous sender is not one author. Near-duplicates from different senders still fold.
+  folded as a near-duplicate of its own earlier items (a 311 feed's items are alike by design,
+  and each web form submission is someone's report), and an anonymous sender is not one
+  author. Near-duplicates from people's accounts, or across sources, still fold.
 - Abusive language earns a "handle with care" label and goes to the comms team (triage) first.
 
 Nothing is dropped silently: folded and muted mentions are stored, with an event each.
@@ -57,11 +58,13 @@ class Brigading:
         digest = hashlib.blake2b(f"{source}\0{author.strip()}".encode(), digest_size=8).digest()
         return int.from_bytes(digest, "big", signed=True)
 
-    def is_person(self, *, source: str, author: str, adapter: str = "") -> bool:
-        """Whether the author is a person posting from their own account: not a feed, a form,
-        a 311 system or the city's own account (see :data:`PERSON_SOURCES`)."""
-        person = self.person_accounts.get(adapter, source in PERSON_SOURCES)
-        return person and _plain(author) not in self.city_accounts
+    def is_person(self, *, source: str, adapter: str = "") -> bool:
+        """Whether the source's authors are people posting from their own accounts: not a
+        feed, a form or a 311 system (see :data:`PERSON_SOURCES`)."""
+        return self.person_accounts.get(adapter, source in PERSON_SOURCES)
+
+    def is_city(self, author: str) -> bool:
+        return _plain(author) in self.city_accounts
 
     def decide(
         self,
@@ -77,28 +80,29 @@ class Brigading:
         fingerprint = simhash(text)
         care = needs_care(text, self.config.care_words)
         key = self.author_key(source=source, author=author)
-        person = self.is_person(source=source, author=author, adapter=adapter)
+        person = self.is_person(source=source, adapter=adapter)
+        city = person and self.is_city(author)
         if folding.is_muted(session=session, author=author):
             return Decision(fingerprint, muted=True, care=care, author_key=key)
         if source in UNFOLDED:
             return Decision(fingerprint, care=care, author_key=key)
         since = now - timedelta(minutes=self.config.window)
-        for root, other, by in folding.recent_roots(
-            session=session, department=department, since=since
-        ):
-            if not person and key is not None and by == key:
-                continue  # a feed's own items are its items, however alike (a 311 feed's are)
-            if other is not None and near(
-                fingerprint, other, length=len(text), limit=self.config.distance
+        for root in folding.recent_roots(session=session, department=department, since=since):
+            if not person and (root.source, root.adapter) == (source, adapter):
+                continue  # a feed's or a form's own items are each their own, however alike
+            if city and root.author_key == key:
+                continue  # so are the city's own posts
+            if root.fingerprint is not None and near(
+                fingerprint, root.fingerprint, length=len(text), limit=self.config.distance
             ):
                 return Decision(
                     fingerprint,
-                    fold_into=root,
+                    fold_into=root.id,
                     fold_reason="near-duplicate",
                     care=care,
                     author_key=key,
                 )
-        if person and key is not None:
+        if person and not city and key is not None:
             target = folding.flood_target(
                 session=session,
                 author_key=key,

@@ -77,6 +77,16 @@ class Elements(Values):
                         self.text(group["label"], f"{where}/label", 75, plain=True)
                     options += self.options(group, where, 100)
             self.initial(element, at, options, multi)
+        if kind.endswith("external_select"):  # options come from the app's options load URL
+            if "options" in element or "option_groups" in element:
+                self.fail(at, "options are loaded from the app, not given")
+            length = element.get("min_query_length", 3)
+            if type(length) is not int or length < 0:
+                self.fail(f"{at}/min_query_length", "must be an integer of at least 0")
+            chosen = element.get("initial_options" if multi else "initial_option")
+            if chosen is not None:
+                given = {"options": chosen if multi else [chosen]}
+                self.options(given, f"{at}/initial_option{'s' if multi else ''}", 100)
         if multi and "max_selected_items" in element:
             count = element["max_selected_items"]
             if type(count) is not int or count < 1:

@@ -503,7 +503,9 @@
     $("modal-title").textContent = view.title?.text || "";
     $("modal-error").hidden = true;
     $("modal-body").replaceChildren(B.render(view.blocks, ctx({ inputs: true,
-      onAction: (elt, blockId, value, button) => clickView(view.id, elt, blockId, value, button) })));
+      onAction: (elt, blockId, value, button) => clickView(view.id, elt, blockId, value, button),
+      onSuggest: async (elt, blockId, value) => (await api("/api/suggest", {
+        user: S.user, view_id: view.id, action_id: elt.action_id, value })).options || [] })));
     $("modal-close").textContent = view.close?.text || (view.submit ? "Cancel" : "Close");
     $("modal-submit").hidden = !view.submit;
     $("modal-submit").textContent = view.submit?.text || "";

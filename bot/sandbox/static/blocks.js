@@ -216,6 +216,24 @@ const EngageBlocks = (() => {
         sel.addEventListener("change", () => ctx.onAction(elt, blockId, sel.value, sel));
         return sel;
       }
+      case "external_select": {
+        // Options come from the app (block_suggestion): asked for when the menu is focused.
+        const sel = el("select", "select");
+        const first = new Option(plain(elt.placeholder) || "Select an item", "");
+        first.disabled = true;
+        sel.add(first);
+        const init = elt.initial_option;
+        if (init) sel.add(new Option(plain(init.text), init.value));
+        sel.selectedIndex = sel.options.length - 1;
+        if (!ctx.onAction || !ctx.onSuggest) sel.disabled = true;
+        sel.addEventListener("focus", async () => {
+          if (sel.dataset.loaded) return;
+          sel.dataset.loaded = "1";
+          fillOptions(sel, { options: await ctx.onSuggest(elt, blockId, "") });
+        }, { once: true });
+        sel.addEventListener("change", () => ctx.onAction(elt, blockId, sel.value, sel));
+        return sel;
+      }
       case "image": {
         const img = el("img", "b-thumb");
         img.src = elt.image_url || "";

@@ -76,6 +76,21 @@ class Actions:
             self._open_view(user, view_id)
         return self._click(self.slack.click_view, body, {"view_id": view_id})
 
+    def suggest(self, body: JSON) -> JSON:
+        """The options of an external select in the open modal, as the bot answers them."""
+        user, view_id = self.screen.person(body.get("user")), _str(body, "view_id")
+        try:
+            options = self.slack.suggest(
+                self.events_url,
+                user_id=user,
+                view_id=view_id,
+                action_id=_str(body, "action_id"),
+                value=str(body.get("value") or "")[:200],  # what was typed: may be nothing
+            )
+        except LookupError as exc:
+            raise ApiFailure(404, str(exc)) from None
+        return {"ok": True, "options": options}
+
     def _click(self, send: Callable[..., HttpResult], body: JSON, where: JSON) -> JSON:
         value = body.get("value")
         try:

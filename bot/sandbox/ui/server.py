@@ -48,6 +48,7 @@ MAX_BODY = 1_000_000
 # The POST /api/<name> routes: each is the Actions method of that name.
 ACTIONS: tuple[str, ...] = ("click", "click_view", "click_ephemeral", "submit", "close")
 ACTIONS += ("command", "message", "home", "citizen", "clock")
+ACTIONS += ("suggest",)  # an external select's options, asked of the bot
 # Shared files the page shows inline; anything else is not served.
 IMAGES = ("image/png", "image/jpeg", "image/gif")
 

@@ -304,7 +304,7 @@ class SocketMode(SlackRequests, WebApi):
         """On the newest connection that is not being refreshed; events wait for one."""
         state = self._socket()
         with state.lock:
-            if envelope not in state.envelopes:
+            if envelope.envelope_id not in state.by_id:
                 state.envelopes.append(envelope)
                 state.by_id[envelope.envelope_id] = envelope
             conn = self._live()
