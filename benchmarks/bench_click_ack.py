@@ -60,11 +60,44 @@ from storage.db import make_engine, upgrade
 
 CHANNEL = "C0PUBWORKS"
 CARDS = 50
-STREETS = (
-    "Elm Oak Maple Cedar Birch Walnut Spruce Willow Aspen Poplar Hickory Magnolia Juniper "
-    "Sycamore Chestnut Laurel Hawthorn Alder Cypress Linden Redwood Sequoia Hemlock Rowan Yew"
-).split()
-PLACES = "school bakery library church station pharmacy stadium market clinic".split()
+STREETS = [
+    "Elm",
+    "Oak",
+    "Maple",
+    "Cedar",
+    "Birch",
+    "Walnut",
+    "Spruce",
+    "Willow",
+    "Aspen",
+    "Poplar",
+    "Hickory",
+    "Magnolia",
+    "Juniper",
+    "Sycamore",
+    "Chestnut",
+    "Laurel",
+    "Hawthorn",
+    "Alder",
+    "Cypress",
+    "Linden",
+    "Redwood",
+    "Sequoia",
+    "Hemlock",
+    "Rowan",
+    "Yew",
+]
+PLACES = [
+    "school",
+    "bakery",
+    "library",
+    "church",
+    "station",
+    "pharmacy",
+    "stadium",
+    "market",
+    "clinic",
+]
 
 # cProfile of the bot process, ``--profile --levels 50`` on SQLite before the changes of
 # issue 15 (cumulative time of the request path, 600 clicks; the rest is delivery & idle):
@@ -77,8 +110,6 @@ import cProfile, os, pstats, signal, threading
 from bot.app.compose import Engage
 from bot.config.file import Settings, load_config
 from bot.core import logs
-import sys
-if os.environ.get("BENCH_SWITCH"): sys.setswitchinterval(float(os.environ["BENCH_SWITCH"]))
 settings = Settings.from_env()
 logs.setup(settings.log_level, settings.log_format)
 engage = Engage(settings, load_config(settings.config_path))
@@ -136,7 +167,8 @@ def wait_up(url: str, process: subprocess.Popen[bytes], what: str) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:
         try:
-            with socket.create_connection(url.removeprefix("http://").split(":"), timeout=1):
+            host, port = url.removeprefix("http://").split(":")
+            with socket.create_connection((host, int(port)), timeout=1):
                 return
         except OSError:
             time.sleep(0.1)
@@ -178,9 +210,7 @@ class Engage:
             env["ENGAGE_WEB_WORKERS"] = str(workers)
         if profile:
             env["BENCH_PROFILE"] = profile
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", RUNNER], env=env, cwd=self.workdir
-        )
+        self.process = subprocess.Popen([sys.executable, "-c", RUNNER], env=env, cwd=self.workdir)
         wait_up(self.url, self.process, "the bot")
         self.http = httpx.Client(timeout=30)
 
@@ -380,7 +410,8 @@ def main() -> None:
         engage, floor, decisions = measure(args, url, levels)
     db = "PostgreSQL" if args.database_url else "SQLite"
     print(f"\nclick -> ack on {db}, {decisions} decisions committed before their acks")
-    print(f"{'in flight':>9}  {'Engage p50':>10}  {'p99':>8}  {'bare Bolt p50':>13}  {'p99':>8}  ratio")
+    head = ("in flight", "Engage p50", "p99", "bare Bolt p50", "p99")
+    print("{:>9}  {:>10}  {:>8}  {:>13}  {:>8}  ratio".format(*head))
     for level in levels:
         e, f = engage[level], floor[level]
         print(
@@ -390,7 +421,8 @@ def main() -> None:
     top = max(levels)
     p99, ratio = ms(engage[top], 99), ms(engage[top], 99) / ms(floor[top], 99)
     met = p99 < 50 and ratio <= 3
-    print(f"target p99 < 50 ms and <= 3x the floor at {top} in flight: {'met' if met else 'NOT met'}")
+    verdict = "met" if met else "NOT met"
+    print(f"target p99 < 50 ms and <= 3x the floor at {top} in flight: {verdict}")
 
 
 if __name__ == "__main__":

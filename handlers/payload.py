@@ -125,7 +125,7 @@ def request_key(body: Mapping[str, Any]) -> str:
 
 
 def _digest(text: str) -> str:
-    # surrogatepass: Socket Mode payloads skip the gate, and a digest must never raise.
+    # surrogatepass: a payload may hold lone surrogates, and a digest must never raise.
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 

@@ -24,7 +24,8 @@ A body over 1 MiB is a **413** before any of this (Slack's largest payloads are 
 What a listener then reads of a payload is :mod:`handlers.payload`'s to check; a listener
 refuses bad input itself (ack, change nothing). :func:`on_listener_error`, installed with
 ``app.error``, is the last resort for what still fails, in HTTP and in Socket Mode alike
-(Socket Mode payloads come over Slack's own authenticated socket and skip the gate).
+(Socket Mode payloads come over Slack's own authenticated socket, so the signature and size
+checks do not apply, but :mod:`bot.app.socket_mode` runs the same payload-shape checks).
 """
 
 from __future__ import annotations

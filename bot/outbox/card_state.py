@@ -19,10 +19,13 @@ def card_view(session: Session, card: Card) -> CardView:
     """The card's state, derived from the mention and its hand-over events."""
     mention = mentions.get(session=session, mention_id=card.mention_id)
     assert mention is not None and mention.id is not None
-    names = {d.slug: d.name for d in stored.departments(session=session)}
     handovers = events.of_kind_since(
         session=session, mention_id=mention.id, kind=EventKind.HANDED_OVER, since=card.created_at
     )
+    # Only the departments this card names (a city with 200 of them paid for all on each card).
+    slugs = {card.department, *(e.data.get(k) for e in handovers for k in ("from", "to"))}
+    found = (stored.department(session=session, slug=s) for s in slugs if isinstance(s, str))
+    names = {d.slug: d.name for d in found if d is not None}
     moved = next((e for e in handovers if e.data.get("from") == card.department), None)
     arrived = next((e for e in reversed(handovers) if e.data.get("to") == card.department), None)
 

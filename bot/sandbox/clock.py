@@ -104,10 +104,13 @@ class JobWalker:
         clock: MovableClock,
         outbox: Outbox,
         queued: Callable[[], object] = lambda: None,
+        tick: float | None = TICK,
     ) -> None:
         """``queued()`` changes when something was queued for delivery (the newest outbox
-        row): the outbox is drained after a job only then, as most runs queue nothing."""
+        row): the outbox is drained after a job only then, as most runs queue nothing.
+        ``tick``: seconds between walks as real time passes (None: only ``advance`` walks)."""
         self.scheduler, self.clock, self.outbox, self.queued = scheduler, clock, outbox, queued
+        self.tick = tick
         self._lock = threading.Lock()  # one walk at a time: ticks and clicks
         self._walked_to = clock.now()
         self._paused: set[str] = set()
@@ -116,8 +119,9 @@ class JobWalker:
 
     def start(self) -> None:
         self._take_over()
-        self._thread = threading.Thread(target=self._tick, name="sandbox-clock", daemon=True)
-        self._thread.start()
+        if self.tick is not None:
+            self._thread = threading.Thread(target=self._tick, name="sandbox-clock", daemon=True)
+            self._thread.start()
 
     def stop(self) -> None:
         """Stop ticking; a move in progress finishes first (it restarts the outbox's thread,
@@ -138,7 +142,7 @@ class JobWalker:
             return self._walk(self.clock.now() + by)
 
     def _tick(self) -> None:
-        while not self._stop.wait(TICK):
+        while not self._stop.wait(self.tick):
             try:
                 with self._lock:
                     self._walk(self.clock.now())
@@ -148,9 +152,9 @@ class JobWalker:
     def _take_over(self) -> None:
         """Pause the jobs that read the bot's clock: from now on they run only in a walk."""
         for job in self.scheduler.get_jobs():
-            if job.id not in REAL_TIME_JOBS and job.id not in self._paused:
-                if job.next_run_time is None:
-                    continue  # paused by someone else: leave it so
+            # Paused already: by us, or by someone else (then it is never walked either). A job
+            # added again under the same id (replace_existing) is running: pause it again.
+            if job.id not in REAL_TIME_JOBS and job.next_run_time is not None:
                 job.pause()
                 self._paused.add(job.id)
 

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot.app.compose import Engage
 from bot.core.adapter import IncomingMention
@@ -48,7 +48,7 @@ def _send(bot: Engage, payload: dict[str, Any], **extra: str) -> tuple[Answer, b
 def _state(bot: Engage) -> tuple[str, str | None, list[tuple[str, str]]]:
     with session_scope(bot.engine) as s:
         [m] = s.exec(select(Mention)).all()
-        rows = s.exec(select(Outbox.kind, Outbox.idem_key).order_by(Outbox.id)).all()
+        rows = s.exec(select(Outbox.kind, Outbox.idem_key).order_by(col(Outbox.id))).all()
         return m.status, m.claimed_by, [(k, i) for k, i in rows if k != "post_card"]
 
 

@@ -64,13 +64,12 @@ def test_a_week_long_move_runs_the_digest_once_at_its_hour_and_the_sweep_on_the_
         queued[0] += 1  # the digest queues messages: they are delivered before the next job
 
     scheduler.add_job(lambda: log.append(("sweep", clock.now())), "interval", seconds=60, id="s")
-    monday_9 = CronTrigger(day_of_week="mon", hour=9, timezone="America/New_York")
-    scheduler.add_job(digest, monday_9, id="digest:parks")
+    weekly = CronTrigger(day_of_week="mon", hour=9, timezone="America/New_York")
+    scheduler.add_job(digest, weekly, id="digest:parks")
     paused = scheduler.add_job(lambda: log.append(("x", clock.now())), "interval", seconds=60)
     paused.pause()  # someone else paused it: the walker leaves it so
-    walker = JobWalker(scheduler, clock, outbox, queued=lambda: queued[0])
-    walker.start()  # takes the jobs over from APScheduler...
-    walker.stop()  # ...and stops ticking in real time: only the move below runs them
+    walker = JobWalker(scheduler, clock, outbox, queued=lambda: queued[0], tick=None)
+    walker.start()  # takes the jobs over from APScheduler; only the move below runs them
 
     ran = walker.advance(timedelta(days=2))
 
@@ -91,6 +90,13 @@ def test_a_week_long_move_runs_the_digest_once_at_its_hour_and_the_sweep_on_the_
     assert (outbox.drains, outbox.stops, outbox.running) == (1, 1, True)
     # Between moves the jobs stay paused in APScheduler: real time never runs them.
     assert scheduler.get_job("s").next_run_time is None
+    # A job added again under its id (a config reload) is taken over again, not run twice.
+    scheduler.add_job(digest, weekly, id="digest:parks", replace_existing=True)
+    ran = walker.advance(timedelta(days=7))
+    assert [job for _, job in ran].count("digest:parks") == 1
+    assert scheduler.get_job("digest:parks").next_run_time is None
+    walker.stop()
+    assert walker.advance(timedelta(days=7)) == []  # stopped: the bot may be gone
 
 
 def test_a_message_sent_during_a_walk_is_placed_at_its_jobs_time() -> None:
