@@ -38,7 +38,7 @@ CAP = 50  # items each fake serves: the latest ones
 # Fewer than the server's page limit (50): a full answer would read as cut off, and the adapter
 # would split its window down to single seconds every poll.
 OPEN311_CAP = 40
-SLACK_KEEP = 100  # messages per channel and API calls the fake Slack remembers
+SLACK_KEEP = 100  # API calls the fake Slack remembers, and messages per channel it keeps whole
 PROBE = re.compile(r"streamprobe (\d+)")
 MAIL_USER, MAIL_PASSWORD = "engage@city.example", "imap-secret"
 PHRASES = (
@@ -90,10 +90,13 @@ class BenchSlack(FakeSlack):
         return result
 
     def trim(self) -> None:
+        """Forget old calls, and the blocks of old messages: the messages themselves stay (a
+        card's update must find its message, as in Slack), a few hundred bytes each."""
         with self._lock:
             del self._calls[:-SLACK_KEEP]
             for messages in self._messages.values():
-                del messages[:-SLACK_KEEP]
+                for message in messages[:-SLACK_KEEP]:
+                    message.pop("blocks", None)
 
 
 class Fake(Protocol):

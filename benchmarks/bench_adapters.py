@@ -36,6 +36,14 @@ second (about 37 mentions a second), is one the bot keeps up with on two cores; 
 the outbox behind every card queued before them). ``--count-objects`` lists the object types
 whose number grew over the second half, to tell a leak from a warm-up.
 
+The floor beside the streamed figure is the same probe measured in the same run with the
+bot idle (before the feeders start): what a streamed mention costs with nothing else to do.
+Every stored mention is accounted for at the end: cards posted, folded (a near-duplicate or a
+person's flood, with their reasons), muted, and any left without a card.
+
+The bot runs in a scratch database (``_scratch.py``: a SQLite file, or a schema on
+``--database-url``'s PostgreSQL, dropped afterwards), so the benchmark can run again at once.
+
     python benchmarks/bench_adapters.py [--seconds 180] [--database-url URL] [--rate 5]
 """
 
@@ -47,7 +55,6 @@ import itertools
 import logging
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
@@ -57,9 +64,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import text
+from sqlmodel import select
 
 from benchmarks._adapter_feeds import SOURCES, BenchSlack, MastodonSource, Source, now_utc
 from benchmarks._harness import percentile
+from benchmarks._scratch import scratch_database
 from bot.app.compose import Engage
 from bot.config.file import Settings, parse_config
 from bot.core import logs
@@ -67,6 +76,7 @@ from bot.intake import language
 from bot.intake.polling import Scheduled
 from storage import outbox
 from storage.db import session_scope
+from storage.models import Event, Outbox
 
 FEED_TICK = 0.25  # seconds between the feeder's rounds
 PROBE_CHANNEL = "C0STREAM01"
@@ -163,6 +173,25 @@ def backlog(bot: Engage) -> int:
     return depth
 
 
+def outcomes(bot: Engage) -> Counter[str]:
+    """What became of every stored mention: a card posted, folded (and why), muted, or none."""
+    query = text(
+        "SELECT CASE WHEN m.folded_into IS NOT NULL THEN 'folded' "
+        "WHEN m.status = 'dismissed' THEN 'muted' "
+        "WHEN EXISTS (SELECT 1 FROM card c WHERE c.mention_id = m.id AND c.ts IS NOT NULL) "
+        "THEN 'card posted' ELSE 'no card' END, COUNT(*) FROM mention m GROUP BY 1"
+    )
+    with bot.engine.connect() as conn:
+        found = Counter({str(kind): int(count) for kind, count in conn.execute(query)})
+    with session_scope(bot.engine) as session:
+        for data in session.exec(select(Event.data).where(Event.kind == "folded")):
+            found[f"  of which {data.get('reason')}"] += 1
+        failed = select(Outbox.kind, Outbox.last_error).where(Outbox.status == "failed")
+        for kind, error in session.exec(failed):
+            found[f"failed delivery: {kind} ({(error or '')[:60]})"] += 1
+    return found
+
+
 def milliseconds(seconds: float) -> str:
     return "lost" if seconds == float("inf") else f"{seconds * 1000:.0f} ms"
 
@@ -170,7 +199,9 @@ def milliseconds(seconds: float) -> str:
 class Bench:
     """The bot and its sources under load; ``run`` prints the lines, ``report`` the summary."""
 
-    def __init__(self, args: argparse.Namespace, slack: BenchSlack, sources: list[Source]):
+    def __init__(
+        self, args: argparse.Namespace, slack: BenchSlack, sources: list[Source], url: str
+    ) -> None:
         self.args, self.slack, self.sources = args, slack, sources
         self.mastodon = next(s for s in sources if isinstance(s, MastodonSource))
         self.failures = FailureLog()
@@ -184,8 +215,7 @@ class Bench:
             slack_signing_secret=slack.signing_secret,
             slack_app_token=None,
             slack_api_url=slack.api_url,
-            database_url=args.database_url
-            or f"sqlite:///{Path(tempfile.mkdtemp(prefix='bench-adapters-')) / 'bench.db'}",
+            database_url=url,
             config_path=None,
             port=0,
             host="127.0.0.1",
@@ -205,6 +235,8 @@ class Bench:
         self.ticks = itertools.count()
         self.probes = itertools.count(1)
         self.pushed: dict[int, float] = {}  # probe number -> perf_counter when pushed
+        self.idle: dict[int, float] = {}  # the same, for the probes pushed before the load
+        self.outcome: Counter[str] = Counter()  # stored mentions by what became of them
         self.push_failures = 0
         self.samples: list[tuple[float, float]] = []  # (elapsed, RSS MB)
         self.seconds = 0.0
@@ -249,6 +281,16 @@ class Bench:
             del self.pushed[number]
             self.push_failures += 1
 
+    def idle_probes(self, count: int = 10) -> None:
+        """The floor: probes streamed to the idle bot, one at a time."""
+        for _ in range(count):
+            number = next(self.probes)
+            self.idle[number] = time.perf_counter()
+            self.mastodon.probe(number)
+            deadline = time.monotonic() + 10
+            while number not in self.slack.arrived and time.monotonic() < deadline:
+                time.sleep(0.005)
+
     def threads(self) -> list[threading.Thread]:
         def beat(name: str, interval: float, action: Callable[[], None]) -> threading.Thread:
             return threading.Thread(
@@ -271,6 +313,7 @@ class Bench:
         for item in self.bot.adapters:  # the drivers poll instead, far more often
             self.bot.scheduler.remove_job(f"adapter:{item.adapter.name}")
         self.mastodon.streaming.wait_streams("/api/v1/streaming/user/notification", 1, 30)
+        self.idle_probes()
         threads = self.threads()
         print(f"RSS with the bot and the fakes started: {rss_mb():.0f} MB")
         print(
@@ -312,8 +355,10 @@ class Bench:
             ):
                 time.sleep(0.2)
             self.pending = backlog(self.bot)
+            self.outcome = outcomes(self.bot)
             self.pool = self.bot.engine.pool.status()
             self.bot.stop()
+            self.bot.engine.dispose()
 
     def stored_total(self) -> int:
         return sum(stored_by_source(self.bot).values()) - sum(self.baseline.values())
@@ -365,6 +410,18 @@ class Bench:
             for kind, more in self.grown.most_common(12):
                 print(f"  {more:+8d} {kind}")
 
+        print(
+            "every stored mention: "
+            + ", ".join(f"{kind} {count}" for kind, count in sorted(self.outcome.items()))
+            + f" (cards posted = stored less folds and mutes: "
+            f"{'yes' if not self.outcome.get('no card') else 'NO'})"
+        )
+        idle = [arrivals[n] - t for n, t in self.idle.items() if n in arrivals]
+        if idle:
+            print(
+                f"floor: streamed mention -> card with the bot idle: n={len(idle)} "
+                f"p50={milliseconds(percentile(idle, 50))} p95={milliseconds(percentile(idle, 95))}"
+            )
         arrived = [arrivals[n] - t for n, t in self.pushed.items() if n in arrivals]
         p95 = float("inf")
         if arrived:
@@ -424,8 +481,9 @@ def main() -> None:
     try:
         for make in SOURCES:
             sources.append(make())
-        bench = Bench(args, slack, sources)
-        bench.run()
+        with scratch_database(args.database_url) as url:
+            bench = Bench(args, slack, sources, url)
+            bench.run()
     finally:
         for source in sources:
             source.close()

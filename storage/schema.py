@@ -7,7 +7,8 @@ environment and the migrations-match-the-models check see the whole schema.
 
 from __future__ import annotations
 
-import storage.models  # noqa: F401  (registers the core tables)
-import storage.urgent.tables  # noqa: F401  (the urgent lane's tables)
-import storage.privacy.tables  # noqa: F401  (privacy's audit and purge logs)
-import storage.answering.tables  # noqa: F401  (saved replies and approvals)
+# Importing is the point: each module registers its tables on SQLModel.metadata.
+import storage.answering.tables
+import storage.models
+import storage.privacy.tables
+import storage.urgent.tables  # noqa: F401

@@ -106,11 +106,12 @@ class Privacy:
                 counts = retention.preview(session, cut) if self.config.active else PurgeCounts()
             return PurgeReport(dry_run=True, cutoffs=cut, counts=counts)
         counts = PurgeCounts()
+        hasher = self.hasher  # before any unit of work: it may need one of its own
         more = True
         while more:  # one transaction per batch
             with session_scope(self.engine) as session:
                 more = retention.remove_batch(
-                    session, cut=cut, now=now, hasher=self.hasher, counts=counts
+                    session, cut=cut, now=now, hasher=hasher, counts=counts
                 )
         while cut.events is not None:
             with session_scope(self.engine) as session:
@@ -137,14 +138,10 @@ class Privacy:
         keys = keys_of(authors)
         if not keys:
             raise ValueError("name a handle or an e-mail address")
-        now = self.clock.now()
+        now, hasher = self.clock.now(), self.hasher
         with session_scope(self.engine) as session:
             data = requests.export(
-                session,
-                authors=authors,
-                now=now,
-                author_lists=self.author_lists,
-                hasher=self.hasher,
+                session, authors=authors, now=now, author_lists=self.author_lists, hasher=hasher
             )
             found = len(data["mentions"])
             queries.log_request(
@@ -152,7 +149,7 @@ class Privacy:
                 at=now,
                 action="export",
                 actor=actor,
-                subject_hash=self.hasher.keys(keys),
+                subject_hash=hasher.keys(keys),
                 outcome="done" if found or data["muted"] else "nothing",
                 counts={"mentions": found},
             )
@@ -162,9 +159,9 @@ class Privacy:
         keys = keys_of(authors)
         if not keys:
             raise ValueError("name a handle or an e-mail address")
-        now = self.clock.now()
+        now, hasher = self.clock.now(), self.hasher
         with session_scope(self.engine) as session:
-            done = requests.erase(session, authors=authors, now=now, hasher=self.hasher)
+            done = requests.erase(session, authors=authors, now=now, hasher=hasher)
             queries.log_request(
                 session=session,
                 at=now,
@@ -181,13 +178,14 @@ class Privacy:
 
     def refuse(self, action: str, authors: Sequence[str], *, actor: str) -> str:
         """Record a request from someone not allowed to make it; the answer for them."""
+        hasher = self.hasher
         with session_scope(self.engine) as session:
             queries.log_request(
                 session=session,
                 at=self.clock.now(),
                 action=action,
                 actor=actor,
-                subject_hash=self.hasher.keys(keys_of(authors)),
+                subject_hash=hasher.keys(keys_of(authors)),
                 outcome="refused",
             )
         return REFUSED
@@ -195,7 +193,7 @@ class Privacy:
     def asked(self, action: str, authors: Sequence[str], *, actor: str) -> int:
         """Record an erasure asked for in Slack and not yet confirmed; how many mentions the
         identities have (for the confirmation)."""
-        keys = keys_of(authors)
+        keys, hasher = keys_of(authors), self.hasher
         with session_scope(self.engine) as session:
             found = len(requests.mentions_by(session, keys))
             queries.log_request(
@@ -203,7 +201,7 @@ class Privacy:
                 at=self.clock.now(),
                 action=action,
                 actor=actor,
-                subject_hash=self.hasher.keys(keys),
+                subject_hash=hasher.keys(keys),
                 outcome="asked",
                 counts={"mentions": found},
             )

@@ -13,7 +13,8 @@ const EngageBlocks = (() => {
     email: "📧", inbox_tray: "📥", red_circle: "🔴", large_green_circle: "🟢",
     information_source: "ℹ️", link: "🔗", memo: "📝", rotating_light: "🚨", clock3: "🕒",
     star: "⭐", alarm_clock: "⏰", leftwards_arrow_with_hook: "↩️", incoming_envelope: "📨",
-    busts_in_silhouette: "👥", bar_chart: "📊",
+    busts_in_silhouette: "👥", bar_chart: "📊", arrow_down: "⬇️", raised_hand: "✋",
+    wastebasket: "🗑️",
   };
   const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
     "September", "October", "November", "December"];
