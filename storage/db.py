@@ -93,6 +93,12 @@ class FairLock:
             else:
                 self._held = False
 
+    @property
+    def waiting(self) -> int:
+        """How many are queued for the lock."""
+        with self._guard:
+            return len(self._waiters)
+
     def __enter__(self) -> FairLock:
         self.acquire()
         return self

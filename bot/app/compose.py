@@ -17,10 +17,9 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 from waitress import wasyncore
-from waitress.server import create_server
 
 import handlers
-from bot.app import socket_mode
+from bot.app import socket_mode, web_processes
 from bot.app.answering_wiring import build_answering
 from bot.app.privacy_wiring import build_privacy, schedule_privacy
 from bot.app.slack_gate import SlackGate, on_listener_error
@@ -322,12 +321,12 @@ class Engage:
         for item in self.adapters:
             if item.stream:
                 self._start_stream(item)
-        self._server = create_server(
+        self._server = web_processes.serve(  # and ENGAGE_WEB_PROCESSES - 1 more processes
             self.web,
+            self.settings,
+            self.config,
             host=host or self.settings.host,
             port=self.settings.port if port is None else port,
-            threads=HTTP_THREADS,
-            ident="engage",
         )
         self._server_thread = threading.Thread(
             target=self._server.run, name="engage-http", daemon=True
@@ -392,6 +391,7 @@ class Engage:
             server = self._server
             server.task_dispatcher.shutdown(cancel_pending=False, timeout=10)
             server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+            web_processes.stop(server)
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         self.delivery.stop()

@@ -8,21 +8,43 @@ updates), and the report writes the same files.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.engine import Engine
 
+from bot.config.comms import CommsTeam
+from bot.config.file import EngageConfig, Settings
+from bot.core.clock import Clock
 from bot.nudges.policy import policies
+from bot.outbox.delivery import Delivery
 from bot.privacy.service import Privacy
 from bot.report.service import PublicReport
-
-if TYPE_CHECKING:
-    from bot.app.compose import Engage
 
 SECRET_ENV = "ENGAGE_PRIVACY_SECRET"  # keys the hashes of removed authors; else one is made
 
 
-def build_privacy(engage: Engage) -> tuple[Privacy, PublicReport]:
+class Parts(Protocol):
+    """What the wiring takes from the composition root (``bot.app.compose.Engage``), named
+    here so this module does not import it back."""
+
+    settings: Settings
+    config: EngageConfig
+    engine: Engine
+    clock: Clock
+    comms: CommsTeam
+    delivery: Delivery
+
+
+class Scheduled(Protocol):
+    config: EngageConfig
+    scheduler: BaseScheduler
+    privacy: Privacy
+    public_report: PublicReport
+
+
+def build_privacy(engage: Parts) -> tuple[Privacy, PublicReport]:
     config = engage.config
     privacy = Privacy(
         engine=engage.engine,
@@ -39,7 +61,7 @@ def build_privacy(engage: Engage) -> tuple[Privacy, PublicReport]:
     return privacy, report
 
 
-def schedule_privacy(engage: Engage, jobs: dict[str, Any]) -> None:
+def schedule_privacy(engage: Scheduled, jobs: dict[str, Any]) -> None:
     """The purge daily at ``retention.hour`` (UTC) when retention is set; the report on the
     first of each month at 06:00 UTC when ``report.schedule`` is ``monthly``."""
     config = engage.config

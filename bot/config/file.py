@@ -62,6 +62,7 @@ class Settings:
     log_format: str
     # The whole environment, read once: adapters name the variables that hold their secrets.
     env: Mapping[str, str] = field(default_factory=dict)
+    web_processes: int = 1  # processes answering HTTP (bot.app.web_processes says why)
 
     @property
     def socket_mode(self) -> bool:
@@ -97,11 +98,20 @@ class Settings:
             log_level=(get("LOG_LEVEL") or "INFO").upper(),
             log_format=get("LOG_FORMAT") or "json",
             env=dict(env),
+            web_processes=_web_processes(get("ENGAGE_WEB_PROCESSES")),
         )
 
     def require_slack(self) -> None:
         """Refuse to start on Slack settings that cannot work, in one line naming the fix."""
         check_slack(self.env, socket_mode=self.socket_mode)
+
+
+def _web_processes(text: str | None) -> int:
+    if text is None or text.strip() == "":
+        return 1
+    if not text.strip().isdigit() or not 1 <= int(text) <= 32:
+        raise ConfigError(f"ENGAGE_WEB_PROCESSES: expected a number from 1 to 32, got {text!r}")
+    return int(text)
 
 
 # The YAML config.

@@ -247,6 +247,8 @@ def _render_removed(view: CardView) -> tuple[str, list[dict[str, Any]]]:
         section(f":wastebasket: _{note}_", block_id=BlockId.CARD_TEXT.value),
         context(meta, block_id=BlockId.CARD_META.value),
     ]
-    if view.status != MentionStatus.NEW or view.moved_to:
+    # Who claimed, answered or handed it over stays; an erasure's own closing names nobody.
+    closed_by_erasure = view.status == MentionStatus.DISMISSED and not view.dismissed_by
+    if (view.status != MentionStatus.NEW or view.moved_to) and not closed_by_erasure:
         blocks.append(context(status_line(view), block_id=BlockId.CARD_STATUS.value))
     return f"{source_label(view.source)} mention: {note}", blocks

@@ -194,7 +194,7 @@ class Delivery:
             return take(
                 session,
                 now=self.clock.now(),
-                pacer=self.pacer,
+                pace_now=self.pacer.now(),
                 limit=limit,
                 busy=busy,
                 lease_seconds=self.lease_seconds,
@@ -207,7 +207,7 @@ class Delivery:
         if job.kind == OutboxKind.MESSAGE:
             # Reminders and direct messages: a rare double after an uncertain attempt is
             # better than none (a DM has no history we may read to look first).
-            self.pacer.space(job.channel_id)
+            self.pacer.take_turn(job.channel_id)
             return self.slack.message(job)
         if job.kind == OutboxKind.FILE:
             return self.slack.upload(job)
@@ -280,7 +280,7 @@ class Delivery:
                     extra={"outbox_id": job.id, "ts": found},
                 )
                 return {"channel": job.channel_id, "ts": found, "recovered": True}
-        self.pacer.space(job.channel_id)
+        self.pacer.take_turn(job.channel_id)
         return self.slack.post(
             job, text=text, blocks=blocks, thread_ts=thread_ts, broadcast=broadcast
         )

@@ -5,8 +5,7 @@ holds no database transaction open. :class:`Retry` and :class:`GiveUp` are how t
 (:mod:`bot.outbox.slack_api`) and the worker (:mod:`bot.outbox.delivery`) agree on what a
 failure means; they live here so that neither has to import the other to say it.
 
-:func:`take` leases a batch of due rows for the workers, one per channel, taking each paced
-channel's turn in the same unit of work.
+:func:`take` leases a batch of due rows for the workers, at most one per channel.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from typing import Any
 
 from sqlmodel import Session
 
-from bot.outbox.pacing import ChannelPacer
 from storage import outbox
 from storage.models import Outbox, OutboxKind
 
@@ -97,15 +95,16 @@ def take(
     session: Session,
     *,
     now: datetime,
-    pacer: ChannelPacer,
+    pace_now: datetime,
     limit: int,
     lease_seconds: float,
     poll_interval: float,
     busy: Collection[str] = (),
 ) -> list[Job] | float:
-    """Lease up to ``limit`` due rows, at most one per channel and none of ``busy`` channels,
-    taking each paced channel's turn; or, if none is due, the seconds to wait."""
-    pace_now = pacer.now()
+    """Lease up to ``limit`` due rows, at most one per channel and none of ``busy`` channels
+    (a paced one only if its channel's turn has come at ``pace_now``); or, if none is due, the
+    seconds to wait. The turn itself is taken just before the post (``ChannelPacer``), so that
+    what reaches Slack is spaced as the turns are, whichever replica posts."""
     rows = outbox.due(
         session=session,
         now=now,
@@ -118,8 +117,6 @@ def take(
     jobs: list[Job] = []
     for row in rows:
         assert row.id is not None
-        if row.kind in PACED and not pacer.take_turn(session, row.channel_id):
-            continue  # another replica took the turn: the row waits for the next
         if not outbox.lease(session=session, row_id=row.id, now=now, seconds=lease_seconds):
             continue
         if row.kind in LOOKED_FOR:

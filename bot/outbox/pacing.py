@@ -7,10 +7,9 @@ replicas post to a channel no faster than one would. A 429's ``Retry-After`` mov
 later for everyone. The worker asks storage only for rows whose channel's turn has come, so a
 busy or throttled channel never holds up the others.
 
-The turn is taken when the worker leases a row (in the same transaction), and within this
-process a post also waits until ``interval`` after the channel's previous one started
-(:meth:`ChannelPacer.space`): a post that took long to render cannot end up closer to the next
-one than Slack allows.
+The turn is taken right before the post, after the card is rendered, so posts reach Slack
+spaced as their turns were taken, whichever replica made them; within this process a post also
+waits until ``interval`` after the channel's previous one started.
 
 Why not in memory only, as before: each process kept its own clock of each channel, and with
 three replicas a channel got up to three times the posts Slack allows, which Slack answered with
@@ -25,8 +24,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
+from bot.outbox.jobs import Retry
 from storage import delivery
 from storage.db import session_scope
 
@@ -45,21 +44,22 @@ class ChannelPacer:
     def now() -> datetime:
         return datetime.now(UTC)
 
-    def take_turn(self, session: Session, channel: str) -> bool:
-        """Take ``channel``'s turn for a post about to go out; ``False`` if it has not come
-        (another replica took it, or Slack asked us to wait)."""
+    def take_turn(self, channel: str) -> None:
+        """Take ``channel``'s turn for a post about to go out, or raise a :class:`Retry` for
+        when it comes (another replica took it, or Slack asked us to wait)."""
         if self.interval <= 0:
-            return True  # no pacing: a 429's hold still keeps the channel's rows back (``due``)
-        wait = delivery.take_turn(
-            session=session, channel_id=channel, now=self.now(), interval=self.interval
-        )
-        return wait <= 0
+            return  # no pacing: a 429's hold still keeps the channel's rows back (``due``)
+        with session_scope(self.engine) as session:
+            wait = delivery.take_turn(
+                session=session, channel_id=channel, now=self.now(), interval=self.interval
+            )
+        if wait > 0:
+            raise Retry("waiting for the channel's turn", after=wait)
+        self._space(channel)
 
-    def space(self, channel: str) -> None:
+    def _space(self, channel: str) -> None:
         """Wait, if need be, until ``interval`` after this process's last post to ``channel``
         started (one post per channel is in flight at a time, so this never queues)."""
-        if self.interval <= 0:
-            return
         with self._lock:
             last = self._started.get(channel)
         if last is not None:

@@ -9,6 +9,7 @@ into or linked to the same card by other people, the staff's Slack ids) is left 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,7 @@ from storage.privacy import queries
 
 # Outbox payload fields that carry what was said to or about the citizen.
 _SENT_FIELDS = ("text",)
+_STAFF = re.compile(r"<@[UW][A-Z0-9]+>")  # who on the staff wrote a note is not the citizen's
 _SENT_KINDS = (OutboxKind.PLATFORM_REPLY.value, OutboxKind.THREAD_REPLY.value)
 
 
@@ -72,7 +74,11 @@ def export(
     sent: dict[int, list[dict[str, Any]]] = {}
     for row in queries.outbox_of(session=session, mention_ids=ids):
         if row.kind in _SENT_KINDS and row.mention_id is not None:
-            said = {k: row.payload[k] for k in _SENT_FIELDS if k in row.payload}
+            said = {
+                k: _STAFF.sub("a member of staff", str(row.payload[k]))
+                for k in _SENT_FIELDS
+                if k in row.payload
+            }
             if said:
                 sent.setdefault(row.mention_id, []).append(
                     {
@@ -130,15 +136,15 @@ def erase(session: Session, *, authors: Sequence[str], now: datetime, hasher: Ha
     keys = keys_of(authors)
     found = mentions_by(session, keys)
     ids = [m.id for m in found if m.id is not None]
+    queries.remove_content(
+        session=session,
+        mentions=found,
+        reason="erasure",
+        at=now,
+        author_hash=hasher.author,
+        close=True,
+    )
     for mention in found:
-        queries.remove_content(
-            session=session,
-            mention=mention,
-            reason="erasure",
-            at=now,
-            author_hash=hasher.author,
-            close=True,
-        )
         event_log.record(
             session=session,
             mention_id=mention.id,

@@ -100,10 +100,10 @@ def remove_batch(
     """Remove one batch of expired mentions; whether there may be more."""
     rows = queries.expired(session=session, cutoffs=cut.by_source, default=cut.default, limit=BATCH)
     ids = [m.id for m in rows if m.id is not None]
+    queries.remove_content(
+        session=session, mentions=rows, reason="retention", at=now, author_hash=hasher.author
+    )
     for mention in rows:
-        queries.remove_content(
-            session=session, mention=mention, reason="retention", at=now, author_hash=hasher.author
-        )
         event_log.record(
             session=session,
             mention_id=mention.id,

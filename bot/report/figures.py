@@ -173,6 +173,8 @@ def scopes(
     threshold: int,
 ) -> list[Scope]:
     """The city first, then each department: the trend's months, the report's last."""
+    if _first_day(month) > now.date():
+        raise ValueError(f"{month!r} has not begun yet: nothing to report")
     wanted = months_up_to(month, months)
     out: list[Scope] = []
     for slug, name in [(None, "The whole city"), *departments]:

@@ -9,11 +9,11 @@ A removed mention carries ``extra["removed"]`` so it is never removed twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, true, update
+from sqlalchemy import and_, bindparam, delete, func, or_, true, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -103,54 +103,77 @@ def count_old_events(*, session: Session, before: datetime) -> int:
 def remove_content(
     *,
     session: Session,
-    mention: Mention,
+    mentions: Sequence[Mention],
     reason: str,
     at: datetime,
     author_hash: Callable[[str], str],
     close: bool = False,
 ) -> None:
-    """Remove what the mention says about its author; keep what summaries count.
+    """Remove what the mentions say about their authors; keep what summaries count.
 
     ``close`` (an erasure) also closes a mention still open, so nobody is asked to answer
     a post that is no longer there; a retention purge leaves statuses as they are, so past
-    summaries keep their figures.
+    summaries keep their figures. One statement per table for the whole batch (executemany).
     """
-    assert mention.id is not None
-    extra = {k: v for k, v in mention.extra.items() if k in KEEP_EXTRA}
-    extra[REMOVED_KEY] = {"reason": reason, "at": at.isoformat()}
-    if mention.author:
-        extra[AUTHOR_HASH_KEY] = author_hash(mention.author)
-    values: dict[str, Any] = {
-        "text": "",
-        "title": None,
-        "url": None,
-        "author": "",
-        "answer_text": None,
-        "route_reason": None,
-        "fingerprint": None,
-        "extra": extra,
-        # Unique with the source; no longer the platform's id of the post.
-        "external_id": f"removed:{mention.id}",
-        "version": col(Mention.version) + 1,
-    }
-    if close and mention.status in ("new", "claimed"):
-        values.update(
-            status="dismissed",
-            dismissed_reason="erased at the author's request",
-            next_nudge_at=None,
-            next_nudge_stage=None,
+    if not mentions:
+        return
+    table = Mention.__table__  # type: ignore[attr-defined]
+    rows: list[dict[str, Any]] = []
+    for m in mentions:
+        assert m.id is not None
+        extra = {k: v for k, v in m.extra.items() if k in KEEP_EXTRA}
+        extra[REMOVED_KEY] = {"reason": reason, "at": at.isoformat()}
+        if m.author:
+            extra[AUTHOR_HASH_KEY] = author_hash(m.author)
+        closing = close and m.status in ("new", "claimed")
+        rows.append(
+            {
+                "b_id": m.id,
+                "b_extra": extra,
+                # Unique with the source; no longer the platform's id of the post.
+                "b_external_id": f"removed:{m.id}",
+                "b_version": m.version + 1,
+                "b_status": "dismissed" if closing else m.status,
+                "b_reason": "erased at the author's request" if closing else m.dismissed_reason,
+                "b_nudge_at": None if closing else m.next_nudge_at,
+                "b_stage": None if closing else m.next_nudge_stage,
+            }
         )
     session.execute(
-        update(Mention)
-        .execution_options(synchronize_session=False)
-        .where(col(Mention.id) == mention.id)
-        .values(**values)
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(
+            text="",
+            title=None,
+            url=None,
+            author="",
+            answer_text=None,
+            route_reason=None,
+            fingerprint=None,
+            extra=bindparam("b_extra"),
+            external_id=bindparam("b_external_id"),
+            version=bindparam("b_version"),
+            status=bindparam("b_status"),
+            dismissed_reason=bindparam("b_reason"),
+            next_nudge_at=bindparam("b_nudge_at"),
+            next_nudge_stage=bindparam("b_stage"),
+        ),
+        rows,
     )
-    for event in session.exec(select(Event).where(Event.mention_id == mention.id)):
-        kept = {k: v for k, v in event.data.items() if k in KEEP_EVENT_DATA}
-        if kept != event.data:
-            event.data = kept
-            session.add(event)
+    ids = [m.id for m in mentions]
+    events = Event.__table__  # type: ignore[attr-defined]
+    changed = [
+        {"b_id": event_id, "b_data": kept}
+        for event_id, data in session.execute(
+            sa_select(events.c.id, events.c.data).where(events.c.mention_id.in_(ids))
+        )
+        if (kept := {k: v for k, v in data.items() if k in KEEP_EVENT_DATA}) != data
+    ]
+    if changed:
+        session.execute(
+            update(events).where(events.c.id == bindparam("b_id")).values(data=bindparam("b_data")),
+            changed,
+        )
 
 
 def scrub_outbox(*, session: Session, mention_ids: Collection[int], drop_pending: bool) -> int:

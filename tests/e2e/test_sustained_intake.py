@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 
 from sqlalchemy.engine import Engine
@@ -19,8 +20,8 @@ from bot.config.file import parse_config
 from bot.core.adapter import IncomingMention
 from bot.core.sources import PERSON_SOURCES
 from bot.intake.screening.fingerprint import near, simhash
-from bot.sandbox.fake_slack import FakeSlack
-from storage.db import session_scope
+from bot.sandbox.fake_slack import FakeSlack, wait_until
+from storage.db import FairLock, session_scope
 from storage.models import Card, Event, Mention
 from tests.conftest import CONFIG, settings_for
 from tests.factories import post_webhook, settled
@@ -75,12 +76,12 @@ def test_every_mention_fed_fast_gets_its_card_or_a_fold_that_applies(
         bot.stop()
 
     with session_scope(sqlite) as s:
-        stored = {m.id: m for m in s.exec(select(Mention))}
+        stored = {m.id: m for m in s.exec(select(Mention)) if m.id is not None}
         posted = {c.mention_id for c in s.exec(select(Card).where(col(Card.ts).is_not(None)))}
         folds = {e.mention_id: e.data for e in s.exec(select(Event)) if e.kind == "folded"}
     assert len(stored) == 3 * PER_FEEDER
     reasons: Counter[str] = Counter()
-    for mention in stored.values():
+    for number, mention in stored.items():
         if mention.folded_into is None:
             assert mention.id in posted, f"no card for {mention.text!r}"
             continue
@@ -95,12 +96,11 @@ def test_every_mention_fed_fast_gets_its_card_or_a_fold_that_applies(
             assert root.author != mention.author or mention.source in PERSON_SOURCES
         else:
             assert reason == "flood" and mention.source in PERSON_SOURCES
+            since = mention.received_at - timedelta(hours=1)
             earlier = [
                 m
-                for m in stored.values()
-                if m.author == mention.author
-                and m.id < mention.id
-                and m.received_at >= mention.received_at - timedelta(hours=1)
+                for n, m in stored.items()
+                if m.author == mention.author and n < number and m.received_at >= since
             ]
             assert len(earlier) >= 5  # the default flood_limit
     # The campaign's 7 copies fold into its first card; the flooder's 7 posts after the 5th.
@@ -110,3 +110,28 @@ def test_every_mention_fed_fast_gets_its_card_or_a_fold_that_applies(
     first_card = min(c.at for c in slack.calls_to("chat.postMessage"))
     last_stored = max(m.received_at for m in stored.values()).timestamp()
     assert first_card < last_stored
+
+
+def test_units_of_work_on_sqlite_take_turns_in_the_order_they_asked() -> None:
+    """The lock behind SQLite's one writer serves waiters first come, first served: a poller
+    that asks again at once goes behind whoever was already waiting (delivery, a click)."""
+    lock = FairLock()
+    order: list[int] = []
+    lock.acquire()
+
+    def unit(n: int) -> None:
+        with lock:
+            order.append(n)
+
+    threads = [threading.Thread(target=unit, args=(n,)) for n in range(6)]
+
+    def queued(count: int) -> Callable[[], bool]:
+        return lambda: lock.waiting == count
+
+    for count, thread in enumerate(threads, 1):
+        thread.start()
+        wait_until(queued(count))  # each is queued before the next one starts
+    lock.release()
+    for thread in threads:
+        thread.join(5)
+    assert order == list(range(6))

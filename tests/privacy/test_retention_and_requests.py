@@ -70,7 +70,11 @@ def work(bot: Engage, clock: Clock, ids: list[int]) -> None:
     clock.at += timedelta(minutes=30)
     assert bot.claims.answer(mention_id=ids[0], user_id=STAFF[0], text=ANSWER, request_key="a1").ok
     assert bot.claims.hand_over(
-        mention_id=ids[1], user_id=STAFF[1], to_department="parks", note="Alice asks", request_key="h"
+        mention_id=ids[1],
+        user_id=STAFF[1],
+        to_department="parks",
+        note="Alice asks",
+        request_key="h",
     ).ok
     assert bot.claims.dismiss(
         mention_id=ids[2], user_id=STAFF[1], reason="spam", note="bob again", request_key="d"
@@ -79,7 +83,9 @@ def work(bot: Engage, clock: Clock, ids: list[int]) -> None:
 
 
 def figures(bot: Engage, department: str | None) -> Any:
-    report = bot.summaries.report(department=department, period="2026-05-01..2026-05-31", lead_view=True)
+    report = bot.summaries.report(
+        department=department, period="2026-05-01..2026-05-31", lead_view=True
+    )
     # The recurring words are the texts: they are what a purge removes.
     return replace(report.comparison.current, top_terms=[])
 
@@ -137,7 +143,10 @@ def test_retention_removes_what_is_past_its_time_and_keeps_the_figures(
     for secret in SECRETS:
         assert secret.lower() not in stored, secret
     assert "new pothole on birch" in stored
-    ancient_events = [e for e in rows(bot, Event) if e.mention_id == ancient[0]]
+    two_years = clock.at - timedelta(days=730)
+    ancient_events = [
+        e for e in rows(bot, Event) if e.mention_id == ancient[0] and e.at < two_years
+    ]
     assert ancient_events and all(e.actor is None and e.data.get("pruned") for e in ancient_events)
 
     on_slack = card_messages(slack)
@@ -149,7 +158,11 @@ def test_retention_removes_what_is_past_its_time_and_keeps_the_figures(
     for department, was in before.items():
         assert figures(bot, department) == was, department
     (run,) = rows(bot, PurgeRun)
-    assert run.actor == "test" and run.counts["mentions"] == {"email": 1, "mastodon": 3, "webhook": 2}
+    assert run.actor == "test" and run.counts["mentions"] == {
+        "email": 1,
+        "mastodon": 3,
+        "webhook": 2,
+    }
     again = bot.privacy.purge()
     assert again.counts.total == 0 and again.counts.cards == 0
 
@@ -166,7 +179,7 @@ def test_erasure_and_export_are_about_one_person_only(make_bot: MakeBot, slack: 
     assert texts == [POSTS[0][3], POSTS[1][3]]  # both of Alice's, however the handle is spelled
     assert data["muted"] is True
     assert data["mentions"][0]["answer"] == ANSWER
-    assert any(s.get("text") == ANSWER for s in data["mentions"][0]["sent"])
+    assert any(ANSWER in s.get("text", "") for s in data["mentions"][0]["sent"])
     exported = dumped(data)
     for other in ("bob", "carla", "dave", "u0staff", "library", "playground"):
         assert other not in exported, other
