@@ -35,6 +35,7 @@ import json
 import multiprocessing
 import os
 import pstats
+import shutil
 import socket
 import subprocess
 import sys
@@ -249,6 +250,7 @@ class Engage:
         self.process.terminate()
         self.process.wait(60)
         self.slack.stop()
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
 
 class BareBolt:

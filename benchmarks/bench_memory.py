@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -134,6 +135,7 @@ def measure(sources: list[Source], slack: BenchSlack, base_url: str | None, sett
         finally:
             bot.terminate()
             bot.wait(60)
+            shutil.rmtree(workdir, ignore_errors=True)
         loaded = ",".join(c for c in CLIENTS if c in modules) or "-"
         return f"{rss:>7.0f} MB  {peak:>7.0f} MB  {loaded}"
 

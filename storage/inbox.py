@@ -1,6 +1,7 @@
 """Keys of Slack requests already handled, written in the same transaction as the effect.
 
-:func:`once` and :func:`once_for_mention` are the one way a Slack request changes state:
+:func:`once`, :func:`once_for_mention` and :func:`once_for_click` (claim and release, with
+statements built once: see "the click path" below) are the one way a Slack request changes state:
 remember its key, then act, in one transaction. A retried event, a replay or a double click
 finds its key already there and changes nothing, and an effect is never committed without
 its key (nor the key without its effect, if the action raises).

@@ -15,9 +15,8 @@ spent fails the row at once, and then people hear of it (:mod:`bot.outbox.failur
 
 Posts to one channel are paced (about one a second) through the database, so several replicas
 share each channel's turn (:mod:`bot.outbox.pacing`), and one busy or throttled channel never
-holds up the others. Channels are served side by side: a dispatcher thread leases a batch of
-due rows, at most one per channel and none of a channel with a row in flight, and hands them to
-``concurrency`` workers, so N cards over C channels leave in about N/C seconds, not N/rate.
+holds up the others. Channels are served side by side: a dispatcher leases due rows, one per
+channel with none in flight, for ``concurrency`` workers: N cards over C channels take ~N/C s.
 
 This module owns the loop and the row's life: lease, the attempt, then done, retry or failed,
 and the events and card fields that follow. The Slack calls themselves and what Slack's answers
@@ -40,19 +39,19 @@ from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from bot.core import metrics
 from bot.core.adapter import ReplyError
 from bot.core.clock import Clock
 from bot.outbox.card_state import card_view
 from bot.outbox.cards import render
+from bot.outbox.completions import Completions
 from bot.outbox.failures import ALERT, FailedDeliveries, announce
 from bot.outbox.jobs import LOOKED_FOR, PACED, GiveUp, Job, Retry, backoff, take
 from bot.outbox.pacing import ChannelPacer
 from bot.outbox.replies import Replies
 from bot.outbox.slack_api import SlackWriter
-from storage import cards, events, outbox
+from storage import cards, outbox
 from storage.db import read_scope, session_scope
-from storage.models import Card, EventKind, Outbox, OutboxKind
+from storage.models import Card, Outbox, OutboxKind
 
 log = logging.getLogger(__name__)
 
@@ -86,15 +85,17 @@ class Delivery:
         self.lease_seconds = lease_seconds
         self.poll_interval = poll_interval
         self.failed = FailedDeliveries(engine=engine, clock=clock, wake=self.wake)
-        self.last_delivery_at: datetime | None = None
+        self.completions = Completions(
+            engine=engine, clock=clock, extra=self._reply_done, recorded=self._recorded
+        )
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        # Slack calls in flight at once (each to a channel of its own), and those channels.
-        self.concurrency = max(1, concurrency)
-        self._busy: set[str] = set()
+        self.concurrency = max(1, concurrency)  # Slack calls in flight, a channel each
+        self._busy: set[str] = set()  # their channels
         self._busy_lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
+        self._full = False  # every worker was busy at the dispatcher's last look
 
     # Lifecycle.
     def wake(self) -> None:
@@ -103,6 +104,7 @@ class Delivery:
     def start(self) -> None:
         self._stop.clear()
         self._pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix="engage-delivery")
+        self.completions.start()
         self._thread = threading.Thread(target=self._loop, name="engage-delivery", daemon=True)
         self._thread.start()
 
@@ -117,6 +119,7 @@ class Delivery:
             time.sleep(0.01)
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+        self.completions.stop()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -126,15 +129,16 @@ class Delivery:
             except Exception:  # the worker must outlive any one bad row or database hiccup
                 log.exception("delivery loop error")
                 wait = self.poll_interval
-            if wait > 0:
-                self._wake.wait(wait)
+            if wait > 0 and self._wake.wait(wait) and self._full:
+                time.sleep(0.005)  # let a few more workers finish: one look for several rows
 
     def _dispatch(self) -> float:
         """Lease what can go now and hand it to the workers; how long to wait (0: go on)."""
         with self._busy_lock:
             busy = set(self._busy)
         free = self.concurrency - len(busy)
-        if free <= 0:
+        self._full = free <= 0
+        if self._full:
             return self.poll_interval  # a worker that finishes wakes us
         jobs = self._take_batch(limit=free, busy=busy)
         if isinstance(jobs, float):
@@ -148,13 +152,16 @@ class Delivery:
 
     def _work(self, job: Job) -> None:
         try:
-            self._attempt(job)
+            self._attempt(job, later=True)
         except Exception:
             log.exception("delivery attempt error", extra={"outbox_id": job.id})
         finally:
             with self._busy_lock:
                 self._busy.discard(job.channel_id)
-            self.wake()
+            # Paced, the channel's next turn is a second away: no need to look at the queue
+            # again for each post, unless the workers were all busy.
+            if self._full or self.pacer.interval <= 0:
+                self.wake()
 
     def drain(self, timeout: float = 10.0) -> None:
         """Run until nothing is due (tests, CLI)."""
@@ -171,7 +178,7 @@ class Delivery:
         self._attempt(job)
         return 0.0
 
-    def _attempt(self, job: Job) -> None:
+    def _attempt(self, job: Job, *, later: bool = False) -> None:
         try:
             result = self._send(job)
         except Retry as retry:
@@ -182,11 +189,13 @@ class Delivery:
             reason, code = f"{type(exc).__name__}: {exc}", type(exc).__name__
             self._retry(job, Retry(reason, ambiguous=True, code=code))
         else:
-            self._done(job, result)
+            if later and job.kind != OutboxKind.PLATFORM_REPLY:
+                self.completions.later(job, result)  # recorded with others (see completions)
+            else:
+                self._done(job, result)
 
     def _take(self) -> Job | float:
-        """Lease one due row (this thread delivers it); or how long to wait."""
-        jobs = self._take_batch(limit=1)
+        jobs = self._take_batch(limit=1)  # one row, for this thread (run_once)
         return jobs if isinstance(jobs, float) else jobs[0] if jobs else 0.01
 
     def _take_batch(self, *, limit: int, busy: Collection[str] = ()) -> list[Job] | float:
@@ -287,34 +296,26 @@ class Delivery:
 
     # Outcomes.
     def _done(self, job: Job, result: dict[str, Any]) -> None:
-        now = self.clock.now()
-        with session_scope(self.engine) as session:
-            outbox.complete(session=session, row_id=job.id, now=now, result=result)
-            if job.kind == OutboxKind.POST_CARD and job.card_id is not None:
-                cards.set_ts(
-                    session=session,
-                    card_id=job.card_id,
-                    channel_id=result["channel"],
-                    ts=result["ts"],
-                )
-                events.record(
-                    session=session,
-                    mention_id=job.mention_id,
-                    kind=EventKind.POSTED,
-                    at=now,
-                    data={"channel": result["channel"], "ts": result["ts"], "card_id": job.card_id},
-                )
-            if job.kind == OutboxKind.PLATFORM_REPLY and job.mention_id is not None:
-                self.replies.record_success(
-                    session,
-                    mention_id=job.mention_id,
-                    actor=job.payload.get("actor"),
-                    result=result,
-                    now=now,
-                )
-        if job.kind == OutboxKind.POST_CARD:
-            metrics.CARDS_POSTED.inc()
-        self.last_delivery_at = now
+        self.completions.done(job, result)
+
+    def _reply_done(
+        self, session: Session, job: Job, result: dict[str, Any], now: datetime
+    ) -> None:
+        if job.kind == OutboxKind.PLATFORM_REPLY and job.mention_id is not None:
+            actor = job.payload.get("actor")
+            self.replies.record_success(
+                session, mention_id=job.mention_id, actor=actor, result=result, now=now
+            )
+
+    def _recorded(self) -> None:
+        # Unpaced, a card's next row (its update, a note) may go at once; paced, the
+        # dispatcher's next look (within ``poll_interval``) is soon enough.
+        if self.pacer.interval <= 0:
+            self.wake()
+
+    @property
+    def last_delivery_at(self) -> datetime | None:
+        return self.completions.last_at
 
     def _retry(self, job: Job, retry: Retry) -> None:
         now = self.clock.now()

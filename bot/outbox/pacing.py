@@ -9,7 +9,9 @@ busy or throttled channel never holds up the others.
 
 The turn is taken right before the post, after the card is rendered, so posts reach Slack
 spaced as their turns were taken, whichever replica made them; within this process a post also
-waits until ``interval`` after the channel's previous one started.
+waits until ``interval`` after the channel's previous one started. Workers that ask for turns
+at the same moment get them in one unit of work (:class:`_Turns`): on SQLite each unit takes
+the one writer's turn, and one per post kept sixty workers queueing for it.
 
 Why not in memory only, as before: each process kept its own clock of each channel, and with
 three replicas a channel got up to three times the posts Slack allows, which Slack answered with
@@ -37,6 +39,7 @@ class ChannelPacer:
     def __init__(self, engine: Engine, interval: float) -> None:
         self.engine = engine
         self.interval = interval
+        self._turns = _Turns(self)
         self._started: dict[str, float] = {}  # channel -> monotonic start of its last post
         self._lock = threading.Lock()
 
@@ -49,10 +52,7 @@ class ChannelPacer:
         when it comes (another replica took it, or Slack asked us to wait)."""
         if self.interval <= 0:
             return  # no pacing: a 429's hold still keeps the channel's rows back (``due``)
-        with session_scope(self.engine) as session:
-            wait = delivery.take_turn(
-                session=session, channel_id=channel, now=self.now(), interval=self.interval
-            )
+        wait = self._turns.ask(channel)
         if wait > 0:
             raise Retry("waiting for the channel's turn", after=wait)
         self._space(channel)
@@ -76,3 +76,68 @@ class ChannelPacer:
             delivery.hold_channel(
                 session=session, channel_id=channel, until=self.now() + timedelta(seconds=seconds)
             )
+
+
+class _Slot:
+    """One worker's request for a channel's turn, answered by whoever takes the batch."""
+
+    def __init__(self, channel: str) -> None:
+        self.channel = channel
+        self.ready = threading.Event()
+        self.lead = False  # told to take the next batch itself
+        self.wait = 0.0
+        self.error: BaseException | None = None
+
+    def result(self) -> float:
+        if self.error is not None:
+            raise self.error
+        return self.wait
+
+
+class _Turns:
+    """Turns asked for at once are taken in one unit of work, by the first who asked.
+
+    The first worker to ask takes the batch (its own request and any queued meanwhile); while
+    it waits for and holds the database, others queue; when it is done it answers them and
+    hands the queue to the first of the next ones. Nobody waits for a timer.
+    """
+
+    def __init__(self, pacer: ChannelPacer) -> None:
+        self.pacer = pacer
+        self._lock = threading.Lock()
+        self._queue: list[_Slot] = []
+        self._leading = False
+
+    def ask(self, channel: str) -> float:
+        slot = _Slot(channel)
+        with self._lock:
+            self._queue.append(slot)
+            lead = not self._leading
+            self._leading = True
+        if not lead:
+            slot.ready.wait()
+            if not slot.lead:
+                return slot.result()
+        with self._lock:
+            batch, self._queue = self._queue, []
+        try:
+            with session_scope(self.pacer.engine) as session:
+                for one in batch:
+                    one.wait = delivery.take_turn(
+                        session=session,
+                        channel_id=one.channel,
+                        now=self.pacer.now(),
+                        interval=self.pacer.interval,
+                    )
+        except BaseException as exc:  # every one of them hears of it
+            for one in batch:
+                one.error = exc
+        with self._lock:
+            if self._queue:
+                self._queue[0].lead = True
+                self._queue[0].ready.set()
+            else:
+                self._leading = False
+        for one in batch:
+            one.ready.set()
+        return slot.result()

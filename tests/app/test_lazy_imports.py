@@ -53,7 +53,9 @@ def _loaded(tmp_path: Path, adapters: str, **env: str) -> set[str]:
 
 
 def test_a_city_with_rss_alone_loads_no_other_sources_client(tmp_path: Path) -> None:
-    loaded = _loaded(tmp_path, '  - {type: rss, name: news, url: "https://city.example/news.xml"}\n')
+    loaded = _loaded(
+        tmp_path, '  - {type: rss, name: news, url: "https://city.example/news.xml"}\n'
+    )
     assert "feedparser" in loaded  # its own client: the adapter was built
     assert [c for c in CLIENTS if c in loaded] == []
 
