@@ -294,12 +294,9 @@ class Engage:
             "replace_existing": True,
         }
         self.scheduler.add_job(self._check_slack, "interval", seconds=300, id="slack-auth", **jobs)
+        every = self.config.nudges.sweep_every
         self.scheduler.add_job(
-            self.nudger.sweep,
-            "interval",
-            id="nudge-sweep",
-            seconds=self.config.nudges.sweep_every,
-            **jobs,
+            self.nudger.sweep, "interval", seconds=every, id="nudge-sweep", **jobs
         )
         self.scheduler.add_job(
             self._forget_old_requests, "interval", hours=6, id="inbox-gc", **jobs
@@ -314,7 +311,7 @@ class Engage:
                 args=[item],
                 seconds=5,
                 id=f"adapter:{item.adapter.name}",
-                next_run_time=_soon(),
+                next_run_time=datetime.now(UTC) + timedelta(seconds=1),
                 **jobs,
             )
         self.scheduler.start()
@@ -399,7 +396,3 @@ class Engage:
         if self._server_thread is not None:
             self._server_thread.join(5)
         log.info("engage stopped")
-
-
-def _soon() -> Any:
-    return datetime.now(UTC) + timedelta(seconds=1)
