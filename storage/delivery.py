@@ -13,9 +13,9 @@ the insert that wins decides who announces it, whichever replica and however man
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import case
+from sqlalchemy import case, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, delete
 
@@ -43,6 +43,39 @@ def take_turn(*, session: Session, channel_id: str, now: datetime, interval: flo
         return 0.0
     next_at = session.get(ChannelPace, channel_id, populate_existing=True)
     return max(0.0, (next_at.next_at - now).total_seconds()) if next_at else 0.0
+
+
+def take_turns(
+    *, session: Session, channel_ids: Collection[str], now: datetime, interval: float
+) -> dict[str, float]:
+    """:func:`take_turn` for several channels at once, in two statements: for each channel,
+    0 if its turn was taken, else the seconds until its turn comes."""
+    if not channel_ids:
+        return {}
+    table = ChannelPace.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    build = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    until = now + timedelta(seconds=interval)
+    new = build(table).values([{"channel_id": c, "next_at": until} for c in set(channel_ids)])
+    stmt = new.on_conflict_do_update(
+        index_elements=[table.c.channel_id],
+        set_={"next_at": new.excluded.next_at},
+        where=table.c.next_at <= now,
+    ).returning(table.c.channel_id)
+    won = {str(c) for c in session.execute(stmt).scalars()}
+    waits = {c: 0.0 for c in won}
+    lost = [c for c in set(channel_ids) if c not in won]
+    if lost:
+        rows = session.execute(
+            select(table.c.channel_id, table.c.next_at).where(table.c.channel_id.in_(lost))
+        )
+        for channel, next_at in rows:
+            waits[str(channel)] = max(0.0, (_utc(next_at) - now).total_seconds())
+    return {c: waits.get(c, 0.0) for c in channel_ids}
+
+
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def hold_channel(*, session: Session, channel_id: str, until: datetime) -> None:

@@ -33,10 +33,18 @@ def add_parsers(sub: Subparsers) -> None:
     add_config_option(purge)
     purge.set_defaults(handler=_purge)
 
-    privacy = sub.add_parser("privacy", help="a citizen's data: export it, erase it; the log")
+    privacy = sub.add_parser(
+        "privacy",
+        help="a citizen's data: export it, erase it; the log",
+        description="Answer a citizen's data request: export or erase everything stored about "
+        "one person (one or several handles or e-mail addresses). Every request is logged.",
+    )
     actions = privacy.add_subparsers(metavar="ACTION")
     export = actions.add_parser(
-        "export", help="everything stored about AUTHOR (handles or addresses of one person), JSON"
+        "export",
+        help="everything stored about AUTHOR (handles or addresses of one person), JSON",
+        description="Print (or write to --out) everything stored about one person as JSON: "
+        "their mentions on every source, the events, replies and notes about them.",
     )
     export.add_argument(
         "author", nargs="+", help="a handle or e-mail address (several: one person)"
@@ -45,13 +53,21 @@ def add_parsers(sub: Subparsers) -> None:
     add_config_option(export)
     export.set_defaults(handler=_export)
     erase = actions.add_parser(
-        "erase", help="remove AUTHOR's content everywhere (cards included); keep that it happened"
+        "erase",
+        help="remove AUTHOR's content everywhere (cards included); keep that it happened",
+        description="Remove one person's content everywhere, Slack cards included, and close "
+        "their open mentions; the audit log keeps that it happened. Without --yes: only count.",
     )
     erase.add_argument("author", nargs="+", help="a handle or e-mail address (several: one person)")
     erase.add_argument("--yes", action="store_true", help="erase (without it: only count)")
     add_config_option(erase)
     erase.set_defaults(handler=_erase)
-    log = actions.add_parser("log", help="the audit log of data requests, newest first")
+    log = actions.add_parser(
+        "log",
+        help="the audit log of data requests, newest first",
+        description="List the data requests (when, what, outcome, who asked, a keyed hash of "
+        "whom), newest first.",
+    )
     add_config_option(log)
     log.set_defaults(handler=_log)
 

@@ -203,7 +203,7 @@ class Delivery:
             return take(
                 session,
                 now=self.clock.now(),
-                pace_now=self.pacer.now(),
+                pace_now=self.pacer.now() + timedelta(seconds=self.pacer.lookahead),
                 limit=limit,
                 busy=busy,
                 lease_seconds=self.lease_seconds,

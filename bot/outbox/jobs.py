@@ -114,15 +114,13 @@ def take(
         busy=busy,
         one_per_channel=True,
     )
-    jobs: list[Job] = []
-    for row in rows:
-        assert row.id is not None
-        if not outbox.lease(session=session, row_id=row.id, now=now, seconds=lease_seconds):
-            continue
-        if row.kind in LOOKED_FOR:
-            # If we die during the call, whoever retries must look before posting.
-            outbox.mark_needs_check(session=session, row_id=row.id)
-        jobs.append(job_of(row))
+    # One statement leases them all, marking those looked for: if we die during the call,
+    # whoever retries must look before posting.
+    ids = [row.id for row in rows if row.id is not None]
+    leased = outbox.lease_many(
+        session=session, row_ids=ids, now=now, seconds=lease_seconds, look_first=LOOKED_FOR
+    )
+    jobs = [job_of(row) for row in rows if row.id in leased]
     if rows:
         return jobs if jobs else 0.01
     # Sleep until the next row falls due or a channel's turn comes (a wake() is sooner).

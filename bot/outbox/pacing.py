@@ -40,6 +40,9 @@ class ChannelPacer:
         self.engine = engine
         self.interval = interval
         self._turns = _Turns(self)
+        # Rows are handed to workers this long before their channel's turn, and the worker
+        # waits for it: the next post goes at the turn, not at the turn plus the hand-over.
+        self.lookahead = min(0.1, interval / 2) if interval > 0 else 0.0
         self._started: dict[str, float] = {}  # channel -> monotonic start of its last post
         self._lock = threading.Lock()
 
@@ -53,6 +56,9 @@ class ChannelPacer:
         if self.interval <= 0:
             return  # no pacing: a 429's hold still keeps the channel's rows back (``due``)
         wait = self._turns.ask(channel)
+        if 0 < wait <= self.lookahead:
+            time.sleep(wait)
+            wait = self._turns.ask(channel)
         if wait > 0:
             raise Retry("waiting for the channel's turn", after=wait)
         self._space(channel)
@@ -122,13 +128,14 @@ class _Turns:
             batch, self._queue = self._queue, []
         try:
             with session_scope(self.pacer.engine) as session:
-                for one in batch:
-                    one.wait = delivery.take_turn(
-                        session=session,
-                        channel_id=one.channel,
-                        now=self.pacer.now(),
-                        interval=self.pacer.interval,
-                    )
+                waits = delivery.take_turns(
+                    session=session,
+                    channel_ids=[one.channel for one in batch],
+                    now=self.pacer.now(),
+                    interval=self.pacer.interval,
+                )
+            for one in batch:
+                one.wait = waits[one.channel]
         except BaseException as exc:  # every one of them hears of it
             for one in batch:
                 one.error = exc

@@ -11,6 +11,7 @@ import itertools
 import threading
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from email.message import Message
 
 import pytest
@@ -21,6 +22,8 @@ from bot.config.file import parse_config
 from bot.core.adapter import IncomingMention
 from bot.sandbox.fake_slack import FakeSlack, wait_until
 from bot.sandbox.wire import Reply
+from storage import delivery
+from storage.db import session_scope
 from tests.conftest import settings_for
 
 CHANNELS = 12
@@ -107,3 +110,23 @@ def test_many_channels_drain_side_by_side_at_each_channels_pace(
     # 100 ms) would outlast a channel's interval and the rounds would interleave.
     assert rounds == sorted(rounds)
     assert 1 < slack.most_in_flight <= CONCURRENCY
+
+
+def test_turns_asked_together_are_taken_together(engine: Engine) -> None:
+    """Workers' turns are taken in one unit of work: each wins its channel's turn once."""
+    now = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
+    channels = ["C1", "C2", "C3"]
+    with session_scope(engine) as s:
+        assert delivery.take_turns(session=s, channel_ids=channels, now=now, interval=1) == {
+            c: 0.0 for c in channels
+        }
+    later = now + timedelta(seconds=0.25)
+    with session_scope(engine) as s:
+        delivery.hold_channel(session=s, channel_id="C3", until=now + timedelta(seconds=30))
+        waits = delivery.take_turns(session=s, channel_ids=[*channels, "C4"], now=later, interval=1)
+    assert waits == {"C1": 0.75, "C2": 0.75, "C3": 29.75, "C4": 0.0}
+    with session_scope(engine) as s:  # a turn that has come is taken again
+        waits = delivery.take_turns(
+            session=s, channel_ids=["C1"], now=now + timedelta(seconds=1), interval=1
+        )
+    assert waits == {"C1": 0.0}
