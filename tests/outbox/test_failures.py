@@ -103,6 +103,9 @@ def test_not_in_channel_fails_at_once_and_triage_hears_once(bot: Engage, slack: 
 def test_transient_errors_are_retried_for_the_time_budget_then_announced(
     bot: Engage, slack: FakeSlack, clock: MovableClock
 ) -> None:
+    # The clock runs on real time: a backoff of milliseconds could fall due inside one drain
+    # on a busy machine. 20 s (then up to 40 s) cannot, and the minute below covers it.
+    bot.delivery.first_backoff = 20.0
     slack.fail_next("chat.postMessage", status=500, body="<html>down</html>", times=3)
     _ingest(bot, "pothole on Elm")
     bot.delivery.drain(timeout=5)
