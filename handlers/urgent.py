@@ -32,31 +32,35 @@ def services_of(context: BoltContext) -> UrgentServices:
 def on_acknowledge(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
 ) -> None:
-    ack()
-    desk = services_of(context).urgent
-    found = mention_id(action.get("value"))
-    if desk is not None and found is not None and user_id(body):
-        desk.acknowledge(
-            mention_id=found,
-            user_id=user_id(body),
-            channel_id=channel_id(body),
-            request_key=request_key(body),
-        )
+    _page_button(ack, body, action, context, acknowledge=True)
 
 
 def on_downgrade(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
 ) -> None:
+    _page_button(ack, body, action, context, acknowledge=False)
+
+
+def _page_button(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    context: BoltContext,
+    *,
+    acknowledge: bool,
+) -> None:
     ack()
     desk = services_of(context).urgent
     found = mention_id(action.get("value"))
-    if desk is not None and found is not None and user_id(body):
-        desk.downgrade(
-            mention_id=found,
-            user_id=user_id(body),
-            channel_id=channel_id(body),
-            request_key=request_key(body),
-        )
+    if desk is None or found is None or not user_id(body):
+        return
+    decide = desk.acknowledge if acknowledge else desk.downgrade
+    decide(
+        mention_id=found,
+        user_id=user_id(body),
+        channel_id=channel_id(body),
+        request_key=request_key(body),
+    )
 
 
 def on_oncall(ack: Ack, command: dict[str, Any], context: BoltContext, text: str) -> None:
