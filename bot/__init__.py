@@ -20,6 +20,8 @@ Where does a thing happen? One folder answers each question:
   digest: ``bot/summaries/``; the App Home: ``bot/home/``;
 - the urgent lane (danger words, on-call rotation, paging that ignores office hours):
   ``bot/urgent/``;
+- citizens' data: ``bot/privacy/`` (retention purges, a person's export and erasure, the
+  audit log); the public report of how the city answers: ``bot/report/``;
 - settings and the YAML config: ``bot/config/``; clock, office time, text and mrkdwn escaping,
   Block Kit builders, Slack ids, metrics and logs: ``bot/core/``;
 - wiring it all together: ``bot/app/`` (the composition root and the web server); the local
@@ -28,8 +30,8 @@ Where does a thing happen? One folder answers each question:
 Layers, top to bottom (a module imports only from layers below its own; siblings on one line
 do not import each other; anything may use ``storage``, which imports nothing of ``bot``)::
 
-    cli > sandbox > app > handlers > home | answering > summaries | intake | claims
-        > nudges | rules | outbox | urgent > config > routing > core > storage
+    cli > sandbox > app > handlers > home | report | answering > summaries | intake | claims
+        > nudges | rules | outbox | urgent | privacy > config > routing > core > storage
 
 The contracts are in ``pyproject.toml`` for import-linter, and ``tests/test_layout.py`` adds
 what it cannot say: no cycles between modules, nobody imports another package's ``_private``
