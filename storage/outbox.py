@@ -17,7 +17,7 @@ from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, or_, update
+from sqlalchemy import ColumnElement, and_, bindparam, exists, false, func, or_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, delete, select
 
@@ -243,19 +243,29 @@ def mark_needs_check(*, session: Session, row_id: int) -> None:
 
 
 def complete(*, session: Session, row_id: int, now: datetime, result: dict[str, Any]) -> None:
-    session.execute(
-        update(Outbox)
-        .execution_options(synchronize_session=False)
-        .where(col(Outbox.id) == row_id)
+    complete_many(session=session, done=[(row_id, result)], now=now)
+
+
+def complete_many(
+    *, session: Session, done: Collection[tuple[int, dict[str, Any]]], now: datetime
+) -> None:
+    """:func:`complete` for several rows (id, result): one statement, executed for each."""
+    if not done:
+        return
+    table = Outbox.__table__  # type: ignore[attr-defined]
+    stmt = (
+        table.update()
+        .where(table.c.id == bindparam("row_id"))
         .values(
             status=OutboxStatus.DONE.value,
             done_at=now,
             leased_until=None,
             needs_check=False,
-            result=result,
+            result=bindparam("row_result", type_=table.c.result.type),
             last_error=None,
         )
     )
+    session.execute(stmt, [{"row_id": i, "row_result": result} for i, result in done])
 
 
 def reschedule(

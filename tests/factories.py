@@ -20,7 +20,7 @@ from bot.config.file import EngageConfig, parse_config
 from bot.intake.webhook import SIGNATURE_HEADER, sign
 from bot.sandbox.fake_slack import FakeSlack, wait_until
 from storage.db import session_scope
-from storage.models import Event, Outbox
+from storage.models import Card, Event, Outbox
 from tests.conftest import CONFIG, WEBHOOK_SECRET, settings_for
 
 
@@ -66,11 +66,28 @@ def events_of(bot: Engage, kind: str) -> list[Event]:
         return [e for e in s.exec(select(Event)).all() if e.kind == kind]
 
 
-def card_in(slack: FakeSlack, channel: str, count: int = 1) -> dict[str, Any]:
-    """The latest message in ``channel`` once it holds at least ``count``."""
+def card_in(
+    slack: FakeSlack, channel: str, count: int = 1, *, bot: Engage | None = None
+) -> dict[str, Any]:
+    """The latest message in ``channel`` once it holds at least ``count``; with ``bot``, also
+    once the bot has recorded that message's ``ts``.
+
+    Delivery records finished posts in batches a few milliseconds after Slack answered, so a
+    test that acts on a card the instant it appears (faster than any person) must wait for
+    that, or its click can come before the ``posted`` event and a thread reply before the card
+    is known by its ``ts``.
+    """
     messages = wait_until(
         lambda: slack.messages(channel) if len(slack.messages(channel)) >= count else []
     )
+    if bot is not None:
+        ts = messages[-1]["ts"]
+
+        def recorded() -> bool:
+            with session_scope(bot.engine) as session:
+                return session.exec(select(Card).where(Card.ts == ts)).first() is not None
+
+        wait_until(recorded)
     return messages[-1]
 
 

@@ -65,7 +65,7 @@ class DeliveryConfig(_Model):
     channel_interval: float = Field(default=1.0, ge=0, description="seconds between posts")
     # Slack calls in flight at once, each to a channel of its own: N cards over C channels
     # leave in about N/C seconds (Slack allows one post a second per channel).
-    concurrency: int = Field(default=64, ge=1, le=256)
+    concurrency: int = Field(default=128, ge=1, le=256)
     # Minutes ("6h", "90m") a row may keep failing (5xx, timeouts) before it fails for good;
     # rate limits never count.
     give_up_after: int = Field(default=360, ge=1)

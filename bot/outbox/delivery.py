@@ -41,17 +41,16 @@ from sqlmodel import Session, select
 
 from bot.core.adapter import ReplyError
 from bot.core.clock import Clock
-from bot.outbox.card_state import card_view
-from bot.outbox.cards import render
+from bot.outbox.card_state import CARD_KINDS, Batch, Ready, ready
 from bot.outbox.completions import Completions
 from bot.outbox.failures import ALERT, FailedDeliveries, announce
 from bot.outbox.jobs import LOOKED_FOR, PACED, GiveUp, Job, Retry, backoff, take
 from bot.outbox.pacing import ChannelPacer
 from bot.outbox.replies import Replies
 from bot.outbox.slack_api import SlackWriter
-from storage import cards, outbox
+from storage import outbox
 from storage.db import read_scope, session_scope
-from storage.models import Card, Outbox, OutboxKind
+from storage.models import Outbox, OutboxKind
 
 log = logging.getLogger(__name__)
 
@@ -144,15 +143,16 @@ class Delivery:
         if isinstance(jobs, float):
             return jobs
         assert self._pool is not None
+        batch = Batch(self._read, jobs)  # what the cards' rows need, read for all at once
         for job in jobs:
             with self._busy_lock:
                 self._busy.add(job.channel_id)
-            self._pool.submit(self._work, job)
+            self._pool.submit(self._work, job, batch)
         return 0.0
 
-    def _work(self, job: Job) -> None:
+    def _work(self, job: Job, batch: Batch) -> None:
         try:
-            self._attempt(job, later=True)
+            self._attempt(job, batch, later=True)
         except Exception:
             log.exception("delivery attempt error", extra={"outbox_id": job.id})
         finally:
@@ -175,12 +175,12 @@ class Delivery:
         job = self._take()
         if isinstance(job, float):
             return job
-        self._attempt(job)
+        self._attempt(job, None)
         return 0.0
 
-    def _attempt(self, job: Job, *, later: bool = False) -> None:
+    def _attempt(self, job: Job, batch: Batch | None, *, later: bool = False) -> None:
         try:
-            result = self._send(job)
+            result = self._send(job, batch)
         except Retry as retry:
             self._retry(job, retry)
         except GiveUp as exc:
@@ -210,7 +210,15 @@ class Delivery:
                 poll_interval=self.poll_interval,
             )
 
-    def _send(self, job: Job) -> dict[str, Any]:
+    def _read(self, jobs: list[Job]) -> dict[int, Ready]:
+        """Read and render what card rows need (reads only, beside the writers), after their
+        lease: a change made since queues another update, which will show it."""
+        if not any(job.kind in CARD_KINDS for job in jobs):
+            return {}
+        with read_scope(self.engine) as session:
+            return ready(session, jobs)
+
+    def _send(self, job: Job, batch: Batch | None = None) -> dict[str, Any]:
         if job.kind == OutboxKind.PLATFORM_REPLY:
             return self._reply(job)
         if job.kind == OutboxKind.MESSAGE:
@@ -222,34 +230,26 @@ class Delivery:
             return self.slack.upload(job)
         if job.kind == OutboxKind.EPHEMERAL:
             return self.slack.ephemeral(job)
-        # Read and render (reads only, beside the writers); call Slack after it has ended.
-        blocks: list[dict[str, Any]] | None
-        with read_scope(self.engine) as session:
-            card = cards.get(session=session, card_id=job.card_id) if job.card_id else None
-            if card is None:
-                raise GiveUp("the card is gone")
-            if job.kind == OutboxKind.POST_CARD:
-                text, blocks = render(card_view(session, card))
-                channel, ts = card.channel_id, None
-            elif card.ts is None:
-                if self._card_failed(session, card):
-                    raise GiveUp("the card was never posted")
-                raise Retry("waiting for the card to be posted", after=2)
-            elif job.kind == OutboxKind.UPDATE_CARD:
-                text, blocks = render(card_view(session, card))
-                channel, ts = card.channel_id, card.ts
-            else:
-                text, channel, ts = job.payload["text"], card.channel_id, card.ts
-                blocks = job.payload.get("blocks") or None
+        # Read (reads only, beside the writers) with the batch; call Slack after it has ended.
+        card = (batch and batch.get(job.id)) or self._read([job])[job.id]
+        if not card.found:
+            raise GiveUp("the card is gone")
         if job.kind == OutboxKind.POST_CARD:
-            return self._post(job, text=text, blocks=blocks)
+            return self._post(job, text=card.text, blocks=card.blocks)
+        if card.ts is None:
+            with read_scope(self.engine) as session:
+                if job.card_id and self._card_failed(session, job.card_id):
+                    raise GiveUp("the card was never posted")
+            raise Retry("waiting for the card to be posted", after=2)
         if job.kind == OutboxKind.UPDATE_CARD:
-            return self.slack.update(channel=channel, ts=ts, text=text, blocks=blocks)
+            return self.slack.update(
+                channel=card.channel_id, ts=card.ts, text=card.text, blocks=card.blocks
+            )
         return self._post(
             job,
-            text=text,
-            blocks=blocks,
-            thread_ts=ts,
+            text=job.payload["text"],
+            blocks=job.payload.get("blocks") or None,
+            thread_ts=card.ts,
             broadcast=bool(job.payload.get("broadcast")),
         )
 
@@ -374,9 +374,9 @@ class Delivery:
         self.wake()
 
     @staticmethod
-    def _card_failed(session: Session, card: Card) -> bool:
+    def _card_failed(session: Session, card_id: int) -> bool:
         query = select(Outbox.status).where(
-            Outbox.card_id == card.id, Outbox.kind == OutboxKind.POST_CARD.value
+            Outbox.card_id == card_id, Outbox.kind == OutboxKind.POST_CARD.value
         )
         return session.exec(query).first() == "failed"
 
@@ -392,8 +392,3 @@ class Delivery:
 def _hours(spent: timedelta) -> str:
     minutes = int(spent.total_seconds() // 60)
     return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
-
-
-def _id(row: Outbox) -> int:
-    assert row.id is not None
-    return row.id

@@ -57,7 +57,7 @@ def test_webhook_mention_becomes_a_card_in_the_departments_channel(
     )
     assert response.status_code == 202
     assert response.json()["department"] == "public-works"
-    card = card_in(slack, PW)
+    card = card_in(slack, PW, bot=bot)
     text = card["blocks"][0]["text"]["text"]
     meta = card["blocks"][1]["elements"][0]["text"]
     assert "Big pothole on Elm St" in text
@@ -82,7 +82,7 @@ def test_webhook_mention_becomes_a_card_in_the_departments_channel(
 def test_unmatched_mention_goes_to_triage(make_bot: MakeBot, slack: FakeSlack) -> None:
     bot = make_bot()
     assert post_webhook(bot.url, {"text": "When is the next council meeting?"}).status_code == 202
-    card = card_in(slack, TRIAGE)
+    card = card_in(slack, TRIAGE, bot=bot)
     assert "no rule matched" in card["blocks"][1]["elements"][0]["text"]
 
 
@@ -90,7 +90,7 @@ def test_citizen_text_pings_nobody_and_hides_no_link(make_bot: MakeBot, slack: F
     bot = make_bot()
     evil = "pothole <!channel> <!here> <@U0LEADPW1> <!subteam^S1> <https://evil.example|click> & co"
     post_webhook(bot.url, {"text": evil, "author": "<!everyone>", "title": "<!channel> title"})
-    card = card_in(slack, PW)
+    card = card_in(slack, PW, bot=bot)
     rendered = str(card["blocks"]) + card["text"]
     for raw in (
         "<!channel>",
@@ -113,7 +113,7 @@ def test_long_text_is_cut_to_block_kit_limits_with_a_link(
 ) -> None:
     bot = make_bot()
     post_webhook(bot.url, {"text": "pothole & " * 1000, "url": "https://forms.example/r/9"})
-    card = card_in(slack, PW)
+    card = card_in(slack, PW, bot=bot)
     text = card["blocks"][0]["text"]["text"]
     assert len(text) <= 3000
     assert text.endswith("open the original for the rest)")
@@ -126,7 +126,7 @@ def test_claim_updates_the_card_and_notes_it_in_the_thread(
 ) -> None:
     bot = make_bot()
     post_webhook(bot.url, {"text": "pothole"})
-    ts = card_in(slack, PW)["ts"]
+    ts = card_in(slack, PW, bot=bot)["ts"]
     result = slack.click(
         f"{bot.url}/slack/events", user_id="U0ALICE01", channel=PW, ts=ts, action_id=ActionId.CLAIM
     )
@@ -160,7 +160,7 @@ def test_claim_updates_the_card_and_notes_it_in_the_thread(
 def test_two_simultaneous_claims_have_one_winner(make_bot: MakeBot, slack: FakeSlack) -> None:
     bot = make_bot()
     post_webhook(bot.url, {"text": "pothole"})
-    ts = card_in(slack, PW)["ts"]
+    ts = card_in(slack, PW, bot=bot)["ts"]
     barrier = threading.Barrier(2)
     users = ["U0ALICE01", "U0BOB0001"]
 
@@ -193,7 +193,7 @@ def test_the_same_slack_request_three_times_has_one_effect(
 ) -> None:
     bot = make_bot()
     post_webhook(bot.url, {"text": "pothole"})
-    ts = card_in(slack, PW)["ts"]
+    ts = card_in(slack, PW, bot=bot)["ts"]
     first = slack.click(
         f"{bot.url}/slack/events", user_id="U0ALICE01", channel=PW, ts=ts, action_id=ActionId.CLAIM
     )
@@ -216,7 +216,7 @@ def test_thread_reply_claims_and_a_retried_event_counts_once(
 ) -> None:
     bot = make_bot()
     post_webhook(bot.url, {"text": "pothole"})
-    ts = card_in(slack, PW)["ts"]
+    ts = card_in(slack, PW, bot=bot)["ts"]
     url = f"{bot.url}/slack/events"
     first = slack.post_user_message(
         url, user_id="U0CAROL01", channel=PW, text="On it!", thread_ts=ts
@@ -237,7 +237,7 @@ def test_thread_reply_claims_and_a_retried_event_counts_once(
 def test_answer_through_the_modal(make_bot: MakeBot, slack: FakeSlack) -> None:
     bot = make_bot()
     post_webhook(bot.url, {"text": "pothole on Oak", "author": "Ana"})
-    ts = card_in(slack, PW)["ts"]
+    ts = card_in(slack, PW, bot=bot)["ts"]
     url = f"{bot.url}/slack/events"
     slack.click(url, user_id="U0ALICE01", channel=PW, ts=ts, action_id=ActionId.ANSWERED)
     view_id = opened_view(slack)
@@ -270,7 +270,7 @@ def test_answer_through_the_modal(make_bot: MakeBot, slack: FakeSlack) -> None:
 def test_hand_over_moves_the_card(make_bot: MakeBot, slack: FakeSlack) -> None:
     bot = make_bot()
     post_webhook(bot.url, {"text": "pothole next to the playground"})
-    ts = card_in(slack, PW)["ts"]
+    ts = card_in(slack, PW, bot=bot)["ts"]
     url = f"{bot.url}/slack/events"
     slack.click(url, user_id="U0ALICE01", channel=PW, ts=ts, action_id=ActionId.HAND_OVER)
     view_id = opened_view(slack)
@@ -285,7 +285,7 @@ def test_hand_over_moves_the_card(make_bot: MakeBot, slack: FakeSlack) -> None:
             BlockId.NOTE: {InputId.NOTE: "theirs"},
         },
     )
-    new_card = card_in(slack, PARKS)
+    new_card = card_in(slack, PARKS, bot=bot)
     assert "handed over from *Public Works* by <@U0ALICE01>" in str(new_card["blocks"][1])
     assert ActionId.CLAIM in _buttons(new_card)
     wait_until(lambda: "Handed over to *Parks and Recreation*" in _status(slack, PW, ts))
@@ -301,7 +301,7 @@ def test_hand_over_moves_the_card(make_bot: MakeBot, slack: FakeSlack) -> None:
 def test_no_action_with_a_reason(make_bot: MakeBot, slack: FakeSlack) -> None:
     bot = make_bot()
     post_webhook(bot.url, {"text": "buy cheap pothole filler at spam.example"})
-    ts = card_in(slack, PW)["ts"]
+    ts = card_in(slack, PW, bot=bot)["ts"]
     url = f"{bot.url}/slack/events"
     slack.click(url, user_id="U0ALICE01", channel=PW, ts=ts, action_id=ActionId.DISMISS)
     view_id = opened_view(slack)
@@ -315,7 +315,7 @@ def test_no_action_with_a_reason(make_bot: MakeBot, slack: FakeSlack) -> None:
 def test_forged_or_stale_signatures_are_refused(make_bot: MakeBot, slack: FakeSlack) -> None:
     bot = make_bot()
     post_webhook(bot.url, {"text": "pothole", "url": "https://forms.example/r/2"})
-    ts = card_in(slack, PW)["ts"]
+    ts = card_in(slack, PW, bot=bot)["ts"]
     url = f"{bot.url}/slack/events"
     good = slack.click(
         url, user_id="U0ALICE01", channel=PW, ts=ts, action_id=ActionId.OPEN_ORIGINAL
@@ -361,7 +361,7 @@ def test_bad_webhooks_get_clear_errors_and_store_nothing(make_bot: MakeBot) -> N
 def test_health_and_metrics(make_bot: MakeBot, slack: FakeSlack) -> None:
     bot = make_bot()
     post_webhook(bot.url, {"text": "pothole"})
-    card_in(slack, PW)
+    card_in(slack, PW, bot=bot)
     health = httpx.get(f"{bot.url}/healthz")
     assert health.status_code == 200
     assert health.json()["database"] is True and health.json()["slack"] is True

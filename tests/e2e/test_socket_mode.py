@@ -56,7 +56,7 @@ def _status(slack: FakeSlack, ts: str, channel: str = PW) -> str:
 
 def _card(bot: Engage, slack: FakeSlack, text: str = "pothole on Elm") -> str:
     assert post_webhook(bot.url, {"text": text, "author": "Ana"}).status_code == 202
-    return str(card_in(slack, PW)["ts"])
+    return str(card_in(slack, PW, bot=bot)["ts"])
 
 
 def _url(bot: Engage) -> str:
