@@ -47,16 +47,21 @@ def once(
     now: datetime,
     duplicate: T,
     act: Callable[[Session], T],
+    kept: Callable[[T], bool] = lambda _: True,
 ) -> T:
     """``act`` in one transaction with the request's ``key``; ``duplicate`` if it came before.
 
-    An exception from ``act`` rolls back the key too, so a caller can undo a refused change
-    whole by raising (and the retry of that request is then judged again).
+    When ``kept(result)`` is false (a refused change, or one that changed nothing) the whole
+    transaction is rolled back, the key too, so a retry of that request is judged again. An
+    exception from ``act`` rolls everything back as well.
     """
     with session_scope(engine) as session:
         if not remember(session=session, key=key, now=now):
             return duplicate
-        return act(session)
+        result = act(session)
+        if not kept(result):
+            session.rollback()
+        return result
 
 
 def once_for_mention(

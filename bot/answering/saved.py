@@ -41,6 +41,7 @@ class Change:
     ok: bool
     message: str
     problems: Mapping[str, str] | None = None  # {field: what to do}
+    changed: bool = True  # False: nothing to record
 
 
 @dataclass(frozen=True)
@@ -60,11 +61,6 @@ class Line:
             language=self.doc.get("language"),
             keywords=tuple(self.doc.get("keywords", ())),
         )
-
-
-class _Undo(Exception):
-    def __init__(self, change: Change) -> None:
-        self.change = change
 
 
 def doc_of(row: SavedReply) -> dict[str, Any]:
@@ -165,7 +161,7 @@ class SavedReplies:
                 return Change(False, message, found)
             before = doc_of(row) if row is not None else None
             if before == clean:
-                raise _Undo(Change(True, "Nothing changed."))
+                return Change(True, "Nothing changed.", changed=False)
             saved = stored.put(session=session, values=clean, now=self.clock.now(), row=row)
             assert saved.id is not None
             stored.record(
@@ -186,7 +182,7 @@ class SavedReplies:
         def act(session: Session) -> Change:
             row = stored.get(session=session, reply_id=reply_id)
             if row is None or not row.active:
-                raise _Undo(Change(True, "This saved reply was retired already."))
+                return Change(True, "This saved reply was retired already.", changed=False)
             before = doc_of(row)
             stored.retire(session=session, row=row, now=self.clock.now())
             stored.record(
@@ -207,22 +203,15 @@ class SavedReplies:
         if not self.may_manage(user):
             return Change(False, REFUSAL)
 
-        def decide(session: Session) -> Change:
-            change = act(session)
-            if not change.ok:
-                raise _Undo(change)  # a refused change leaves no request key: fix and resend
-            return change
-
-        try:
-            return inbox.once(
-                engine=self.engine,
-                key=request_key,
-                now=self.clock.now(),
-                duplicate=Change(True, "Done already."),
-                act=decide,
-            )
-        except _Undo as undo:
-            return undo.change
+        # A refused change, or one that changes nothing, leaves no request key: fix and resend.
+        return inbox.once(
+            engine=self.engine,
+            key=request_key,
+            now=self.clock.now(),
+            duplicate=Change(True, "Done already."),
+            act=act,
+            kept=lambda change: change.ok and change.changed,
+        )
 
 
 def _clean(doc: Mapping[str, Any]) -> dict[str, Any]:

@@ -66,13 +66,6 @@ class ImportReport:
         return bool(self.added or self.edited or self.moved or self.retired)
 
 
-class _Undo(Exception):
-    """Rolls the transaction back (version bump, request key) and carries the answer out."""
-
-    def __init__(self, change: Change) -> None:
-        self.change = change
-
-
 class RuleAdmin:
     def __init__(
         self,
@@ -292,21 +285,18 @@ class RuleAdmin:
 
         def decide(session: Session) -> Change:
             stored.bump_version(session=session)  # first: it serialises rule changes
-            change = act(session, stored.rules_in_order(session))
-            if not change.ok or not change.changed:
-                raise _Undo(change)
-            return change
+            return act(session, stored.rules_in_order(session))
 
-        try:
-            return inbox.once(
-                engine=self.engine,
-                key=request_key,
-                now=self.clock.now(),
-                duplicate=Change(True, "Done already."),
-                act=decide,
-            )
-        except _Undo as undo:
-            return undo.change
+        # A refused change, or one that changes nothing, leaves no trace: no version bump, no
+        # request key (the fixed form is judged again).
+        return inbox.once(
+            engine=self.engine,
+            key=request_key,
+            now=self.clock.now(),
+            duplicate=Change(True, "Done already."),
+            act=decide,
+            kept=lambda change: change.ok and change.changed,
+        )
 
     def _problems(
         self,

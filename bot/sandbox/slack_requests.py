@@ -125,17 +125,7 @@ class SlackRequests(Workspace):
             chan = self._channel_info(channel)
         if msg is None:
             raise LookupError(f"no message with ts {ts!r} in channel {channel!r}")
-        found_block, element = sp.find_element(msg.get("blocks", []), action_id, block_id)
-        action = sp.action_for(element, found_block, value)
-        trigger, response_url = self._issue(user_id, channel, ts)
-        payload = sp.block_actions(
-            common=self._common(user_id),
-            channel=chan,
-            message=msg,
-            trigger_id=trigger,
-            response_url=response_url,
-            action=action,
-        )
+        payload = self._block_actions(user_id, chan, msg, ts, action_id, value, block_id)
         return self._send_interaction(url, payload)
 
     def click_ephemeral(
@@ -154,10 +144,26 @@ class SlackRequests(Workspace):
         channel, ts = str(message["channel"]), str(message["ts"])
         with self._lock:
             chan = self._channel_info(channel)
+        payload = self._block_actions(user_id, chan, message, ts, action_id, value, block_id)
+        payload["container"]["is_ephemeral"] = True
+        del payload["message"]
+        return self._send_interaction(url, payload)
+
+    def _block_actions(
+        self,
+        user_id: str,
+        chan: JSON,
+        message: JSON,
+        ts: str,
+        action_id: str,
+        value: sp.ActionValue,
+        block_id: str | None,
+    ) -> JSON:
+        """The ``block_actions`` payload of a click on ``action_id`` in ``message``."""
         found_block, element = sp.find_element(message.get("blocks", []), action_id, block_id)
         action = sp.action_for(element, found_block, value)
-        trigger, response_url = self._issue(user_id, channel, ts)
-        payload = sp.block_actions(
+        trigger, response_url = self._issue(user_id, str(chan["id"]), ts)
+        return sp.block_actions(
             common=self._common(user_id),
             channel=chan,
             message=message,
@@ -165,9 +171,6 @@ class SlackRequests(Workspace):
             response_url=response_url,
             action=action,
         )
-        payload["container"]["is_ephemeral"] = True
-        del payload["message"]
-        return self._send_interaction(url, payload)
 
     def click_view(
         self,
