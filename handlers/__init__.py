@@ -25,6 +25,7 @@ from typing import Any
 from slack_bolt import App
 
 from bot.answering.service import Answering
+from bot.claims.click_queue import ClickQueue
 from bot.claims.service import Claims
 from bot.home.service import Home
 from bot.nudges.sweep import Nudger
@@ -61,6 +62,7 @@ class Services:
     answering: Answering  # saved replies and approvals (bot/answering)
     privacy: Privacy | None = None  # citizens' data requests (bot/privacy)
     urgent: UrgentDesk | None = None  # the urgent lane (bot/urgent)
+    click_queue: ClickQueue | None = None  # claim/release acked once kept (None: decided first)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Services:
         # Bolt deep-copies the context for a lazy listener; services are shared, thread-safe

@@ -22,6 +22,7 @@ from sqlalchemy.sql.expression import Executable
 from sqlmodel import Session, col, delete
 
 from storage import mentions
+from storage.claims import click_requests
 from storage.db import session_scope
 from storage.insert import insert_ignore
 from storage.models import Card, Event, Mention, MentionStatus, Outbox, OutboxStatus, SlackInbox
@@ -193,10 +194,17 @@ def once_for_click(
     missing: T,
     act: Callable[[Click, Head], T],
     then: Callable[[], None] | None = None,
+    queued: int | None = None,
 ) -> T:
-    """:func:`once_for_mention` on the click path: the same guarantees, Core statements."""
+    """:func:`once_for_mention` on the click path: the same guarantees, Core statements.
+
+    ``queued``: the click's row in :mod:`storage.claims.click_requests`, deleted in this
+    transaction (``duplicate`` if another worker took it first).
+    """
     with session_scope(engine) as session:
         click = Click(session)
+        if queued is not None and not click_requests.take(click.conn, queued):
+            return duplicate
         if not click.remember(key, now):
             return duplicate
         head = click.head(mention_id)

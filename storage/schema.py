@@ -9,6 +9,7 @@ from __future__ import annotations
 
 # Importing is the point: each module registers its tables on SQLModel.metadata.
 import storage.answering.tables
+import storage.claims.click_requests
 import storage.models
 import storage.privacy.tables
 import storage.urgent.tables  # noqa: F401

@@ -170,11 +170,13 @@ def make_bot(slack: FakeSlack, engine: Engine) -> Iterator[Callable[..., Engage]
         bot = Engage(settings_for(slack), loaded, engine=engine, migrate=False, **kw)
         bot.start(host="127.0.0.1", port=0)
         started.append(bot)
+        slack.after_interaction.append(bot.click_queue.settle)
         return bot
 
     yield make
     for bot in started:
         bot.stop()
+    slack.after_interaction.clear()
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
 from slack_bolt import App
 from slack_sdk import WebClient
 from sqlalchemy.engine import Engine
@@ -21,13 +20,15 @@ from waitress import wasyncore
 import handlers
 from bot.app import socket_mode, web_processes
 from bot.app.answering_wiring import build_answering
+from bot.app.digest_wiring import schedule_digests
 from bot.app.privacy_wiring import build_privacy, schedule_privacy
 from bot.app.slack_gate import SlackGate, on_listener_error
 from bot.app.urgent_wiring import build_urgent, danger_words, schedule_urgent
-from bot.app.web import WebApp
+from bot.app.web import Traffic, WebApp
+from bot.claims.click_queue import ClickQueue
 from bot.claims.service import Claims
 from bot.config.comms import CommsTeam
-from bot.config.file import DigestConfig, EngageConfig, Settings
+from bot.config.file import EngageConfig, Settings
 from bot.config.priority_authors import PriorityAuthors
 from bot.core import metrics
 from bot.core.adapter import IncomingMention, Replier
@@ -54,7 +55,6 @@ from storage.db import is_sqlite, make_engine, ping, session_scope, upgrade
 from storage.rules import rows as stored
 
 log = logging.getLogger(__name__)
-HTTP_THREADS = 16
 
 
 class Engage:
@@ -130,6 +130,13 @@ class Engage:
             # The hours a claim's office time is measured in: its department's, else triage's.
             office_hours=lambda slug: (policies.get(slug) or policies[None]).hours,
         )
+        self.traffic = Traffic()
+        self.click_queue = ClickQueue(
+            engine=self.engine,
+            claims=self.claims,
+            clock=self.clock,
+            yield_to=self.traffic.wait_quiet,
+        )
         self.nudger = Nudger(
             engine=self.engine,
             clock=self.clock,
@@ -171,6 +178,7 @@ class Engage:
             webhook_secret=settings.webhook_secret,
             health=self.health,
             refresh_metrics=self._refresh_metrics,
+            traffic=self.traffic,
         )
         self.scheduler = BackgroundScheduler(timezone="UTC")
         self._server: Any = None
@@ -223,6 +231,7 @@ class Engage:
                 answering=self.answering,
                 urgent=self.urgent,
                 privacy=self.privacy,
+                click_queue=self.click_queue,
             ),
         )
         app.error(on_listener_error)
@@ -287,6 +296,7 @@ class Engage:
     def start(self, *, host: str | None = None, port: int | None = None) -> None:
         self._check_slack()
         self.delivery.start()
+        self.click_queue.start()
         jobs: dict[str, Any] = {
             "max_instances": 1,
             "coalesce": True,
@@ -303,7 +313,7 @@ class Engage:
         )
         schedule_urgent(self, self.urgent, jobs)
         schedule_privacy(self, jobs)
-        self._schedule_digests(jobs)
+        schedule_digests(self.scheduler, self.config, self.summaries, jobs)
         for item in self.adapters:
             self.scheduler.add_job(
                 self.poller.run,
@@ -324,6 +334,7 @@ class Engage:
             self.config,
             host=host or self.settings.host,
             port=self.settings.port if port is None else port,
+            wake=self.click_queue.wake,
         )
         self._server_thread = threading.Thread(
             target=self._server.run, name="engage-http", daemon=True
@@ -346,20 +357,6 @@ class Engage:
         if self._server is None:
             return ""
         return f"http://{self._server.effective_host}:{self._server.effective_port}"
-
-    def _schedule_digests(self, jobs: dict[str, Any]) -> None:
-        """Each department's weekly digest in its own time zone; the city's for the comms team."""
-        digests: list[tuple[str | None, str, DigestConfig]] = [
-            (d.slug, d.timezone, d.digest) for d in self.config.departments
-        ]
-        digests.append((None, self.config.nudges.timezone, self.config.comms_team.digest))
-        for slug, timezone, digest in digests:
-            if not digest.enabled:
-                continue
-            trigger = CronTrigger(day_of_week=digest.day, hour=digest.hour, timezone=timezone)
-            self.scheduler.add_job(
-                self.summaries.digest, trigger, args=[slug], id=f"digest:{slug or 'city'}", **jobs
-            )
 
     def _start_stream(self, item: Scheduled) -> None:
         adapter = cast(StreamingAdapter, item.adapter)
@@ -391,6 +388,7 @@ class Engage:
             web_processes.stop(server)
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        self.click_queue.stop()  # every click acked is decided before delivery stops
         self.delivery.stop()
         self.poller.release_all([item.adapter.name for item in self.adapters])
         if self._server_thread is not None:

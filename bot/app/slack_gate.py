@@ -30,6 +30,7 @@ checks do not apply, but :mod:`bot.app.socket_mode` runs the same payload-shape 
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import hmac
 import json
@@ -160,9 +161,27 @@ def _payload(text: str, content_type: str) -> tuple[str | None, Any]:
     if content_type.split(";")[0] == "application/json" or text.startswith("{"):
         return text, strict_json.loads(text)
     if "payload" in text:
-        payload = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
+        payload = form_payload(text)
         return (None, {}) if payload is None else (payload, strict_json.loads(payload))
     return None, dict(parse_qsl(text, keep_blank_values=True))
+
+
+# A click arrives as ``payload=`` and its JSON percent-encoded: a few thousand ``%XX`` escapes,
+# which urllib decodes one by one in Python (measured: a third of a click's ack path, and as
+# much in Bolt's own floor). Quoted-printable is the same escape with ``=`` for ``%``, and
+# binascii decodes it in C; it is used only on a body made of nothing but ``payload=`` and the
+# characters urlencode writes, so it reads exactly what parse_qsl would (a property test checks
+# both on any text), and anything else goes to parse_qsl.
+_FORM_VALUE = re.compile(r"(?:[A-Za-z0-9_.~*+-]|%[0-9A-Fa-f]{2})*")
+
+
+def form_payload(text: str) -> str | None:
+    """The ``payload`` field of a form body, as ``dict(parse_qsl(text)).get("payload")``."""
+    value = text[8:] if text.startswith("payload=") else None
+    if value is not None and _FORM_VALUE.fullmatch(value):
+        raw = binascii.a2b_qp(value.replace("+", " ").replace("%", "=").encode("ascii"))
+        return raw.decode("utf-8", "replace")  # what unquote does with a broken sequence
+    return dict(parse_qsl(text, keep_blank_values=True)).get("payload")
 
 
 # What in a JSON text can make strict_json.first_problem find something: an escape that

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
@@ -28,6 +30,32 @@ log = logging.getLogger(__name__)
 StartResponse = Callable[..., Any]
 
 
+class Traffic:
+    """How many of Slack's requests this process is answering: work that can wait (deciding
+    the clicks just kept) waits for none to be in flight, so acks come first (issue 15)."""
+
+    def __init__(self) -> None:
+        self._in_flight = 0
+        self._cond = threading.Condition()
+
+    @contextmanager
+    def request(self) -> Iterator[None]:
+        with self._cond:
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._in_flight -= 1
+                if not self._in_flight:
+                    self._cond.notify_all()
+
+    def wait_quiet(self, most: float) -> None:
+        """Return when no request is in flight, or after ``most`` seconds."""
+        with self._cond:
+            self._cond.wait_for(lambda: not self._in_flight, most)
+
+
 class WebApp:
     def __init__(
         self,
@@ -37,7 +65,9 @@ class WebApp:
         webhook_secret: str | None,
         health: Callable[[], tuple[bool, dict[str, Any]]],
         refresh_metrics: Callable[[], None],
+        traffic: Traffic | None = None,
     ) -> None:
+        self.traffic = traffic or Traffic()
         self.slack = slack
         self.ingest = ingest
         self.webhook_secret = webhook_secret
@@ -50,7 +80,8 @@ class WebApp:
         if path == "/slack/events" and self.slack is not None:
             if method != "POST":
                 return _json(start, 405, {"ok": False, "error": "use POST"})
-            return self._slack(self.slack, environ, start)
+            with self.traffic.request():
+                return self._slack(self.slack, environ, start)
         if path == "/ingest/webhook":
             if method != "POST":
                 return _json(start, 405, {"ok": False, "error": "use POST"})

@@ -13,6 +13,8 @@ database, so the processes are interchangeable (the README's replicas rely on th
 inbox key makes a retry harmless whichever process it reaches, and the conditional UPDATE
 lets one click of a race win wherever each one lands. What a worker queues in the outbox is
 sent by the bot's delivery, which looks for work every half second (a worker cannot wake it).
+A worker keeps claim and release clicks (:mod:`bot.claims.click_queue`) and tells the bot over
+a pipe; the bot's click worker decides them all, in the order they were kept.
 Each extra process holds its own copy of the app (about 100 MB): worth it on a machine with
 cores to spare and PostgreSQL; on SQLite the processes also take turns at the file's one
 writer lock, which the database's busy timeout handles.
@@ -24,11 +26,14 @@ never outlives the bot.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
@@ -42,8 +47,19 @@ HTTP_THREADS = 16
 _workers: dict[int, list[subprocess.Popen[bytes]]] = {}  # by id(server)
 
 
-def serve(app: Any, settings: Settings, config: EngageConfig, *, host: str, port: int) -> Any:
-    """The bot's own waitress server (not yet running), and its extra processes, started."""
+def serve(
+    app: Any,
+    settings: Settings,
+    config: EngageConfig,
+    *,
+    host: str,
+    port: int,
+    wake: Callable[[], None] = lambda: None,
+) -> Any:
+    """The bot's own waitress server (not yet running), and its extra processes, started.
+
+    ``wake`` is called when a worker has kept clicks for the bot's click worker to decide.
+    """
     server: Any = create_server(app, host=host, port=port, threads=HTTP_THREADS, ident="engage")
     extra = settings.web_processes - 1
     if extra > 0:
@@ -51,11 +67,14 @@ def serve(app: Any, settings: Settings, config: EngageConfig, *, host: str, port
         blob = json.dumps({"settings": asdict(settings), "config": config.model_dump(mode="json")})
         workers = []
         for _ in range(extra):
+            told, tell = os.pipe()
             worker = subprocess.Popen(
-                [sys.executable, "-m", "bot.app.web_worker", str(fd)],
+                [sys.executable, "-m", "bot.app.web_worker", str(fd), str(tell)],
                 stdin=subprocess.PIPE,
-                pass_fds=(fd,),
+                pass_fds=(fd, tell),
             )
+            os.close(tell)
+            _listen(told, wake)
             assert worker.stdin is not None
             worker.stdin.write(blob.encode() + b"\n")
             worker.stdin.flush()  # kept open: the worker stops when it closes
@@ -63,6 +82,27 @@ def serve(app: Any, settings: Settings, config: EngageConfig, *, host: str, port
         _workers[id(server)] = workers
         log.info("web processes started", extra={"processes": settings.web_processes})
     return server
+
+
+def _listen(fd: int, wake: Callable[[], None]) -> None:
+    """Call ``wake`` for each message a worker writes on its pipe, until it closes."""
+
+    def read() -> None:
+        with os.fdopen(fd, "rb", buffering=0) as pipe:
+            while pipe.read(4096):
+                wake()
+
+    threading.Thread(target=read, name="engage-web-told", daemon=True).start()
+
+
+def teller(fd: int) -> Callable[[], None]:
+    """In a worker: what tells the bot's process that clicks were kept (a byte on the pipe)."""
+
+    def tell() -> None:
+        with contextlib.suppress(OSError):  # the bot is gone: its next start applies them
+            os.write(fd, b".")
+
+    return tell
 
 
 def stop(server: Any) -> None:

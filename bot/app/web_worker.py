@@ -19,7 +19,7 @@ from bot.core import logs
 
 
 def main() -> None:
-    fd = int(sys.argv[1])
+    fd, tell = int(sys.argv[1]), int(sys.argv[2])
     settings, config = web_processes.read_start(sys.stdin.buffer)
     logs.setup(settings.log_level, settings.log_format)
     engage = Engage(settings, config, adapters=[], migrate=False)
@@ -29,7 +29,11 @@ def main() -> None:
     server = create_server(
         engage.web, sockets=[listener], threads=web_processes.HTTP_THREADS, ident="engage"
     )
+    # This process keeps clicks; the bot's process decides them (see bot.claims.click_queue).
+    engage.click_queue.notify = web_processes.teller(tell)
+    engage.click_queue.start(apply=False)
     web_processes.run_until_closed(server, sys.stdin.buffer)
+    engage.click_queue.stop()
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ class ClickDecisions:
         refuse_in: str | None,
         note: str,
         via: str | None = None,
+        queued: int | None = None,
     ) -> Outcome:
         """Claim an open, unclaimed mention; ``refuse_in`` is where a refusal is told (None:
         nowhere, the outcome only)."""
@@ -67,10 +68,16 @@ class ClickDecisions:
             self._follow(click, mention_id, request_key, note)
             return Outcome(ok=True)
 
-        return self._once(mention_id, request_key, act)
+        return self._once(mention_id, request_key, act, queued)
 
     def release(
-        self, *, mention_id: int, user_id: str, request_key: str, channel_id: str
+        self,
+        *,
+        mention_id: int,
+        user_id: str,
+        request_key: str,
+        channel_id: str,
+        queued: int | None = None,
     ) -> Outcome:
         """Give a claim back; only the person who holds it can."""
 
@@ -89,10 +96,14 @@ class ClickDecisions:
             self._follow(click, mention_id, request_key, note)
             return Outcome(ok=True)
 
-        return self._once(mention_id, request_key, act)
+        return self._once(mention_id, request_key, act, queued)
 
     def _once(
-        self, mention_id: int, request_key: str, act: Callable[[Click, Head], Outcome]
+        self,
+        mention_id: int,
+        request_key: str,
+        act: Callable[[Click, Head], Outcome],
+        queued: int | None,
     ) -> Outcome:
         return inbox.once_for_click(
             engine=self.engine,
@@ -103,6 +114,7 @@ class ClickDecisions:
             missing=GONE,
             act=act,
             then=self.wake,
+            queued=queued,
         )
 
     def _office_us(self, head: Head, until: datetime) -> int | None:

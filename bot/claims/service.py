@@ -75,7 +75,16 @@ class Claims:
             return [(d.slug, d.name) for d in stored.departments(session=session)]
 
     # The actions.
-    def claim(self, *, mention_id: int, user_id: str, request_key: str, channel_id: str) -> Outcome:
+    def claim(
+        self,
+        *,
+        mention_id: int,
+        user_id: str,
+        request_key: str,
+        channel_id: str,
+        queued: int | None = None,
+    ) -> Outcome:
+        """``queued``: the click's row kept by :mod:`bot.claims.click_queue`, if it was."""
         note = f"<@{user_id}> claimed this."
         return self.clicks.claim(
             mention_id=mention_id,
@@ -83,13 +92,24 @@ class Claims:
             request_key=request_key,
             refuse_in=channel_id,
             note=note,
+            queued=queued,
         )
 
     def release(
-        self, *, mention_id: int, user_id: str, request_key: str, channel_id: str
+        self,
+        *,
+        mention_id: int,
+        user_id: str,
+        request_key: str,
+        channel_id: str,
+        queued: int | None = None,
     ) -> Outcome:
         return self.clicks.release(
-            mention_id=mention_id, user_id=user_id, request_key=request_key, channel_id=channel_id
+            mention_id=mention_id,
+            user_id=user_id,
+            request_key=request_key,
+            channel_id=channel_id,
+            queued=queued,
         )
 
     def answer(

@@ -96,6 +96,7 @@ class FakeSlack(SocketMode, FilesApi):
     ) -> None:
         self.delivery_timeout = 10.0
         self.app_token = app_token
+        self.after_interaction = []
         self._server: FakeSlackServer | None = None
         self._http = _new_http_client()
         super().__init__(

@@ -20,6 +20,7 @@ import copy
 import json
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -45,6 +46,9 @@ class SlackRequests(Workspace):
     """Seconds to wait for the bot's answer to one request (set by ``FakeSlack``)."""
     _http: httpx.Client
     """One client for every request to the bot (owned and recycled by ``FakeSlack``)."""
+    after_interaction: list[Callable[[], object]]
+    """Called after the bot answered a click or a submission: a bot that acks a click before
+    deciding it (``ClickQueue.settle``) is waited for, as a person would wait for the card."""
 
     @property
     def base_url(self) -> str:
@@ -82,7 +86,10 @@ class SlackRequests(Workspace):
     def _send_interaction(self, url: str, payload: JSON) -> HttpResult:
         """Interactions travel form-encoded as ``payload=<json>``, not as a JSON body."""
         body = urlencode({"payload": json.dumps(payload)}).encode()
-        return self._send_signed(url, body, "application/x-www-form-urlencoded", payload)
+        result = self._send_signed(url, body, "application/x-www-form-urlencoded", payload)
+        for settle in self.after_interaction:
+            settle()
+        return result
 
     def _common(self, user_id: str) -> JSON:
         """Fields shared by every payload: who acted, in which team, for which app."""

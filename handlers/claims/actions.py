@@ -1,7 +1,9 @@
 """Card buttons: Claim, Release, Retry reply, and the three that open a modal.
 
-A decision (claim, release, retry) is committed by the claims service before ``ack()``; the
-Slack calls that follow go through the outbox. Buttons that open a modal change nothing: they
+Claim and release are kept by the click queue (:mod:`bot.claims.click_queue`) before
+``ack()`` and decided right after, in order; a retry of the reply is decided by the claims
+service before ``ack()``. Either way a commit comes first, and the Slack calls that follow go
+through the outbox. Buttons that open a modal change nothing: they
 ack and open it at once, since the trigger expires after three seconds.
 """
 
@@ -13,6 +15,7 @@ from typing import Any, Protocol
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
+from bot.claims.click_queue import ClickQueue
 from bot.claims.service import Claims, MentionBrief, Outcome
 from bot.core.slack_ids import ActionId
 from handlers.claims import modals
@@ -29,13 +32,21 @@ class Decision(Protocol):
 
 
 def on_claim(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
-    _decide(ack, body, action, services_of(context).claims.claim)
+    services = services_of(context)
+    if services.click_queue is None:
+        _decide(ack, body, action, services.claims.claim)
+    else:
+        _keep(ack, body, action, services.click_queue, "claim")
 
 
 def on_release(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
 ) -> None:
-    _decide(ack, body, action, services_of(context).claims.release)
+    services = services_of(context)
+    if services.click_queue is None:
+        _decide(ack, body, action, services.claims.release)
+    else:
+        _keep(ack, body, action, services.click_queue, "release")
 
 
 def on_retry_reply(
@@ -70,14 +81,33 @@ def on_open_original(ack: Ack) -> None:
 
 
 def _decide(ack: Ack, body: dict[str, Any], action: dict[str, Any], decide: Decision) -> None:
-    target, user, channel = mention_id(action.get("value")), user_id(body), channel_id(body)
-    # A click always says which card, who and where (a refusal is told there): without all
-    # three it is not a click Slack sent, and it changes nothing.
-    if target is None or not user or not channel:
-        ack()
-        return
-    decide(mention_id=target, user_id=user, request_key=request_key(body), channel_id=channel)
+    click = _click(body, action)
+    if click is not None:
+        decide(**click)
     ack()
+
+
+def _keep(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], queue: ClickQueue, kind: str
+) -> None:
+    click = _click(body, action)
+    if click is not None:
+        queue.accept(action=kind, **click)
+    ack()
+
+
+def _click(body: dict[str, Any], action: dict[str, Any]) -> dict[str, Any] | None:
+    """Which card, who and where (a refusal is told there): without all three it is not a
+    click Slack sent, and it changes nothing."""
+    target, user, channel = mention_id(action.get("value")), user_id(body), channel_id(body)
+    if target is None or not user or not channel:
+        return None
+    return {
+        "mention_id": target,
+        "user_id": user,
+        "channel_id": channel,
+        "request_key": request_key(body),
+    }
 
 
 def _open_modal(

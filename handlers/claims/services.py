@@ -7,6 +7,7 @@ from typing import Protocol, runtime_checkable
 
 from slack_bolt import BoltContext
 
+from bot.claims.click_queue import ClickQueue
 from bot.claims.service import Claims, Outcome
 from handlers.context import SERVICES
 
@@ -35,6 +36,9 @@ class ClaimsServices(Protocol):
 
     @property
     def answering(self) -> AnswerDesk: ...
+
+    @property
+    def click_queue(self) -> ClickQueue | None: ...
 
 
 def services_of(context: BoltContext) -> ClaimsServices:

@@ -1,11 +1,12 @@
-"""Claim and release through ``POST /slack/events`` on the click path (``bot.claims.clicks``),
-on SQLite and PostgreSQL: signed requests into the WSGI app, outcomes read in the database
-the moment the ack is back (nothing is delivered in between: the Engage is built, not started).
+"""Claim and release through ``POST /slack/events`` on the click path (``bot.claims.click_queue``
+then ``bot.claims.clicks``), on SQLite and PostgreSQL: signed requests into the WSGI app,
+outcomes read in the database the moment the ack is back (nothing is decided or delivered in
+between: the Engage is built, not started, so its click worker runs only when told to).
 
-What the lean path must keep: the decision, its event and the Slack calls that follow are
-committed before the ack; a retried request changes nothing; of clicks racing on one card,
-exactly one wins and every other is told who did; and the gate's skipped walk still refuses
-what the walk would have found.
+What the path must keep: the click is committed before the ack, and decided after it, once,
+with its event and the Slack calls that follow; a retried request changes nothing, before or
+after the decision; of clicks racing on one card, exactly one wins and every other is told who
+did; and the gate's skipped walk still refuses what the walk would have found.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from bot.app.compose import Engage
 from bot.core.adapter import IncomingMention
 from bot.core.slack_ids import ActionId
 from bot.sandbox.fake_slack import FakeSlack
+from storage.claims.click_requests import ClickRequest
 from storage.db import session_scope
 from storage.models import Mention, Outbox
 from tests.app.test_slack_gate import signed_headers
@@ -40,9 +42,18 @@ def _card(bot: Engage, slack: FakeSlack) -> dict[str, Any]:
     return card
 
 
-def _send(bot: Engage, payload: dict[str, Any], **extra: str) -> tuple[Answer, bytes]:
+def _send(bot: Engage, payload: dict[str, Any], *, decide: bool = True) -> tuple[Answer, bytes]:
+    """Send a click; ``decide``: then let the click worker decide what was kept."""
     body = urlencode({"payload": json.dumps(payload)}).encode()
-    return call(bot.web, "/slack/events", body, signed_headers(body) | extra), body
+    answer = call(bot.web, "/slack/events", body, signed_headers(body))
+    if decide:
+        bot.click_queue.settle()
+    return answer, body
+
+
+def _kept(bot: Engage) -> list[tuple[str, str]]:
+    with session_scope(bot.engine) as s:
+        return [(r.action, r.user_id) for r in s.exec(select(ClickRequest))]
 
 
 def _state(bot: Engage) -> tuple[str, str | None, list[tuple[str, str]]]:
@@ -59,17 +70,25 @@ def test_a_claim_is_committed_before_its_ack_and_a_retry_changes_nothing(
     card = _card(bot, slack)
     payload = click(ALICE, channel=PW, message=card, action_id=ActionId.CLAIM)
 
-    answer, body = _send(bot, payload)
+    answer, body = _send(bot, payload, decide=False)
 
     assert answer.status == 200
+    assert _kept(bot) == [("claim", ALICE)]  # committed before the ack...
+    assert _state(bot) == ("new", None, [])  # ...and decided after it
+    headers = signed_headers(body) | {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "t"}
+    assert call(bot.web, "/slack/events", body, headers).status == 200
+    assert _kept(bot) == [("claim", ALICE)]  # the retry's key is there: not kept twice
+
+    bot.click_queue.settle()
     status, by, queued = _state(bot)  # read before anything is delivered
     assert (status, by) == ("claimed", ALICE)
     assert [e.actor for e in events_of(bot, "claimed")] == [ALICE]
     assert [kind for kind, _ in queued] == ["update_card", "thread_reply"]
-    headers = signed_headers(body) | {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "t"}
-    again = call(bot.web, "/slack/events", body, headers)
-    assert again.status == 200
-    assert _state(bot) == (status, by, queued)
+    assert _kept(bot) == []
+    # A retry after the decision is kept again, and the decision's inbox key refuses it.
+    assert call(bot.web, "/slack/events", body, headers).status == 200
+    bot.click_queue.settle()
+    assert (_state(bot), _kept(bot)) == ((status, by, queued), [])
     assert len(events_of(bot, "claimed")) == 1
 
     bot.delivery.drain()

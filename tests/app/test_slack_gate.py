@@ -13,14 +13,14 @@ import hmac
 import json
 import logging
 import time
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
 from bot.app.compose import Engage
-from bot.app.slack_gate import MAX_BODY
+from bot.app.slack_gate import MAX_BODY, form_payload
 from tests.app.conftest import stored
 from tests.app.wsgi import Answer, call
 from tests.properties import bounded
@@ -184,3 +184,27 @@ def test_no_request_gets_a_5xx_or_a_traceback(
     if not sign:
         assert answer.status in (200, 401)
     assert stored(built) == (0, 0, 0)
+
+
+# The gate's fast reading of a form body must read exactly what urllib does, on any text:
+# well-formed (what urlencode writes, whatever the JSON holds) and not.
+_FORM_TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=300)
+
+
+@given(_FORM_TEXT)
+@bounded(300)
+def test_a_form_payload_is_read_as_urllib_reads_it(value: str) -> None:
+    body = urlencode({"payload": value})
+    assert form_payload(body) == value == dict(parse_qsl(body, keep_blank_values=True))["payload"]
+
+
+_PIECES = ["%41", "%e9", "%C3%A9", "%c3", "%ED%A0%80", "%", "%4", "%zz", "+", "a", "=", "&", ";"]
+_FORM_LIKE = st.lists(st.sampled_from(_PIECES), max_size=20).map(lambda p: "payload=" + "".join(p))
+
+
+@given(_FORM_LIKE | st.text(alphabet="payload=%+&;_.~*-aZ09fFé \r\n", max_size=60) | _FORM_TEXT)
+@bounded(300)
+def test_any_form_body_is_read_as_urllib_reads_it(text: str) -> None:
+    expected = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
+    event("fast" if text.startswith("payload=") and "&" not in text else "urllib")
+    assert form_payload(text) == expected

@@ -103,6 +103,7 @@ class Only:
     route_test: Any = None
     mute: Any = None
     rule_admin: Any = None
+    click_queue: Any = None
 
 
 def _ingested(engage: Engage) -> int:
@@ -188,6 +189,30 @@ def test_claim_decides_before_it_acks() -> None:
                 "channel_id": "C0PUBWORKS",
             },
             False,  # not acked yet when the service was called
+        )
+    ]
+    assert _body(ack) == {}
+
+
+def test_a_release_is_kept_by_the_click_queue_before_it_acks() -> None:
+    ack = new_ack()
+    queue = Recorder(ack)
+    action = {"value": "42"}  # the key is the body's first action's: CLICK's
+    claim_actions.on_release(
+        ack=ack, body=CLICK, action=action, context=_context(Only(click_queue=queue))
+    )
+    assert queue.calls == [
+        (
+            "accept",
+            {
+                "args": (),
+                "action": "release",
+                "mention_id": 42,
+                "user_id": "U0ALICE01",
+                "request_key": "action:U0ALICE01:engage.claim:1700000000.000100",
+                "channel_id": "C0PUBWORKS",
+            },
+            False,  # not acked yet when it was kept
         )
     ]
     assert _body(ack) == {}

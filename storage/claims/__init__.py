@@ -1,0 +1,1 @@
+"""Claims' own tables: the clicks acked before they are decided."""
