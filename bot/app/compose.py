@@ -131,6 +131,7 @@ class Engage:
             office_hours=lambda slug: (policies.get(slug) or policies[None]).hours,
         )
         self.traffic = Traffic()
+        self.delivery.yield_to = self.traffic.wait_quiet
         self.click_queue = ClickQueue(
             engine=self.engine,
             claims=self.claims,

@@ -91,20 +91,19 @@ class GiveUp(Exception):
         self.code = code
 
 
-def take(
+def due(
     session: Session,
     *,
     now: datetime,
     pace_now: datetime,
     limit: int,
-    lease_seconds: float,
     poll_interval: float,
     busy: Collection[str] = (),
 ) -> list[Job] | float:
-    """Lease up to ``limit`` due rows, at most one per channel and none of ``busy`` channels
-    (a paced one only if its channel's turn has come at ``pace_now``); or, if none is due, the
-    seconds to wait. The turn itself is taken just before the post (``ChannelPacer``), so that
-    what reaches Slack is spaced as the turns are, whichever replica posts."""
+    """Up to ``limit`` due rows, at most one per channel and none of ``busy`` channels (a paced
+    one only if its channel's turn has come at ``pace_now``), not yet leased (:func:`lease`);
+    or, if none is due, the seconds to wait. Reads only: looking when nothing is due (a paced
+    channel's turn not come, the usual case after a burst of clicks) takes no writer's turn."""
     rows = outbox.due(
         session=session,
         now=now,
@@ -114,18 +113,27 @@ def take(
         busy=busy,
         one_per_channel=True,
     )
-    # One statement leases them all, marking those looked for: if we die during the call,
-    # whoever retries must look before posting.
-    ids = [row.id for row in rows if row.id is not None]
-    leased = outbox.lease_many(
-        session=session, row_ids=ids, now=now, seconds=lease_seconds, look_first=LOOKED_FOR
-    )
-    jobs = [job_of(row) for row in rows if row.id in leased]
     if rows:
-        return jobs if jobs else 0.01
+        return [job_of(row) for row in rows]
     # Sleep until the next row falls due or a channel's turn comes (a wake() is sooner).
     soonest = outbox.soonest(session=session, now=now, pace_now=pace_now)
     return max(0.001, min(poll_interval, soonest if soonest is not None else 1e9))
+
+
+def lease(session: Session, jobs: list[Job], *, now: datetime, lease_seconds: float) -> list[Job]:
+    """The ``jobs`` this worker now holds: one statement leases them all (another worker may
+    have taken some since they were read), marking those looked for: if we die during the call,
+    whoever retries must look before posting. The turn itself is taken just before the post
+    (``ChannelPacer``), so that what reaches Slack is spaced as the turns are, whichever
+    replica posts."""
+    leased = outbox.lease_many(
+        session=session,
+        row_ids=[job.id for job in jobs],
+        now=now,
+        seconds=lease_seconds,
+        look_first=LOOKED_FOR,
+    )
+    return [job for job in jobs if job.id in leased]
 
 
 def job_of(row: Outbox) -> Job:
