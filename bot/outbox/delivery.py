@@ -44,7 +44,7 @@ from bot.core.clock import Clock
 from bot.outbox.card_state import CARD_KINDS, Batch, Ready, ready
 from bot.outbox.completions import Completions
 from bot.outbox.failures import ALERT, FailedDeliveries, announce
-from bot.outbox.jobs import LOOKED_FOR, PACED, GiveUp, Job, Retry, backoff, due, lease
+from bot.outbox.jobs import LOOKED_FOR, PACED, GiveUp, Job, Retry, backoff, take
 from bot.outbox.pacing import ChannelPacer
 from bot.outbox.replies import Replies
 from bot.outbox.slack_api import SlackWriter
@@ -95,8 +95,7 @@ class Delivery:
         self._busy_lock = threading.Lock()
         self._pool: ThreadPoolExecutor | None = None
         self._full = False  # every worker was busy at the dispatcher's last look
-        # Waits while Slack's requests are in flight, at most the seconds given: one
-        # interpreter answers them too, and acks come first (see bot.claims.click_queue).
+        # Waits while Slack's requests are in flight (at most the seconds given): acks first.
         self.yield_to: Callable[[float], None] = lambda _: None
 
     # Lifecycle.
@@ -203,22 +202,15 @@ class Delivery:
         return jobs if isinstance(jobs, float) else jobs[0] if jobs else 0.01
 
     def _take_batch(self, *, limit: int, busy: Collection[str] = ()) -> list[Job] | float:
-        now = self.clock.now()
-        pace_now = self.pacer.now() + timedelta(seconds=self.pacer.lookahead)
-        with read_scope(self.engine) as session:  # a look takes no writer's turn (jobs.due)
-            found = due(
-                session,
-                now=now,
-                pace_now=pace_now,
-                limit=limit,
-                busy=busy,
-                poll_interval=self.poll_interval,
-            )
-        if isinstance(found, float):
-            return found
-        with session_scope(self.engine) as session:
-            jobs = lease(session, found, now=now, lease_seconds=self.lease_seconds)
-        return jobs if jobs else 0.01
+        return take(
+            self.engine,
+            now=self.clock.now(),
+            pace_now=self.pacer.now() + timedelta(seconds=self.pacer.lookahead),
+            limit=limit,
+            busy=busy,
+            lease_seconds=self.lease_seconds,
+            poll_interval=self.poll_interval,
+        )
 
     def _read(self, jobs: list[Job]) -> dict[int, Ready]:
         """Read and render what card rows need (reads only, beside the writers), after their

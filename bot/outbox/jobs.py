@@ -5,7 +5,9 @@ holds no database transaction open. :class:`Retry` and :class:`GiveUp` are how t
 (:mod:`bot.outbox.slack_api`) and the worker (:mod:`bot.outbox.delivery`) agree on what a
 failure means; they live here so that neither has to import the other to say it.
 
-:func:`take` leases a batch of due rows for the workers, at most one per channel.
+:func:`take` leases a batch of due rows for the workers, at most one per channel: it looks in
+a read (:func:`due`) and leases in a short write (:func:`lease`), so that looking when nothing
+is due takes no writer's turn from the clicks being acked (issue 15).
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from storage import outbox
+from storage.db import read_scope, session_scope
 from storage.models import Outbox, OutboxKind
 
 # Posts that carry their outbox id in metadata and are looked for after an uncertain attempt.
@@ -89,6 +93,29 @@ class GiveUp(Exception):
     def __init__(self, reason: str, *, code: str | None = None):
         super().__init__(reason)
         self.code = code
+
+
+def take(
+    engine: Engine,
+    *,
+    now: datetime,
+    pace_now: datetime,
+    limit: int,
+    lease_seconds: float,
+    poll_interval: float,
+    busy: Collection[str] = (),
+) -> list[Job] | float:
+    """Lease up to ``limit`` due rows (:func:`due`, then :func:`lease`); or, if none is due, the
+    seconds to wait."""
+    with read_scope(engine) as session:
+        found = due(
+            session, now=now, pace_now=pace_now, limit=limit, busy=busy, poll_interval=poll_interval
+        )
+    if isinstance(found, float):
+        return found
+    with session_scope(engine) as session:
+        jobs = lease(session, found, now=now, lease_seconds=lease_seconds)
+    return jobs if jobs else 0.01
 
 
 def due(
