@@ -76,14 +76,18 @@ class FairLock:
         self._held = False
         self._waiters: deque[threading.Lock] = deque()
 
-    def acquire(self) -> None:
+    def acquire(self, *, first: bool = False) -> None:
+        """Wait for the lock; ``first``: ahead of those waiting (see :func:`session_scope`)."""
         with self._guard:
             if not self._held:
                 self._held = True
                 return
             turn = threading.Lock()
             turn.acquire()
-            self._waiters.append(turn)
+            if first:
+                self._waiters.appendleft(turn)
+            else:
+                self._waiters.append(turn)
         turn.acquire()  # released by the holder's release(): the lock is ours now
 
     def release(self) -> None:
@@ -111,7 +115,7 @@ _sqlite_locks: weakref.WeakKeyDictionary[Engine, FairLock] = weakref.WeakKeyDict
 _locks_guard = threading.Lock()
 
 
-def _unit_lock(engine: Engine) -> AbstractContextManager[object]:
+def _unit_lock(engine: Engine, *, first: bool = False) -> AbstractContextManager[object]:
     """SQLite has one writer at a time and makes the others sleep-and-retry (in steps of up to
     100 ms); taking turns in-process instead keeps click acks fast under load, and a fair lock
     (:class:`FairLock`) keeps a busy poller from starving delivery. PostgreSQL needs no such
@@ -122,13 +126,30 @@ def _unit_lock(engine: Engine) -> AbstractContextManager[object]:
         lock = _sqlite_locks.get(engine)
         if lock is None:
             lock = _sqlite_locks[engine] = FairLock()
-    return lock
+    return _First(lock) if first else lock
+
+
+class _First:
+    def __init__(self, lock: FairLock) -> None:
+        self.lock = lock
+
+    def __enter__(self) -> FairLock:
+        self.lock.acquire(first=True)
+        return self.lock
+
+    def __exit__(self, *_exc: object) -> None:
+        self.lock.release()
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any exception."""
-    with _unit_lock(engine), Session(engine, expire_on_commit=False) as session:
+def session_scope(engine: Engine, *, first: bool = False) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back on any exception.
+
+    ``first``: on SQLite, take the next writer's turn ahead of the units already waiting. Only
+    for what Slack is waiting on and is one short statement (the clicks kept before their ack,
+    :mod:`storage.claims.click_requests`): everything else takes its turn in order.
+    """
+    with _unit_lock(engine, first=first), Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -179,6 +179,17 @@ class Poller:
         """Store what a stream hands over; the polling cursor stays the gap-filler."""
         self._store(items, adapter)
 
+    def start_stream(self, adapter: StreamingAdapter, stop: threading.Event) -> None:
+        """Run ``adapter``'s stream in a thread of its own until ``stop`` is set."""
+
+        def run() -> None:
+            try:
+                adapter.stream(lambda found: self.streamed(adapter.name, found), stop)
+            except Exception:  # polling goes on: a dead stream only makes mentions slower
+                log.exception("stream stopped", extra={"adapter": adapter.name})
+
+        threading.Thread(target=run, name=f"stream-{adapter.name}", daemon=True).start()
+
     def _store(
         self, items: Sequence[IncomingMention], adapter: str, *, lease: float | None = None
     ) -> int:
