@@ -10,7 +10,8 @@ Where does a thing happen? One folder answers each question:
   places and areas are its ``_private`` modules), with the rules themselves, their history and
   what hand-overs teach in ``bot/rules/``;
 - a click lands: ``handlers/`` (Slack in) calls ``bot/claims/`` (claim, release, answer, hand
-  over, dismiss), which commits the decision before Slack gets its ack;
+  over, dismiss), which commits the decision before Slack gets its ack (claim and release:
+  the click, decided right after by ``bot/claims/click_queue.py``);
 - something talks to Slack or a platform: ``bot/outbox/`` (delivery of cards and notes through
   the outbox table, card rendering, replies to citizens) is the only code that calls a write
   API; ``bot/core/slack_directory.py`` only reads (members, presence, user groups);

@@ -1,5 +1,5 @@
 """Claim and release, the clicks staff make most and all at once: the decision in one short
-transaction of Core statements, committed before Slack gets the ack.
+transaction of Core statements (for a click, right after its ack: :mod:`bot.claims.click_queue`).
 
 The guarantees are :mod:`bot.claims.service`'s (one transaction holds the request's inbox key,
 the conditional change, its event and the queued card update and thread note; a retry finds

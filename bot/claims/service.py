@@ -3,7 +3,8 @@
 Each action is one transaction: remember the Slack request's key (a retry finds it and does
 nothing), make the conditional change, append the event, and queue the Slack calls that
 follow (card update, thread note, or an ephemeral refusal) in the outbox. The Slack handler
-acks only after this commits, so an acked click is never lost.
+acks only after this commits (or, for claim and release, after the click is kept for it:
+:mod:`bot.claims.click_queue`), so an acked click is never lost.
 
 This module owns the actions and what each decides; the wording of a refusal is
 :mod:`bot.claims.outcomes`, the queued Slack calls that follow are :mod:`bot.claims.followups`,

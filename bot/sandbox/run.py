@@ -122,6 +122,8 @@ class Sandbox:
         )
         self.bot = Engage(settings, self.config, clock=self.clock, adapters=[])
         self.bot.start(host="127.0.0.1", port=0)
+        # A click is acked before it is decided: the page shows the card once it is.
+        self.slack.after_interaction.append(self.bot.click_queue.settle)
         self.walker = JobWalker(
             self.bot.scheduler, self.clock, self.bot.delivery, queued=self._newest_outbox_row
         )
