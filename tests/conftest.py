@@ -7,6 +7,7 @@ fail under CI, where it must be there.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -160,6 +161,32 @@ def settings_for(slack: FakeSlack, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
+@pytest.fixture(autouse=True)
+def clicks_decided_before_the_next_step(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bot acks Claim and Release once the click is kept and decides it right after
+    (``bot.claims.click_queue``). A person sees the card change before clicking on; so, in a
+    test with the fake Slack, every bot started waits for its click worker after each click the
+    fake sends (``FakeSlack.after_interaction``), whoever started it."""
+    if "slack" not in request.fixturenames:
+        return
+    fake: FakeSlack = request.getfixturevalue("slack")
+    start, stop = Engage.start, Engage.stop
+
+    def started(self: Engage, *args: Any, **kw: Any) -> None:
+        start(self, *args, **kw)
+        fake.after_interaction.append(self.click_queue.settle)
+
+    def stopped(self: Engage) -> None:
+        with contextlib.suppress(ValueError):
+            fake.after_interaction.remove(self.click_queue.settle)
+        stop(self)
+
+    monkeypatch.setattr(Engage, "start", started)
+    monkeypatch.setattr(Engage, "stop", stopped)
+
+
 @pytest.fixture
 def make_bot(slack: FakeSlack, engine: Engine) -> Iterator[Callable[..., Engage]]:
     """Start the whole bot over HTTP on loopback, talking to the fake Slack."""
@@ -170,13 +197,11 @@ def make_bot(slack: FakeSlack, engine: Engine) -> Iterator[Callable[..., Engage]
         bot = Engage(settings_for(slack), loaded, engine=engine, migrate=False, **kw)
         bot.start(host="127.0.0.1", port=0)
         started.append(bot)
-        slack.after_interaction.append(bot.click_queue.settle)
         return bot
 
     yield make
     for bot in started:
         bot.stop()
-    slack.after_interaction.clear()
 
 
 @pytest.fixture
