@@ -344,7 +344,9 @@ class Engage:
         self._server_thread.start()
         if self.settings.socket_mode:
             token, ping = self.settings.slack_app_token or "", self.socket_ping_interval
-            self._socket = socket_mode.connect(self.bolt, token, ping_interval=ping)
+            self._socket = socket_mode.connect(
+                self.bolt, token, ping_interval=ping, traffic=self.traffic
+            )
         # Everything built so far lives as long as the bot: out of the collector's sight, a full
         # collection takes ~5 ms instead of ~90 ms, which a click arriving then waited for
         # (benchmarks/bench_click_ack.py: gen-2 pauses were its p99).

@@ -29,18 +29,23 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.app import slack_shape
+from bot.app.web import Traffic
 from bot.intake import strict_json
 
 log = logging.getLogger(__name__)
 
 
 class CheckedSocketModeHandler(SocketModeHandler):
-    """Bolt's Socket Mode handler with the gate's payload checks in front of the listeners."""
+    """Bolt's Socket Mode handler with the gate's payload checks in front of the listeners;
+    each envelope counts as a request in flight (``traffic``), as an HTTP one does."""
+
+    traffic: Traffic | None = None
 
     def handle(self, client: Any, req: SocketModeRequest) -> None:
         problem = first_problem(req.payload)
         if problem is None:
-            super().handle(client, req)
+            with self.traffic.request() if self.traffic else contextlib.nullcontext():
+                super().handle(client, req)
             return
         where, what = problem
         log.info(
@@ -72,10 +77,13 @@ def first_problem(payload: Any) -> tuple[str, str] | None:
     return strict_json.first_problem(payload) or slack_shape.first_problem(payload)
 
 
-def connect(app: App, app_token: str, *, ping_interval: float) -> CheckedSocketModeHandler:
+def connect(
+    app: App, app_token: str, *, ping_interval: float, traffic: Traffic | None = None
+) -> CheckedSocketModeHandler:
     """Open the socket (``apps.connections.open``, then the WebSocket); the client reconnects
     by itself when Slack drops it or asks it to refresh."""
     handler = CheckedSocketModeHandler(app, app_token, ping_interval=ping_interval)
+    handler.traffic = traffic
     try:
         handler.connect()  # type: ignore[no-untyped-call]
     except BaseException:  # a refused token: stop the client's threads, then say why

@@ -23,9 +23,9 @@ from bot.app.compose import Engage
 from bot.core.adapter import IncomingMention
 from bot.core.slack_ids import ActionId
 from bot.sandbox.fake_slack import FakeSlack
-from storage.claims.click_requests import ClickRequest
 from storage.db import session_scope
 from storage.models import Mention, Outbox
+from tests.app.test_click_queue import _kept
 from tests.app.test_slack_gate import signed_headers
 from tests.app.wsgi import Answer, call
 from tests.factories import events_of
@@ -51,11 +51,6 @@ def _send(bot: Engage, payload: dict[str, Any], *, decide: bool = True) -> tuple
     return answer, body
 
 
-def _kept(bot: Engage) -> list[tuple[str, str]]:
-    with session_scope(bot.engine) as s:
-        return [(r.action, r.user_id) for r in s.exec(select(ClickRequest))]
-
-
 def _state(bot: Engage) -> tuple[str, str | None, list[tuple[str, str]]]:
     with session_scope(bot.engine) as s:
         [m] = s.exec(select(Mention)).all()
@@ -73,22 +68,22 @@ def test_a_claim_is_committed_before_its_ack_and_a_retry_changes_nothing(
     answer, body = _send(bot, payload, decide=False)
 
     assert answer.status == 200
-    assert _kept(bot) == [("claim", ALICE)]  # committed before the ack...
+    assert _kept(bot.engine) == [("claim", ALICE)]  # committed before the ack...
     assert _state(bot) == ("new", None, [])  # ...and decided after it
     headers = signed_headers(body) | {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "t"}
     assert call(bot.web, "/slack/events", body, headers).status == 200
-    assert _kept(bot) == [("claim", ALICE)]  # the retry's key is there: not kept twice
+    assert _kept(bot.engine) == [("claim", ALICE)]  # the retry's key is there: not kept twice
 
     bot.click_queue.settle()
     status, by, queued = _state(bot)  # read before anything is delivered
     assert (status, by) == ("claimed", ALICE)
     assert [e.actor for e in events_of(bot, "claimed")] == [ALICE]
     assert [kind for kind, _ in queued] == ["update_card", "thread_reply"]
-    assert _kept(bot) == []
+    assert _kept(bot.engine) == []
     # A retry after the decision is kept again, and the decision's inbox key refuses it.
     assert call(bot.web, "/slack/events", body, headers).status == 200
     bot.click_queue.settle()
-    assert (_state(bot), _kept(bot)) == ((status, by, queued), [])
+    assert (_state(bot), _kept(bot.engine)) == ((status, by, queued), [])
     assert len(events_of(bot, "claimed")) == 1
 
     bot.delivery.drain()
