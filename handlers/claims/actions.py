@@ -3,8 +3,8 @@
 Claim and release are kept by the click queue (:mod:`bot.claims.click_queue`) before
 ``ack()`` and decided right after, in order; a retry of the reply is decided by the claims
 service before ``ack()``. Either way a commit comes first, and the Slack calls that follow go
-through the outbox. Buttons that open a modal change nothing: they
-ack and open it at once, since the trigger expires after three seconds.
+through the outbox. Buttons that open a modal change nothing: they ack and open it at once,
+since the trigger expires after three seconds.
 """
 
 from __future__ import annotations
@@ -32,21 +32,13 @@ class Decision(Protocol):
 
 
 def on_claim(ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext) -> None:
-    services = services_of(context)
-    if services.click_queue is None:
-        _decide(ack, body, action, services.claims.claim)
-    else:
-        _keep(ack, body, action, services.click_queue, "claim")
+    _claim_or_release(ack, body, action, context, "claim")
 
 
 def on_release(
     ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext
 ) -> None:
-    services = services_of(context)
-    if services.click_queue is None:
-        _decide(ack, body, action, services.claims.release)
-    else:
-        _keep(ack, body, action, services.click_queue, "release")
+    _claim_or_release(ack, body, action, context, "release")
 
 
 def on_retry_reply(
@@ -78,6 +70,17 @@ def on_hand_over(
 
 def on_open_original(ack: Ack) -> None:
     ack()  # a link button: Slack opens the URL; it still sends us the click
+
+
+def _claim_or_release(
+    ack: Ack, body: dict[str, Any], action: dict[str, Any], context: BoltContext, kind: str
+) -> None:
+    services = services_of(context)
+    if services.click_queue is not None:
+        _keep(ack, body, action, services.click_queue, kind)
+        return
+    claims = services.claims  # no queue (a test's services): decided before the ack
+    _decide(ack, body, action, claims.claim if kind == "claim" else claims.release)
 
 
 def _decide(ack: Ack, body: dict[str, Any], action: dict[str, Any], decide: Decision) -> None:
