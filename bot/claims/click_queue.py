@@ -17,7 +17,8 @@ those clicks start (delivery updating their cards), for a p99 of 100-200 ms. Now
   that the card changes a few milliseconds later.
 - **Acks first**: one interpreter runs both, and Python has no thread priorities, so before
   each click the worker waits (up to ``yield_for``) while requests are in flight: a burst is
-  acked, then decided. Sustained traffic cannot starve the worker: it waits at most that long.
+  acked, then decided. Traffic that never pauses cannot starve the worker: it waits at most
+  that long before each click (0.1 s: ten decisions a second at the very least).
 
 A process that only serves HTTP (``ENGAGE_WEB_PROCESSES`` > 1) keeps clicks and tells the bot's
 process (``notify``), whose worker applies them all, so one user's claim and release are
