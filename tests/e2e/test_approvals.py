@@ -9,7 +9,6 @@ One bot per test over the fake Slack and the loopback Mastodon of the adapter te
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,7 +26,6 @@ from tests.conftest import CONFIG, settings_for
 from tests.factories import events_of, settled
 from tests.intake.adapters.test_mastodon import (
     T0,
-    TOKEN,
     FakeMastodon,
     make_notification,
     make_status,
@@ -38,30 +36,8 @@ TRIAGE, COMMS, ALICE, BOB = "C0TRIAGE01", "U0COMMS01", "U0ALICE01", "U0BOB0001"
 
 
 @pytest.fixture
-def mastodon() -> Iterator[tuple[FakeMastodon, FakeMastodon]]:
-    rest, streaming = FakeMastodon(), FakeMastodon()
-    rest.instance_v1["urls"] = {"streaming_api": streaming.url.replace("http://", "ws://")}
-    yield rest, streaming
-    rest.close()
-    streaming.close()
-
-
-@pytest.fixture
-def bot(
-    slack: FakeSlack, sqlite: Engine, mastodon: tuple[FakeMastodon, FakeMastodon]
-) -> Iterator[Engage]:
-    rest, streaming = mastodon
-    config = parse_config(
-        CONFIG + f"adapters:\n  - {{type: mastodon, name: city-masto, base_url: '{rest.url}', "
-        "stream: true}\n"
-    )
-    engage = Engage(
-        settings_for(slack, env={"MASTODON_ACCESS_TOKEN": TOKEN}), config, engine=sqlite
-    )
-    engage.start(host="127.0.0.1", port=0)
-    streaming.wait_streams("/api/v1/streaming/user/notification", 1)
-    yield engage
-    engage.stop()
+def bot(streaming_bot: Engage) -> Engage:
+    return streaming_bot
 
 
 def _mention(streaming: FakeMastodon, slack: FakeSlack, n: int, text: str) -> dict[str, Any]:

@@ -7,26 +7,21 @@ One bot per test over the fake Slack and the loopback Mastodon of the adapter te
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from bot.app.compose import Engage
-from bot.config.file import parse_config
 from bot.core.slack_ids import ActionId, BlockId, InputId
 from bot.sandbox.block_kit import options_problems, view_problems
 from bot.sandbox.fake_slack import FakeSlack, wait_until
 from storage.answering.tables import SavedReply, SavedReplyChange, SavedReplyUse
 from storage.db import session_scope
-from tests.conftest import CONFIG, settings_for
 from tests.factories import settled
 from tests.intake.adapters.test_mastodon import (
     T0,
-    TOKEN,
     FakeMastodon,
     make_notification,
     make_status,
@@ -37,30 +32,8 @@ PW, COMMS, ALICE = "C0PUBWORKS", "U0COMMS01", "U0ALICE01"
 
 
 @pytest.fixture
-def mastodon() -> Iterator[tuple[FakeMastodon, FakeMastodon]]:
-    rest, streaming = FakeMastodon(), FakeMastodon()
-    rest.instance_v1["urls"] = {"streaming_api": streaming.url.replace("http://", "ws://")}
-    yield rest, streaming
-    rest.close()
-    streaming.close()
-
-
-@pytest.fixture
-def bot(
-    slack: FakeSlack, sqlite: Engine, mastodon: tuple[FakeMastodon, FakeMastodon]
-) -> Iterator[Engage]:
-    rest, streaming = mastodon
-    config = parse_config(
-        CONFIG + f"adapters:\n  - {{type: mastodon, name: city-masto, base_url: '{rest.url}', "
-        "stream: true}\n"
-    )
-    engage = Engage(
-        settings_for(slack, env={"MASTODON_ACCESS_TOKEN": TOKEN}), config, engine=sqlite
-    )
-    engage.start(host="127.0.0.1", port=0)
-    streaming.wait_streams("/api/v1/streaming/user/notification", 1)
-    yield engage
-    engage.stop()
+def bot(streaming_bot: Engage) -> Engage:
+    return streaming_bot
 
 
 def _top_view(slack: FakeSlack, user: str) -> str:

@@ -6,19 +6,13 @@ tests (REST and server-sent events).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from sqlalchemy.engine import Engine
 
-from bot.app.compose import Engage
-from bot.config.file import parse_config
 from bot.core.slack_ids import ActionId, BlockId, InputId
 from bot.sandbox.fake_slack import FakeSlack, wait_until
-from tests.conftest import CONFIG, settings_for
+from tests.e2e.conftest import mastodon_bot
 from tests.intake.adapters.test_mastodon import (
     T0,
-    TOKEN,
     FakeMastodon,
     make_notification,
     make_status,
@@ -28,28 +22,12 @@ from tests.intake.adapters.test_mastodon import snowflake as status_id
 PW = "C0PUBWORKS"
 
 
-@pytest.fixture
-def mastodon() -> Iterator[tuple[FakeMastodon, FakeMastodon]]:
-    rest, streaming = FakeMastodon(), FakeMastodon()
-    rest.instance_v1["urls"] = {"streaming_api": streaming.url.replace("http://", "ws://")}
-    yield rest, streaming
-    rest.close()
-    streaming.close()
-
-
 def test_streamed_mention_becomes_a_card_and_is_answered_on_mastodon(
     slack: FakeSlack, engine: Engine, mastodon: tuple[FakeMastodon, FakeMastodon]
 ) -> None:
     rest, streaming = mastodon
-    config = parse_config(
-        CONFIG + f"adapters:\n  - {{type: mastodon, name: city-masto, base_url: '{rest.url}', "
-        "stream: true}\n"
-    )
-    settings = settings_for(slack, env={"MASTODON_ACCESS_TOKEN": TOKEN})
-    bot = Engage(settings, config, engine=engine, migrate=False)
-    bot.start(host="127.0.0.1", port=0)
+    bot = mastodon_bot(slack, engine, mastodon)
     try:
-        streaming.wait_streams("/api/v1/streaming/user/notification", 1)
         status = make_status(status_id(T0, 1), "@city there is a pothole on Elm St <!here>")
         streaming.push("/api/v1/streaming/user", "notification", make_notification(7, status))
         card = wait_until(lambda: slack.messages(PW), timeout=10)[0]
